@@ -1,0 +1,56 @@
+namespace MemSvc.Core.Errors;
+
+/// <summary>
+/// A VMM operation was refused or failed, before any state changed. <see cref="Reason"/> is a stable
+/// UPPER_SNAKE code clients can branch on (VM_NOT_FOUND, SEQUENCE_COMPACTED...); <see cref="Field"/> names the
+/// request field at fault, in the API's snake_case, when there is one.
+/// </summary>
+public sealed class CoreException : Exception
+{
+    public CoreException(ErrorKind kind, string reason, string message, string? field = null, IReadOnlyDictionary<string, string>? metadata = null)
+        : base(message)
+    {
+        Kind = kind;
+        Reason = reason;
+        Field = field;
+        Metadata = metadata ?? new Dictionary<string, string>();
+    }
+
+    public CoreException()
+        : this(ErrorKind.Internal, "INTERNAL", "internal error")
+    {
+    }
+
+    public CoreException(string message)
+        : this(ErrorKind.Internal, "INTERNAL", message)
+    {
+    }
+
+    public CoreException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Kind = ErrorKind.Internal;
+        Reason = "INTERNAL";
+        Metadata = new Dictionary<string, string>();
+    }
+
+    public ErrorKind Kind { get; }
+
+    /// <summary>Stable UPPER_SNAKE reason (google.rpc.ErrorInfo.reason).</summary>
+    public string Reason { get; }
+
+    /// <summary>The request field at fault (google.rpc.BadRequest.FieldViolation.field), or null.</summary>
+    public string? Field { get; }
+
+    /// <summary>Facts a client needs to recover, e.g. oldest_sequence for a compacted watch (ErrorInfo.metadata).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    public static CoreException InvalidArgument(string reason, string field, string message) =>
+        new(ErrorKind.InvalidArgument, reason, message, field);
+
+    public static CoreException NotFound(string reason, string message, string? field = null) =>
+        new(ErrorKind.NotFound, reason, message, field);
+
+    public static CoreException FailedPrecondition(string reason, string message, string? field = null) =>
+        new(ErrorKind.FailedPrecondition, reason, message, field);
+}
