@@ -1,0 +1,165 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using MemSvc.Core.Errors;
+using MemSvc.Hypervisor;
+using RpcStatus = Google.Rpc.Status;
+
+namespace MemSvc.Server.Errors;
+
+/// <summary>
+/// The one table from failures to gRPC status (like containerd's errdefs): Core's <see cref="CoreException"/>
+/// by kind, the backend's <see cref="HypervisorException"/> by errno. Every status carries a
+/// google.rpc.ErrorInfo (UPPER_SNAKE reason, domain "memsvc", metadata) and, when a field is at fault, a
+/// google.rpc.BadRequest naming it in the API's snake_case.
+/// </summary>
+internal static class ErrorTable
+{
+    public const string Domain = "memsvc";
+
+    /// <summary>What any failure that is not ours becomes: nothing of the exception reaches the client.</summary>
+    public const string InternalReason = "INTERNAL";
+
+    private static readonly Dictionary<ErrorKind, StatusCode> KindToCode = new()
+    {
+        [ErrorKind.InvalidArgument] = StatusCode.InvalidArgument,
+        [ErrorKind.NotFound] = StatusCode.NotFound,
+        [ErrorKind.AlreadyExists] = StatusCode.AlreadyExists,
+        [ErrorKind.FailedPrecondition] = StatusCode.FailedPrecondition,
+        [ErrorKind.ResourceExhausted] = StatusCode.ResourceExhausted,
+        [ErrorKind.OutOfRange] = StatusCode.OutOfRange,
+        [ErrorKind.PermissionDenied] = StatusCode.PermissionDenied,
+        [ErrorKind.Unimplemented] = StatusCode.Unimplemented,
+        [ErrorKind.Aborted] = StatusCode.Aborted,
+        [ErrorKind.Unavailable] = StatusCode.Unavailable,
+        [ErrorKind.DeadlineExceeded] = StatusCode.DeadlineExceeded,
+        [ErrorKind.Internal] = StatusCode.Internal,
+    };
+
+    private static readonly Dictionary<Errno, StatusCode> ErrnoToCode = new()
+    {
+        [Errno.EINVAL] = StatusCode.InvalidArgument,
+        [Errno.EEXIST] = StatusCode.AlreadyExists,
+        [Errno.EBADF] = StatusCode.NotFound,
+        [Errno.ENOENT] = StatusCode.NotFound,
+        [Errno.ENOMEM] = StatusCode.ResourceExhausted,
+        [Errno.ENOSPC] = StatusCode.ResourceExhausted,
+        [Errno.ENOTTY] = StatusCode.FailedPrecondition,
+        [Errno.EOPNOTSUPP] = StatusCode.FailedPrecondition,
+        [Errno.ENODEV] = StatusCode.FailedPrecondition,
+        [Errno.EFAULT] = StatusCode.FailedPrecondition,
+        [Errno.EFBIG] = StatusCode.OutOfRange,
+        [Errno.EPERM] = StatusCode.PermissionDenied,
+    };
+
+    /// <summary>Reasons a client can branch on, where the operation gives the errno a precise meaning.</summary>
+    private static readonly Dictionary<(string Operation, Errno Errno), string> Reasons = new()
+    {
+        [("KVM_CREATE_VM", Errno.EINVAL)] = "VM_TYPE_UNSUPPORTED",
+        [("KVM_CREATE_GUEST_MEMFD", Errno.EINVAL)] = "GUEST_MEMFD_INVALID",
+        [("KVM_CREATE_GUEST_MEMFD", Errno.ENOTTY)] = "GUEST_MEMFD_UNSUPPORTED",
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EINVAL)] = "MEMORY_REGION_INVALID",
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST)] = "MEMORY_REGION_OVERLAP",
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EBADF)] = "GUEST_MEMFD_BAD_FD",
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.ENOTTY)] = "USER_MEMORY2_UNSUPPORTED",
+        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.EINVAL)] = "MEMORY_ATTRIBUTES_INVALID",
+        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.ENOTTY)] = "MEMORY_ATTRIBUTES_UNSUPPORTED",
+        [("fallocate", Errno.EINVAL)] = "FALLOCATE_RANGE_INVALID",
+        [("fallocate", Errno.EOPNOTSUPP)] = "FALLOCATE_MODE_UNSUPPORTED",
+        [("KVM_ENABLE_CAP", Errno.EINVAL)] = "EXIT_HYPERCALL_UNSUPPORTED",
+    };
+
+    /// <summary>The capability a missing ioctl or mode stands for, and how to get it.</summary>
+    private static readonly Dictionary<string, string> Capabilities = new()
+    {
+        ["KVM_CREATE_GUEST_MEMFD"] = "KVM_CAP_GUEST_MEMFD",
+        ["KVM_SET_USER_MEMORY_REGION2"] = "KVM_CAP_USER_MEMORY2",
+        ["KVM_SET_MEMORY_ATTRIBUTES"] = "KVM_CAP_MEMORY_ATTRIBUTES",
+        ["KVM_ENABLE_CAP"] = "KVM_CAP_EXIT_HYPERCALL",
+    };
+
+    /// <summary>Kernel struct fields (HypervisorException.Argument) to the API's request fields.</summary>
+    private static readonly Dictionary<string, string> KernelFields = new(StringComparer.Ordinal)
+    {
+        ["guest_phys_addr"] = "gpa",
+        ["memory_size"] = "size",
+        ["guest_memfd_offset"] = "guest_memfd_offset",
+        ["guest_memfd"] = "guest_memfd",
+        ["slot"] = "slot",
+        ["flags"] = "flags",
+        ["userspace_addr"] = "shared_backing",
+        ["address"] = "gpa",
+        ["size"] = "size",
+        ["attributes"] = "attributes",
+        ["offset"] = "offset",
+        ["len"] = "size",
+        ["mode"] = "mode",
+        ["type"] = "vm_type",
+    };
+
+    /// <summary>The status an exception becomes; null for one that is not ours to describe (the caller logs it).</summary>
+    public static RpcException? TryMap(Exception exception) => exception switch
+    {
+        RpcException rpc => rpc,
+        CoreException core => FromCore(core),
+        HypervisorException hypervisor => FromHypervisor(hypervisor),
+        _ => null,
+    };
+
+    /// <summary>The client's answer for a failure that is a bug or an environment problem: logged, never shown.</summary>
+    public static RpcException Internal() =>
+        Build(StatusCode.Internal, "internal error; the server log has the details", InternalReason, new Dictionary<string, string>(), null, null);
+
+    public static StatusCode CodeOf(ErrorKind kind) => KindToCode.GetValueOrDefault(kind, StatusCode.Internal);
+
+    public static StatusCode CodeOf(Errno errno) => ErrnoToCode.GetValueOrDefault(errno, StatusCode.Internal);
+
+    public static string ReasonOf(string operation, Errno errno) =>
+        Reasons.GetValueOrDefault((operation, errno), $"KERNEL_{errno}");
+
+    public static string? FieldOf(string? kernelArgument) =>
+        kernelArgument is null ? null : KernelFields.GetValueOrDefault(kernelArgument, kernelArgument);
+
+    private static RpcException FromCore(CoreException e) =>
+        Build(CodeOf(e.Kind), e.Message, e.Reason, e.Metadata, e.Field, e.Message);
+
+    private static RpcException FromHypervisor(HypervisorException e)
+    {
+        var code = CodeOf(e.Errno);
+        var metadata = new Dictionary<string, string>
+        {
+            ["errno"] = e.Errno.ToString(),
+            ["operation"] = e.Operation,
+        };
+        var message = $"{e.Operation} failed with {e.Errno}: {e.Reason}";
+        if (e.Errno is Errno.ENOTTY or Errno.EOPNOTSUPP or Errno.ENODEV && Capabilities.TryGetValue(e.Operation, out var capability))
+        {
+            metadata["capability"] = capability;
+            message += $" (the backend lacks {capability}: use a kernel whose KVM reports it, or the simulated backend)";
+        }
+
+        var field = FieldOf(e.Argument);
+        return Build(code, message, ReasonOf(e.Operation, e.Errno), metadata, field, e.Reason);
+    }
+
+    private static RpcException Build(
+        StatusCode code, string message, string reason, IReadOnlyDictionary<string, string> metadata, string? field, string? fieldDescription)
+    {
+        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        foreach (var (key, value) in metadata)
+        {
+            info.Metadata[key] = value;
+        }
+
+        var status = new RpcStatus { Code = (int)code, Message = message };
+        status.Details.Add(Any.Pack(info));
+        if (field is not null)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = fieldDescription ?? message });
+            status.Details.Add(Any.Pack(badRequest));
+        }
+
+        return status.ToRpcException();
+    }
+}

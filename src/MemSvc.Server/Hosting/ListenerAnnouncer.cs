@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace MemSvc.Server.Hosting;
+
+/// <summary>
+/// Once Kestrel listens: gives the socket its 0660 mode (Kestrel creates it with the process umask) and says
+/// where the server can be reached, including which fallback socket it took.
+/// </summary>
+internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
+{
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (listeners.Socket is { } socket)
+        {
+            File.SetUnixFileMode(socket.Path, SocketLocation.SocketMode);
+            if (socket.FallbackFrom is not null)
+            {
+                ServerLog.SocketFallback(logger, socket.FallbackFrom, socket.Path);
+            }
+
+            ServerLog.ListeningOnSocket(logger, socket.Path);
+        }
+
+        foreach (var address in server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        {
+            if (!address.StartsWith("http://unix:", StringComparison.Ordinal))
+            {
+                ServerLog.ListeningOnLoopback(logger, address);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,31 @@
+namespace MemSvc.Server.Hosting;
+
+/// <summary>The "MemSvc" configuration section. Checked at start-up by <see cref="MemSvcOptionsValidator"/>.</summary>
+public sealed class MemSvcOptions
+{
+    public const string Section = "MemSvc";
+
+    /// <summary>Where the Unix domain socket is created unless configured: the host-local daemon's usual place.</summary>
+    public const string DefaultSocketPath = "/run/memsvc/memsvc.sock";
+
+    /// <summary>
+    /// The Unix domain socket to listen on (mode 0660, parent directory created). Empty: no socket. When this is
+    /// the default and /run/memsvc cannot be written (not root), a socket under $XDG_RUNTIME_DIR or /tmp is used.
+    /// </summary>
+    public string SocketPath { get; set; } = DefaultSocketPath;
+
+    /// <summary>
+    /// A plaintext HTTP/2 port on 127.0.0.1 for development; null: none; 0: an ephemeral port. Never another
+    /// address: TCP beyond loopback needs TLS, which is not configured here.
+    /// </summary>
+    public int? LoopbackPort { get; set; }
+
+    /// <summary>"auto" (kvm when /dev/kvm opens, else simulated), "kvm" or "simulated".</summary>
+    public string DefaultBackend { get; set; } = "auto";
+
+    /// <summary>Events each VM's journal keeps (count); a watch starting before them fails SEQUENCE_COMPACTED.</summary>
+    public int JournalRetention { get; set; } = 65_536;
+
+    /// <summary>How long a fault waits for ResolveFault when CreateVm does not say.</summary>
+    public TimeSpan ResolutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

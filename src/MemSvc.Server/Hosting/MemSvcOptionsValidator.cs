@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+
+namespace MemSvc.Server.Hosting;
+
+/// <summary>Refuses a configuration that cannot work, at start-up rather than at the first request.</summary>
+internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
+{
+    public const int MinJournalRetention = 16;
+    public const int MaxJournalRetention = 16 * 1024 * 1024;
+    public static readonly TimeSpan MaxResolutionTimeout = TimeSpan.FromHours(1);
+
+    private static readonly string[] Backends = ["auto", "kvm", "simulated"];
+
+    public ValidateOptionsResult Validate(string? name, MemSvcOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrEmpty(options.SocketPath) && !Path.IsPathFullyQualified(options.SocketPath))
+        {
+            failures.Add($"MemSvc:SocketPath must be an absolute path, not '{options.SocketPath}'.");
+        }
+
+        if (options.LoopbackPort is < 0 or > 65535)
+        {
+            failures.Add($"MemSvc:LoopbackPort must be 0 to 65535, not {options.LoopbackPort}.");
+        }
+
+        if (string.IsNullOrEmpty(options.SocketPath) && options.LoopbackPort is null)
+        {
+            failures.Add("MemSvc needs a listener: set MemSvc:SocketPath or MemSvc:LoopbackPort.");
+        }
+
+        if (!Backends.Contains(options.DefaultBackend, StringComparer.Ordinal))
+        {
+            failures.Add($"MemSvc:DefaultBackend must be auto, kvm or simulated, not '{options.DefaultBackend}'.");
+        }
+
+        if (options.JournalRetention is < MinJournalRetention or > MaxJournalRetention)
+        {
+            failures.Add($"MemSvc:JournalRetention must be {MinJournalRetention} to {MaxJournalRetention} events, not {options.JournalRetention}.");
+        }
+
+        if (options.ResolutionTimeout <= TimeSpan.Zero || options.ResolutionTimeout > MaxResolutionTimeout)
+        {
+            failures.Add($"MemSvc:ResolutionTimeout must be more than 0 and at most {MaxResolutionTimeout}, not {options.ResolutionTimeout}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

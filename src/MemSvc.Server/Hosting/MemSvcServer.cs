@@ -1,0 +1,46 @@
+using MemSvc.Server.Errors;
+using MemSvc.Server.Identity;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace MemSvc.Server.Hosting;
+
+/// <summary>
+/// Builds the whole server: Program runs it, and tests start the very same host (real Kestrel, real listeners)
+/// with their own configuration on top.
+/// </summary>
+public static class MemSvcServer
+{
+    /// <param name="args">Command-line arguments (configuration overrides such as --MemSvc:LoopbackPort=50051).</param>
+    /// <param name="configure">Last changes to the builder, after every default: tests set their listeners here.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Services.AddOptions<MemSvcOptions>()
+            .Bind(builder.Configuration.GetSection(MemSvcOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MemSvcOptions>, MemSvcOptionsValidator>();
+
+        builder.Services.AddSingleton<Listeners>();
+        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
+        builder.Services.AddHostedService<ListenerAnnouncer>();
+
+        builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks();
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    /// <summary>Kestrel's listeners come from validated options, resolved when Kestrel starts.</summary>
+    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options) : IConfigureOptions<KestrelServerOptions>
+    {
+        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value);
+    }
+}

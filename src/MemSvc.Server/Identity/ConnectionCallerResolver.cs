@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Grpc.Core;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace MemSvc.Server.Identity;
+
+/// <summary>
+/// A development identity taken from the connection: "uid:{n}" for a Unix socket peer (SO_PEERCRED, which
+/// the kernel fills and the peer cannot forge), "local" for loopback TCP, which carries no identity.
+/// </summary>
+internal sealed class ConnectionCallerResolver : ICallerResolver
+{
+    public const string LoopbackIdentity = "local";
+
+    // SOL_SOCKET and SO_PEERCRED on Linux; struct ucred is { pid_t pid; uid_t uid; gid_t gid; }.
+    private const int SolSocket = 1;
+    private const int SoPeerCred = 17;
+    private const int UcredSize = 12;
+
+    public string Resolve(ServerCallContext context)
+    {
+        var socket = context.GetHttpContext().Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (socket is null || socket.AddressFamily != AddressFamily.Unix || !OperatingSystem.IsLinux())
+        {
+            return LoopbackIdentity;
+        }
+
+        Span<byte> ucred = stackalloc byte[UcredSize];
+        var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred);
+        if (length < UcredSize)
+        {
+            return LoopbackIdentity;
+        }
+
+        var uid = MemoryMarshal.Read<uint>(ucred[4..8]);
+        return "uid:" + uid.ToString(CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,31 @@
+using Grpc.Core;
+
+namespace MemSvc.Server;
+
+/// <summary>The server's log messages, source-generated so that a disabled level costs nothing.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on unix socket {Path} (mode 0660)")]
+    public static partial void ListeningOnSocket(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Cannot use {DefaultPath} (not writable by this user); listening on {Path} instead")]
+    public static partial void SocketFallback(ILogger logger, string defaultPath, string path);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Listening on {Address} (plaintext HTTP/2, loopback only, for development)")]
+    public static partial void ListeningOnLoopback(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Backend {Backend} ready: kernel {KernelVersion}; default backend {DefaultBackend}")]
+    public static partial void BackendReady(ILogger logger, string backend, string kernelVersion, string defaultBackend);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "The kvm backend is not used: {Reason}")]
+    public static partial void KvmUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{Method} failed with {Code}: {Message}")]
+    public static partial void CallFailed(ILogger logger, string method, StatusCode code, string message);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "{Method} failed unexpectedly; the client was told INTERNAL")]
+    public static partial void UnexpectedFailure(ILogger logger, Exception exception, string method);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stopping: ending watch streams and vCPUs")]
+    public static partial void Stopping(ILogger logger);
+}

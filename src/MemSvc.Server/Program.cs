@@ -1,0 +1,4 @@
+using MemSvc.Server.Hosting;
+
+var app = MemSvcServer.Build(args);
+await app.RunAsync().ConfigureAwait(false);
