@@ -1,0 +1,32 @@
+using System.Globalization;
+
+namespace MemSvc.Core.Errors;
+
+/// <summary>The errors several operations share, built in one place so that their reason, field and metadata agree.</summary>
+internal static class CoreErrors
+{
+    public static CoreException VmNotFound(string vmId) =>
+        new(ErrorKind.NotFound, ErrorReasons.VmNotFound, $"vm '{vmId}' not found", null, Meta("vm_id", vmId));
+
+    public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) =>
+        new(
+            ErrorKind.ResourceExhausted,
+            ErrorReasons.QuotaExceeded,
+            $"quota {quota} is {limit}; this call would need {requested}",
+            null,
+            new Dictionary<string, string>
+            {
+                ["quota"] = quota,
+                ["limit"] = limit.ToString(CultureInfo.InvariantCulture),
+                ["requested"] = requested.ToString(CultureInfo.InvariantCulture),
+            });
+
+    public static CoreException ShuttingDown() =>
+        new(ErrorKind.Unavailable, ErrorReasons.ShuttingDown, "the VM manager is shutting down");
+
+    public static Dictionary<string, string> Meta(string key, string value) => new() { [key] = value };
+
+    public static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+
+    public static string Dec(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+}

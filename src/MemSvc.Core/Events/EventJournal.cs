@@ -1,0 +1,229 @@
+using System.Runtime.CompilerServices;
+using MemSvc.Core.Errors;
+using MemSvc.Core.Telemetry;
+
+namespace MemSvc.Core.Events;
+
+/// <summary>
+/// One VM's events: append-only, numbered from 1 without gaps, held in a ring of fixed capacity. Watchers read
+/// the ring at their own pace; the appender (often a vCPU thread) never waits for them and memory never grows
+/// past the ring: a watcher the ring laps is told it fell behind, and a start before the ring is refused
+/// (etcd's compaction rule).
+/// </summary>
+public sealed class EventJournal
+{
+    // Events a watcher copies out per lock acquisition: bounds both lock hold time and per-watcher memory.
+    private const int BatchSize = 64;
+
+    private readonly Lock _lock = new();
+    private readonly VmEvent?[] _ring;
+    private readonly string _vmId;
+    private readonly TimeProvider _time;
+    private readonly CoreMetrics? _metrics;
+    private ulong _next = 1;
+    private bool _completed;
+
+    // One signal shared by every waiting watcher, created only when someone waits and swapped out by the next
+    // append, so an append costs one allocation-free completion at most.
+    private TaskCompletionSource? _signal;
+
+    public EventJournal(string vmId, int capacity, TimeProvider? time = null)
+        : this(vmId, capacity, time, null)
+    {
+    }
+
+    internal EventJournal(string vmId, int capacity, TimeProvider? time, CoreMetrics? metrics)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _vmId = vmId;
+        _ring = new VmEvent?[capacity];
+        _time = time ?? TimeProvider.System;
+        _metrics = metrics;
+    }
+
+    public string VmId => _vmId;
+
+    public int Capacity => _ring.Length;
+
+    /// <summary>The sequence the next event will get.</summary>
+    public ulong NextSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _next;
+            }
+        }
+    }
+
+    /// <summary>The oldest sequence still held (equals <see cref="NextSequence"/> when nothing is held yet).</summary>
+    public ulong OldestSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return OldestLocked();
+            }
+        }
+    }
+
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _completed;
+            }
+        }
+    }
+
+    /// <summary>Appends <paramref name="payload"/> and returns the event. After <see cref="Complete"/> appends are dropped (null).</summary>
+    public VmEvent? Append(EventPayload payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        VmEvent evt;
+        TaskCompletionSource? signal;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return null;
+            }
+
+            evt = new VmEvent(_next, _vmId, _time.GetUtcNow(), payload);
+            _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
+            _next++;
+            signal = _signal;
+            _signal = null;
+        }
+
+        signal?.TrySetResult();
+        _metrics?.EventAppended(_vmId, payload.Kind);
+        return evt;
+    }
+
+    /// <summary>No more events: watches deliver what is held after their position, then end.</summary>
+    public void Complete()
+    {
+        TaskCompletionSource? signal;
+        lock (_lock)
+        {
+            _completed = true;
+            signal = _signal;
+            _signal = null;
+        }
+
+        signal?.TrySetResult();
+    }
+
+    /// <summary>
+    /// The first sequence a watch from <paramref name="startSequence"/> delivers (0: the next one appended), or
+    /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held.
+    /// </summary>
+    public ulong ResolveStart(ulong startSequence)
+    {
+        lock (_lock)
+        {
+            if (startSequence == 0)
+            {
+                return _next;
+            }
+
+            var oldest = OldestLocked();
+            if (startSequence < oldest)
+            {
+                throw new CoreException(
+                    ErrorKind.OutOfRange,
+                    ErrorReasons.SequenceCompacted,
+                    $"vm '{_vmId}': sequence {startSequence} was compacted; the oldest held is {oldest}",
+                    "start_sequence",
+                    new Dictionary<string, string> { ["oldest_sequence"] = CoreErrors.Dec(oldest), ["vm_id"] = _vmId });
+            }
+
+            return startSequence;
+        }
+    }
+
+    /// <summary>
+    /// Every event from <paramref name="startSequence"/> on (0: only events appended after this call) that
+    /// <paramref name="filter"/> matches, exactly once and in order, until the journal completes or the watch is
+    /// cancelled. The start is checked now, so a compacted start fails here rather than at the first read.
+    /// </summary>
+    public IAsyncEnumerable<VmEvent> Watch(ulong startSequence, EventFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        var first = ResolveStart(startSequence);
+        return WatchFrom(first, filter ?? EventFilter.All, cancellationToken);
+    }
+
+    internal async IAsyncEnumerable<VmEvent> WatchFrom(ulong first, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var batch = new VmEvent[BatchSize];
+        var next = first;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = 0;
+            Task? wait = null;
+            lock (_lock)
+            {
+                var oldest = OldestLocked();
+                if (next < oldest)
+                {
+                    throw FellBehind(next, oldest);
+                }
+
+                while (count < BatchSize && next + (ulong)count < _next)
+                {
+                    batch[count] = _ring[(int)((next + (ulong)count - 1) % (ulong)_ring.Length)]!;
+                    count++;
+                }
+
+                if (count == 0)
+                {
+                    if (_completed)
+                    {
+                        yield break;
+                    }
+
+                    _signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _signal.Task;
+                }
+            }
+
+            if (wait is not null)
+            {
+                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var evt = batch[i];
+                batch[i] = null!;
+                next = evt.Sequence + 1;
+                if (filter.Matches(evt))
+                {
+                    yield return evt;
+                }
+            }
+        }
+    }
+
+    private ulong OldestLocked() => _next > (ulong)_ring.Length ? _next - (ulong)_ring.Length : 1;
+
+    private CoreException FellBehind(ulong next, ulong oldest) =>
+        new(
+            ErrorKind.OutOfRange,
+            ErrorReasons.WatcherFellBehind,
+            $"vm '{_vmId}': the watcher fell behind: it needed sequence {next}, the oldest held is {oldest}",
+            null,
+            new Dictionary<string, string>
+            {
+                ["next_sequence"] = CoreErrors.Dec(next),
+                ["oldest_sequence"] = CoreErrors.Dec(oldest),
+                ["vm_id"] = _vmId,
+            });
+}

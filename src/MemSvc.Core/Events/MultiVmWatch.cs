@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using MemSvc.Core.Errors;
+using MemSvc.Core.Identity;
+using MemSvc.Core.Vms;
+
+namespace MemSvc.Core.Events;
+
+/// <summary>
+/// A watch over every VM the caller may see, VMs created while watching included. One pump per VM reads that
+/// VM's journal in order into a small bounded channel, so per-VM order holds and memory stays bounded: a full
+/// channel slows the pumps, never an appender, and a pump the journal laps ends the watch with
+/// WATCHER_FELL_BEHIND like a single-VM watch.
+/// </summary>
+internal static class MultiVmWatch
+{
+    private const int ChannelCapacity = 256;
+
+    public static async IAsyncEnumerable<VmEvent> Run(
+        CoreContext context,
+        CallerIdentity caller,
+        ulong startSequence,
+        EventFilter filter,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<VmEvent>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pumps = new List<Task>();
+        var pumpsLock = new Lock();
+
+        void StartPump(ManagedVm vm, ulong first)
+        {
+            var pump = Task.Run(() => Pump(vm, first, filter, channel.Writer, stop.Token), CancellationToken.None);
+            lock (pumpsLock)
+            {
+                pumps.Add(pump);
+            }
+        }
+
+        // A VM created after the watch began is new in full: every event of it is delivered, from sequence 1.
+        void OnAdded(ManagedVm vm)
+        {
+            if (caller.MaySee(vm.Owner) && !stop.IsCancellationRequested)
+            {
+                StartPump(vm, 1);
+            }
+        }
+
+        var existing = context.Registry.Subscribe(caller, OnAdded);
+        using var shutdown = context.ShutdownToken.Register(() => channel.Writer.TryComplete());
+        try
+        {
+            foreach (var vm in existing)
+            {
+                StartPump(vm, vm.Journal.ResolveStart(startSequence));
+            }
+
+            await foreach (var evt in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return evt;
+            }
+        }
+        finally
+        {
+            context.Registry.Unsubscribe(OnAdded);
+            await stop.CancelAsync().ConfigureAwait(false);
+            Task[] all;
+            lock (pumpsLock)
+            {
+                all = [.. pumps];
+            }
+
+            await Task.WhenAll(all).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task Pump(ManagedVm vm, ulong first, EventFilter filter, ChannelWriter<VmEvent> writer, CancellationToken stop)
+    {
+        try
+        {
+            await foreach (var evt in vm.Journal.WatchFrom(first, filter, stop).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(evt, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ChannelClosedException)
+        {
+        }
+        catch (CoreException e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace MemSvc.Core.Faults;
+
+/// <summary>
+/// A memory fault or conversion request a vCPU waits on. Resolving it happens once, under <see cref="Sync"/>,
+/// whoever comes first: ResolveFault or the vCPU's own timeout fallback.
+/// </summary>
+internal sealed class PendingFault(ulong id, int vcpu, ulong gpa, ulong size, bool toPrivate, bool isConversionRequest)
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ulong Id { get; } = id;
+
+    public int Vcpu { get; } = vcpu;
+
+    public ulong Gpa { get; } = gpa;
+
+    public ulong Size { get; } = size;
+
+    /// <summary>The direction a CONVERT applies: what the access wanted, or what the guest asked for.</summary>
+    public bool ToPrivate { get; } = toPrivate;
+
+    public bool IsConversionRequest { get; } = isConversionRequest;
+
+    public long RaisedAt { get; } = Stopwatch.GetTimestamp();
+
+    public Lock Sync { get; } = new();
+
+    /// <summary>Set once, under <see cref="Sync"/>.</summary>
+    public FaultAction? Action { get; private set; }
+
+    /// <summary>Why a CONVERT could not be applied, when the fallback or AUTO turned it into FAIL.</summary>
+    public string? FailureReason { get; private set; }
+
+    public void MarkResolved(FaultAction action, string? failureReason)
+    {
+        Action = action;
+        FailureReason = failureReason;
+        _done.TrySetResult();
+    }
+
+    /// <summary>Waits for a resolution; false on timeout. Throws OperationCanceledException when the VM stops.</summary>
+    public bool Wait(TimeSpan timeout, CancellationToken stop) => _done.Task.Wait(timeout, stop);
+}

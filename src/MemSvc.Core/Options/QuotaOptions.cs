@@ -1,0 +1,20 @@
+namespace MemSvc.Core.Options;
+
+/// <summary>
+/// Per-owner and per-VM limits. Exceeding one fails with RESOURCE_EXHAUSTED, reason QUOTA_EXCEEDED and metadata
+/// naming the quota (the snake_case name of the property), its limit and what the call needed.
+/// </summary>
+public sealed record QuotaOptions
+{
+    /// <summary>VMs one owner may have at once.</summary>
+    public int MaxVmsPerOwner { get; init; } = 64;
+
+    /// <summary>vCPUs one VM may have (also bounded by the backend's KVM_CAP_MAX_VCPUS).</summary>
+    public int MaxVcpusPerVm { get; init; } = 64;
+
+    /// <summary>Guest memory one owner may hold, in bytes: open guest_memfd sizes plus anonymous shared backings.</summary>
+    public ulong MaxGuestMemoryBytesPerOwner { get; init; } = 64UL << 30;
+
+    /// <summary>Event watches one owner may have open at once.</summary>
+    public int MaxWatchersPerOwner { get; init; } = 64;
+}

@@ -1,0 +1,177 @@
+using MemSvc.Core.Errors;
+using MemSvc.Core.Events;
+using MemSvc.Core.Faults;
+using MemSvc.Hypervisor;
+
+namespace MemSvc.Core.Vcpus;
+
+/// <summary>The run loop: KVM_RUN, then one handler per exit, until the vCPU halts, fails, pauses or stops.</summary>
+internal sealed partial class VcpuRunner
+{
+    // What the guest's MAP_GPA_RANGE returns when a conversion is refused: -EINVAL, as QEMU answers.
+    private static readonly ulong HypercallRefused = unchecked((ulong)-(long)Errno.EINVAL);
+
+    private void Loop()
+    {
+        try
+        {
+            while (!Volatile.Read(ref _stopping))
+            {
+                VmExit exit;
+                try
+                {
+                    exit = _vcpu.Run();
+                }
+                catch (HypervisorException e)
+                {
+                    Count(VcpuExitKind.RunError);
+                    Finish(VcpuState.Failed, $"KVM_RUN failed: {e.Errno}: {e.Reason}");
+                    return;
+                }
+
+                Count(VcpuExitKinds.Of(exit));
+                if (Volatile.Read(ref _stopping) || !Handle(exit))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is HypervisorException or CoreException)
+        {
+            // A backend call made while handling an exit (CompleteHypercall, an attribute read) failed: the vCPU
+            // cannot go on, but the service must.
+            Finish(VcpuState.Failed, $"exit handling failed: {e.Message}");
+        }
+    }
+
+    // True to run again.
+    private bool Handle(VmExit exit)
+    {
+        switch (exit)
+        {
+            case VmExit.MemoryFault fault:
+                return HandleMemoryFault(fault);
+            case VmExit.MapGpaRange request:
+                return HandleConversionRequest(request);
+            case VmExit.PortIo { Port: GuestProgram.ReportPort, IsWrite: true } report:
+                _vm.Journal.Append(new EventPayload.GuestReport(Index, report.Port, report.Value));
+                return true;
+            case VmExit.PortIo io:
+                return Finish(VcpuState.Failed, $"unexpected port {(io.IsWrite ? "write" : "read")} of {io.Size} bytes at port {CoreErrors.Hex(io.Port)}");
+            case VmExit.Mmio mmio:
+                return Finish(VcpuState.Failed, $"MMIO {(mmio.IsWrite ? "write" : "read")} of {mmio.Length} bytes at gpa {CoreErrors.Hex(mmio.Gpa)}: no memory region serves it");
+            case VmExit.Halt:
+                return Finish(VcpuState.Halted, "the guest program halted");
+            case VmExit.Shutdown:
+                return Finish(VcpuState.Shutdown, "KVM_EXIT_SHUTDOWN: the guest triple-faulted");
+            case VmExit.InternalError error:
+                return Finish(VcpuState.Failed, $"KVM internal error (suberror {error.Suberror}): {error.Reason}");
+            case VmExit.GuestAbort abort:
+                return Finish(VcpuState.Failed, Describe(abort));
+            case VmExit.Interrupted:
+                return HandleInterrupted();
+            default:
+                return Finish(VcpuState.Failed, $"unknown exit {exit.GetType().Name}");
+        }
+    }
+
+    private bool HandleMemoryFault(VmExit.MemoryFault exit)
+    {
+        var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.IsPrivate, isConversionRequest: false);
+        _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
+        _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
+        var action = _vm.Faults.Decide(fault, EnterWaiting, _stop.Token);
+        if (action is null)
+        {
+            return false;
+        }
+
+        if (action == FaultAction.Fail)
+        {
+            return Finish(VcpuState.Failed, fault.FailureReason ?? $"fault {fault.Id} failed");
+        }
+
+        LeaveWaiting(fault, action.Value);
+        return true;
+    }
+
+    private bool HandleConversionRequest(VmExit.MapGpaRange exit)
+    {
+        var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.ToPrivate, isConversionRequest: true);
+        _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
+        var action = _vm.Faults.Decide(fault, EnterWaiting, _stop.Token);
+        if (action is null)
+        {
+            return false;
+        }
+
+        // A refused conversion is the guest's to handle: it sees the error and, as the selftests' guests do, aborts.
+        _vcpu.CompleteHypercall(action == FaultAction.Convert ? 0 : HypercallRefused);
+        LeaveWaiting(fault, action.Value);
+        return true;
+    }
+
+    private bool HandleInterrupted()
+    {
+        lock (_sync)
+        {
+            if (_stopping)
+            {
+                return false;
+            }
+
+            if (_pauseRequested)
+            {
+                _pauseRequested = false;
+                SetState(VcpuState.Paused, "paused by PauseVcpu");
+                return false;
+            }
+        }
+
+        // A stale exit request (a pause that raced with the end of a previous run): keep running.
+        return true;
+    }
+
+    private void EnterWaiting(PendingFault fault)
+    {
+        lock (_sync)
+        {
+            _currentFaultId = fault.Id;
+            var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
+            SetState(VcpuState.Waiting, $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}");
+        }
+    }
+
+    private void LeaveWaiting(PendingFault fault, FaultAction action)
+    {
+        lock (_sync)
+        {
+            if (_state == VcpuState.Waiting)
+            {
+                _currentFaultId = 0;
+                SetState(VcpuState.Running, $"fault {fault.Id} resolved: {action}");
+            }
+        }
+    }
+
+    // Always false: the loop ends.
+    private bool Finish(VcpuState state, string reason)
+    {
+        lock (_sync)
+        {
+            _currentFaultId = 0;
+            SetState(state, reason);
+        }
+
+        return false;
+    }
+
+    private static string Describe(VmExit.GuestAbort abort) => abort.Reason switch
+    {
+        GuestAbortReason.PatternMismatch =>
+            $"guest abort at step {abort.Step}: pattern check at gpa {CoreErrors.Hex(abort.Gpa)} expected {CoreErrors.Hex(abort.Expected)}, read {CoreErrors.Hex(abort.Actual)}",
+        GuestAbortReason.HypercallFailed =>
+            $"guest abort at step {abort.Step}: MAP_GPA_RANGE at gpa {CoreErrors.Hex(abort.Gpa)} returned {CoreErrors.Hex(abort.Actual)}",
+        _ => $"guest abort at step {abort.Step}: {abort.Reason}",
+    };
+}

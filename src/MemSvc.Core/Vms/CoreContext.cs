@@ -1,0 +1,59 @@
+using System.Diagnostics.Metrics;
+using MemSvc.Core.Backends;
+using MemSvc.Core.Identity;
+using MemSvc.Core.Options;
+using MemSvc.Core.Telemetry;
+
+namespace MemSvc.Core.Vms;
+
+/// <summary>What every operation class shares: the registry, the backends, the options, the meter, the shutdown signal.</summary>
+internal sealed class CoreContext : IDisposable
+{
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public CoreContext(BackendCatalog backends, CoreOptions options)
+    {
+        Backends = backends;
+        Options = options;
+        Metrics = new CoreMetrics(MeasureMemory);
+    }
+
+    public VmRegistry Registry { get; } = new();
+
+    public BackendCatalog Backends { get; }
+
+    public CoreOptions Options { get; }
+
+    public CoreMetrics Metrics { get; }
+
+    /// <summary>Cancelled when the manager shuts down: multi-VM watches end on it.</summary>
+    public CancellationToken ShutdownToken => _shutdown.Token;
+
+    /// <summary>The VM, checked for the caller's identity and ownership.</summary>
+    public ManagedVm Find(CallerIdentity caller, string vmId)
+    {
+        CallerIdentity.Validate(caller);
+        return Registry.Find(caller, vmId ?? string.Empty);
+    }
+
+    public void SignalShutdown() => _shutdown.Cancel();
+
+    public void Dispose()
+    {
+        _shutdown.Dispose();
+        Metrics.Dispose();
+    }
+
+    private IEnumerable<Measurement<long>> MeasureMemory()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var vm in Registry.All())
+        {
+            var (privateBytes, sharedBytes) = vm.MemoryBytes();
+            measurements.Add(new((long)privateBytes, new("vm", vm.Id), new("attribute", "private")));
+            measurements.Add(new((long)sharedBytes, new("vm", vm.Id), new("attribute", "shared")));
+        }
+
+        return measurements;
+    }
+}

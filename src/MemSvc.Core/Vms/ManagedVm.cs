@@ -1,0 +1,176 @@
+using MemSvc.Core.Errors;
+using MemSvc.Core.Events;
+using MemSvc.Core.Faults;
+using MemSvc.Core.Memory;
+using MemSvc.Core.Telemetry;
+using MemSvc.Core.Vcpus;
+using MemSvc.Hypervisor;
+
+namespace MemSvc.Core.Vms;
+
+/// <summary>One VM as Core owns it: the backend VM, its vCPU runners, memory bookkeeping, faults and journal.</summary>
+internal sealed class ManagedVm
+{
+    private VcpuRunner[] _vcpus = [];
+    private volatile bool _deleted;
+
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, int journalCapacity, TimeProvider time)
+    {
+        Settings = settings;
+        Vm = vm;
+        Metrics = metrics;
+        Journal = new EventJournal(settings.VmId, journalCapacity, time, metrics);
+        Memory = new VmMemory();
+        Faults = new FaultCoordinator(this);
+        Converter = new MemoryConverter(this);
+    }
+
+    public VmSettings Settings { get; }
+
+    public string Id => Settings.VmId;
+
+    public string Owner => Settings.Owner;
+
+    public FaultPolicy FaultPolicy => Settings.FaultPolicy;
+
+    public TimeSpan ResolutionTimeout => Settings.ResolutionTimeout;
+
+    public FaultAction TimeoutFallback => Settings.TimeoutFallback;
+
+    public IVm Vm { get; }
+
+    public CoreMetrics Metrics { get; }
+
+    public EventJournal Journal { get; }
+
+    public VmMemory Memory { get; }
+
+    public FaultCoordinator Faults { get; }
+
+    public MemoryConverter Converter { get; }
+
+    public IReadOnlyList<VcpuRunner> Vcpus => _vcpus;
+
+    public bool IsDeleted => _deleted;
+
+    /// <summary>Creates the vCPUs (KVM_CREATE_VCPU 0..n-1); on failure disposes those made and rethrows.</summary>
+    public void CreateVcpus(int count)
+    {
+        var runners = new List<VcpuRunner>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                runners.Add(new VcpuRunner(this, Vm.CreateVcpu(i)));
+            }
+        }
+        catch (HypervisorException)
+        {
+            runners.ForEach(r => r.Dispose());
+            throw;
+        }
+
+        _vcpus = [.. runners];
+    }
+
+    public VcpuRunner Vcpu(int index) =>
+        index >= 0 && index < _vcpus.Length
+            ? _vcpus[index]
+            : throw new CoreException(ErrorKind.NotFound, ErrorReasons.VcpuNotFound, $"vm '{Id}' has no vCPU {index} (it has {_vcpus.Length})", "index", CoreErrors.Meta("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    public void ThrowIfDeleted()
+    {
+        if (_deleted)
+        {
+            throw CoreErrors.VmNotFound(Id);
+        }
+    }
+
+    public VmInfo ToInfo()
+    {
+        var running = _vcpus.Any(v => v.State is VcpuState.Running or VcpuState.Waiting);
+        return new VmInfo(
+            Id,
+            Owner,
+            Settings.Backend,
+            Settings.VmType,
+            _vcpus.Length,
+            FaultPolicy,
+            ResolutionTimeout,
+            TimeoutFallback,
+            Settings.CreateTime,
+            running ? VmState.Running : VmState.Ready);
+    }
+
+    /// <summary>
+    /// Stops every vCPU (exit request, then a bounded join), ends the watches, closes the guest_memfd files and
+    /// disposes the backend VM. A vCPU thread that does not leave KVM_RUN in time is abandoned rather than waited on
+    /// forever; its backend objects are then left undisposed, since freeing them under a running KVM_RUN is unsafe.
+    /// </summary>
+    public void Shutdown(TimeSpan stopTimeout)
+    {
+        _deleted = true;
+        var allStopped = true;
+        foreach (var vcpu in _vcpus)
+        {
+            allStopped &= vcpu.Stop(stopTimeout);
+        }
+
+        Faults.Clear();
+        Journal.Complete();
+        lock (Memory.Sync)
+        {
+            Memory.CloseAll();
+        }
+
+        if (!allStopped)
+        {
+            return;
+        }
+
+        foreach (var vcpu in _vcpus)
+        {
+            vcpu.Dispose();
+        }
+
+        Vm.Dispose();
+    }
+
+    /// <summary>Private and shared bytes over the VM's memslots, for the memory gauge.</summary>
+    public (ulong Private, ulong Shared) MemoryBytes()
+    {
+        ulong privateBytes = 0, total = 0;
+        lock (Memory.Sync)
+        {
+            if (_deleted)
+            {
+                return (0, 0);
+            }
+
+            foreach (var region in Memory.Regions)
+            {
+                total += region.Size;
+                foreach (var run in Vm.GetMemoryAttributes(region.Gpa, region.Size))
+                {
+                    if ((run.Attributes & MemoryAttributes.Private) != 0)
+                    {
+                        privateBytes += run.Size;
+                    }
+                }
+            }
+        }
+
+        return (privateBytes, total - privateBytes);
+    }
+}
+
+/// <summary>A VM's settings after CreateVm resolved defaults.</summary>
+internal sealed record VmSettings(
+    string VmId,
+    string Owner,
+    string Backend,
+    VmType VmType,
+    FaultPolicy FaultPolicy,
+    TimeSpan ResolutionTimeout,
+    FaultAction TimeoutFallback,
+    DateTimeOffset CreateTime);

@@ -1,0 +1,20 @@
+using MemSvc.Core.Faults;
+using MemSvc.Hypervisor;
+
+namespace MemSvc.Core.Vms;
+
+/// <summary>A VM as GetVm and ListVms report it.</summary>
+public sealed record VmInfo(
+    string VmId,
+    string Owner,
+    string Backend,
+    VmType VmType,
+    int VcpuCount,
+    FaultPolicy FaultPolicy,
+    TimeSpan ResolutionTimeout,
+    FaultAction TimeoutFallback,
+    DateTimeOffset CreateTime,
+    VmState State);
+
+/// <summary>One page of ListVms; <paramref name="NextPageToken"/> is empty on the last page.</summary>
+public sealed record VmPage(IReadOnlyList<VmInfo> Vms, string NextPageToken);
