@@ -46,7 +46,7 @@ public class ConvertMemoryTests
         manager.Vcpus.LoadGuestProgram(Alice, "conv", 0, Program(Check(Gpa, K4, 0x00, AccessIntent.Private), new GuestStep.Halt()));
         await RunToEnd(manager);
 
-        Assert.Equal(Vcpus.VcpuState.Halted, manager.Vcpus.GetVcpu(Alice, "conv", 0).State);
+        Assert.Equal(MemSvc.Core.Vcpus.VcpuState.Halted, manager.Vcpus.GetVcpu(Alice, "conv", 0).State);
         var applied = (await Until(manager.Events.WatchEvents(Alice, "conv", 1, new EventFilter(new HashSet<EventKind> { EventKind.ConversionApplied }, new HashSet<int>()), Ct), e => e.Count == 3))
             .Select(e => (EventPayload.ConversionApplied)e.Payload).ToList();
         Assert.Equal([true, false, true], applied.Select(a => a.ToPrivate));

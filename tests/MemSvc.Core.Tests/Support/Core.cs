@@ -59,6 +59,6 @@ internal static class Core
     /// <summary>True once every one of <paramref name="vcpus"/> vCPUs reached a final state (halted, shutdown, failed).</summary>
     public static bool AllFinished(List<VmEvent> events, int vcpus) =>
         events.Select(e => e.Payload).OfType<EventPayload.VcpuStateChanged>()
-            .Where(s => s.State is Vcpus.VcpuState.Halted or Vcpus.VcpuState.Shutdown or Vcpus.VcpuState.Failed)
+            .Where(s => s.State is MemSvc.Core.Vcpus.VcpuState.Halted or MemSvc.Core.Vcpus.VcpuState.Shutdown or MemSvc.Core.Vcpus.VcpuState.Failed)
             .Select(s => s.Vcpu).Distinct().Count() == vcpus;
 }
