@@ -81,7 +81,7 @@ internal sealed class X86Emitter
     public void JmpShortTo(int target)
     {
         var displacement = target - (Position + 2);
-        Emit(0xEB, checked((byte)(sbyte)displacement));
+        Emit(0xEB, unchecked((byte)checked((sbyte)displacement)));
     }
 
     /// <summary>je rel8 with the displacement left open; returns the position to give <see cref="BindShort"/>.</summary>
@@ -95,7 +95,7 @@ internal sealed class X86Emitter
     public void BindShort(int fixup)
     {
         var displacement = Position - (fixup + 1);
-        _code[fixup] = checked((byte)(sbyte)displacement);
+        _code[fixup] = unchecked((byte)checked((sbyte)displacement));
     }
 
     private void Emit(params ReadOnlySpan<byte> bytes)
