@@ -53,13 +53,13 @@ internal sealed class SharedSide : IDisposable
     public nint HostAddress(ulong offset) => _mapping!.Address + (nint)offset;
 
     /// <summary>
-    /// Releases [offset, offset+length) so it reads back as zero: MADV_DONTNEED on anonymous memory,
-    /// MADV_REMOVE (a punch of the file) on a guest_memfd mapping.
+    /// Releases [offset, offset+length) so it reads back as zero. Both kinds of mapping are MAP_SHARED views of a
+    /// file (shmem for anonymous memory, the guest_memfd itself), where MADV_DONTNEED would only drop the page
+    /// table entries and keep the data: MADV_REMOVE punches the file instead.
     /// </summary>
     public void Discard(ulong offset, ulong length)
     {
-        var advice = Backing is SharedBacking.GuestMemfdMap ? LibC.MADV_REMOVE : LibC.MADV_DONTNEED;
-        if (LibC.Madvise(HostAddress(offset), (nuint)length, advice) != 0)
+        if (LibC.Madvise(HostAddress(offset), (nuint)length, LibC.MADV_REMOVE) != 0)
         {
             throw KvmErrors.LastError("madvise", $"discarding {length} bytes of a memslot's shared side failed");
         }

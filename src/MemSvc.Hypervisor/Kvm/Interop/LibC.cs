@@ -19,7 +19,6 @@ internal static partial class LibC
     internal const int MAP_NORESERVE = 0x4000;
     internal static readonly nint MapFailed = -1;
 
-    internal const int MADV_DONTNEED = 4;
     internal const int MADV_REMOVE = 9;
 
     internal const uint MFD_CLOEXEC = 0x1;
