@@ -1,0 +1,173 @@
+namespace MemSvc.Hypervisor.Simulated;
+
+public sealed partial class SimulatedVm
+{
+    public void SetUserMemoryRegion(MemoryRegion region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        lock (SyncRoot)
+        {
+            ThrowIfDisposed(MemslotValidator.Operation);
+
+            // The shared side is set up by userspace before the ioctl (mmap), as QEMU does; a failed ioctl
+            // unmaps it again, so that a failed call changes nothing.
+            var (userspaceAddr, mapping) = PrepareSharedSide(region);
+            try
+            {
+                var (change, old, file) = MemslotValidator.Validate(this, region, userspaceAddr);
+                Commit(region, change, old, file, userspaceAddr, mapping);
+            }
+            catch
+            {
+                if (mapping is not null)
+                {
+                    ReleaseMapping(mapping);
+                }
+
+                throw;
+            }
+        }
+    }
+
+    public void UnmapSharedBacking(uint slot)
+    {
+        lock (SyncRoot)
+        {
+            ThrowIfDisposed("munmap");
+            var s = Slots.Get(slot) ?? throw Fail.Inval("munmap", $"slot {slot} does not exist", "slot");
+            if (s.OwnedMapping is { } mapping)
+            {
+                s.OwnedMapping = null;
+
+                // munmap's mmu_notifier invalidation zaps what the guest had mapped from these pages.
+                Mmu.Zap(s.Gpa, s.End);
+                ReleaseMapping(mapping);
+            }
+        }
+    }
+
+    // userspace_addr for the request, and the mapping created for it (null when none was created).
+    private (ulong Address, UserMapping? Created) PrepareSharedSide(MemoryRegion region)
+    {
+        switch (region.SharedBacking)
+        {
+            case SharedBacking.RawAddress raw:
+                return (raw.UserspaceAddress, null);
+            case SharedBacking.AnonymousMemory when region.MemorySize != 0:
+                // A request for an existing slot keeps the memory the backend gave it, so that a plain slot can
+                // be moved or get new flags as with the same userspace_addr.
+                if (Slots.Get(region.Slot & 0xffff) is { OwnedMapping: AnonymousMapping own })
+                {
+                    return (own.Start, null);
+                }
+
+                var anonymous = AddressSpace.MapAnonymous(region.MemorySize);
+                return (anonymous.Start, anonymous);
+            case SharedBacking.GuestMemfdMap when region.MemorySize != 0:
+                var gmem = MapGuestMemfd(region);
+                return (gmem.Start, gmem);
+            default:
+                return (0, null);
+        }
+    }
+
+    // mmap(MAP_SHARED) of the request's guest_memfd at guest_memfd_offset, with mmap's own errors.
+    private GuestMemfdMapping MapGuestMemfd(MemoryRegion region)
+    {
+        if (region.GuestMemfd is null)
+        {
+            throw Fail.With(Errno.EBADF, "mmap", "SharedBacking.GuestMemfdMapping needs a guest_memfd", "guest_memfd");
+        }
+
+        if (region.GuestMemfd is not SimulatedGuestMemfd file)
+        {
+            throw Fail.Inval("mmap", "guest_memfd is not a guest_memfd of the simulated backend", "guest_memfd");
+        }
+
+        lock (file.Owner.SyncRoot)
+        {
+            if (!file.FdOpen)
+            {
+                throw Fail.With(Errno.EBADF, "mmap", "guest_memfd is closed", "guest_memfd");
+            }
+
+            if (!file.HasMmap)
+            {
+                throw Fail.With(Errno.ENODEV, "mmap", "guest_memfd was created without GUEST_MEMFD_FLAG_MMAP", "guest_memfd");
+            }
+
+            if (!KvmLimits.IsPageAligned(region.GuestMemfdOffset))
+            {
+                throw Fail.Inval("mmap", $"offset 0x{region.GuestMemfdOffset:x} is not page aligned", "guest_memfd_offset");
+            }
+
+            var mapping = AddressSpace.MapGuestMemfd(file, region.GuestMemfdOffset, region.MemorySize);
+            file.AddMapping();
+            return mapping;
+        }
+    }
+
+    private void ReleaseMapping(UserMapping mapping)
+    {
+        AddressSpace.Unmap(mapping);
+        if (mapping is GuestMemfdMapping g)
+        {
+            lock (g.File.Owner.SyncRoot)
+            {
+                g.File.DropMapping();
+            }
+        }
+    }
+
+    private void Commit(MemoryRegion region, MemslotChange change, Memslot? old, SimulatedGuestMemfd? file, ulong ua, UserMapping? mapping)
+    {
+        switch (change)
+        {
+            case MemslotChange.Delete:
+                DeleteSlotLocked(old!);
+                break;
+            case MemslotChange.Create:
+                var slot = new Memslot
+                {
+                    Id = region.Slot & 0xffff,
+                    Flags = region.Flags,
+                    Gpa = region.GuestPhysAddr,
+                    Size = region.MemorySize,
+                    UserspaceAddr = ua,
+                    OwnedMapping = mapping,
+                    GuestMemfd = file,
+                    GuestMemfdOffset = file is null ? 0 : region.GuestMemfdOffset,
+                    GuestMemfdOnly = file?.HasMmap ?? false,
+                };
+                file?.Bind(slot);
+                Slots.Add(slot);
+                break;
+            case MemslotChange.Move:
+                Mmu.Zap(old!.Gpa, old.End);
+                Slots.Move(old, region.GuestPhysAddr);
+                old.Flags = region.Flags;
+                break;
+            case MemslotChange.FlagsOnly:
+                // Dirty logging on or off changes which levels may be mapped: drop the slot's mappings.
+                Mmu.Zap(old!.Gpa, old.End);
+                old.Flags = region.Flags;
+                break;
+            case MemslotChange.None:
+                break;
+        }
+    }
+
+    // kvm_set_memslot(KVM_MR_DELETE): zap, unbind the guest_memfd range (LC-4), drop the backend's mapping.
+    private void DeleteSlotLocked(Memslot slot)
+    {
+        Mmu.Zap(slot.Gpa, slot.End);
+        Slots.Remove(slot);
+        slot.GuestMemfd?.Unbind(slot);
+        slot.GuestMemfd = null;
+        if (slot.OwnedMapping is { } mapping)
+        {
+            slot.OwnedMapping = null;
+            ReleaseMapping(mapping);
+        }
+    }
+}

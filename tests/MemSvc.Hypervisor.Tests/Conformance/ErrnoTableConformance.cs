@@ -1,0 +1,63 @@
+namespace MemSvc.Hypervisor.Tests.Conformance;
+
+/// <summary>
+/// results.txt's errno table for a default VM, one case per row, named after the row: same input, same errno.
+/// Backend-agnostic: a backend's test class derives from this and says how to make its hypervisor.
+/// </summary>
+public abstract class ErrnoTableConformance
+{
+    public static TheoryData<string> GmemRows => ErrnoTableRows.Gmem.Names();
+
+    public static TheoryData<string> Region2Rows => ErrnoTableRows.Region2.Names();
+
+    public static TheoryData<string> OrderRows => ErrnoTableRows.Order.Names();
+
+    public static TheoryData<string> FallocateRows => ErrnoTableRows.Fallocate.Names();
+
+    public static TheoryData<string> AttrsRows => ErrnoTableRows.Attrs.Names();
+
+    /// <summary>Whether rows that are unsafe on real KVM may run on this backend.</summary>
+    protected virtual bool RunsSimulatedOnlyRows => false;
+
+    protected abstract IHypervisor CreateHypervisor();
+
+    [Theory]
+    [MemberData(nameof(GmemRows))]
+    public void Gmem(string row) => Check(ErrnoTableRows.Gmem[row]);
+
+    [Theory]
+    [MemberData(nameof(Region2Rows))]
+    public void Region2(string row) => Check(ErrnoTableRows.Region2[row]);
+
+    [Theory]
+    [MemberData(nameof(OrderRows))]
+    public void Order(string row) => Check(ErrnoTableRows.Order[row]);
+
+    [Theory]
+    [MemberData(nameof(FallocateRows))]
+    public void Fallocate(string row) => Check(ErrnoTableRows.Fallocate[row]);
+
+    [Theory]
+    [MemberData(nameof(AttrsRows))]
+    public void Attrs(string row) => Check(ErrnoTableRows.Attrs[row]);
+
+    private void Check(ErrnoRow row)
+    {
+        if (row.SimulatedOnly && !RunsSimulatedOnlyRows)
+        {
+            Assert.Skip("unsafe on real KVM (the kernel stalls allocating metadata for an 8 TiB memslot)");
+        }
+
+        using var hypervisor = CreateHypervisor();
+        using var fixture = new ErrnoFixture(hypervisor);
+        if (row.Expected is { } errno)
+        {
+            var e = Assert.Throws<HypervisorException>(() => row.Act(fixture));
+            Assert.Equal(errno, e.Errno);
+        }
+        else
+        {
+            row.Act(fixture);
+        }
+    }
+}
