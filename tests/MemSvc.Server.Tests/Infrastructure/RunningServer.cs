@@ -43,6 +43,7 @@ public sealed class RunningServer : IAsyncDisposable
             $"--MemSvc:SocketPath={socketPath}",
             "--MemSvc:LoopbackPort=0",
             "--MemSvc:DefaultBackend=simulated",
+            "--MemSvc:OpenKvm=false",
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
