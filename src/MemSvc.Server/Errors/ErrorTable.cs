@@ -67,6 +67,10 @@ internal static class ErrorTable
         [("fallocate", Errno.EINVAL)] = "FALLOCATE_RANGE_INVALID",
         [("fallocate", Errno.EOPNOTSUPP)] = "FALLOCATE_MODE_UNSUPPORTED",
         [("KVM_ENABLE_CAP", Errno.EINVAL)] = "EXIT_HYPERCALL_UNSUPPORTED",
+        [("mmap", Errno.ENODEV)] = "GUEST_MEMFD_NOT_MAPPABLE",
+        [("mmap", Errno.EBADF)] = "GUEST_MEMFD_CLOSED",
+        [("mmap", Errno.EINVAL)] = "GUEST_MEMFD_MAPPING_INVALID",
+        [("mmap", Errno.ENOMEM)] = "ADDRESS_SPACE_EXHAUSTED",
     };
 
     /// <summary>The capability a missing ioctl or mode stands for, and how to get it.</summary>
@@ -95,6 +99,9 @@ internal static class ErrorTable
         ["len"] = "size",
         ["mode"] = "mode",
         ["type"] = "vm_type",
+        ["fd"] = "guest_memfd",
+        ["gpa"] = "gpa",
+        ["length"] = "size",
     };
 
     /// <summary>The status an exception becomes; null for one that is not ours to describe (the caller logs it).</summary>
@@ -117,8 +124,9 @@ internal static class ErrorTable
     public static string ReasonOf(string operation, Errno errno) =>
         Reasons.GetValueOrDefault((operation, errno), $"KERNEL_{errno}");
 
+    /// <summary>The request field a kernel argument stands for; null for one no request has (a vCPU id, a pointer).</summary>
     public static string? FieldOf(string? kernelArgument) =>
-        kernelArgument is null ? null : KernelFields.GetValueOrDefault(kernelArgument, kernelArgument);
+        kernelArgument is null ? null : KernelFields.GetValueOrDefault(kernelArgument);
 
     private static RpcException FromCore(CoreException e) =>
         Build(CodeOf(e.Kind), e.Message, e.Reason, e.Metadata, e.Field, e.Message);

@@ -1,5 +1,6 @@
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Services;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,10 @@ public static class MemSvcServer
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 
+        builder.Services.AddSingleton<CoreHost>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
+        builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
+        builder.Services.AddSingleton<CreateVmRetries>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
@@ -33,6 +38,11 @@ public static class MemSvcServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.MapGrpcService<HostGrpcService>();
+        app.MapGrpcService<VmGrpcService>();
+        app.MapGrpcService<GuestMemoryGrpcService>();
+        app.MapGrpcService<VcpuGrpcService>();
+        app.MapGrpcService<EventGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

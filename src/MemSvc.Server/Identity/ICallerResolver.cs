@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MemSvc.Core.Identity;
 
 namespace MemSvc.Server.Identity;
 
@@ -8,5 +9,5 @@ namespace MemSvc.Server.Identity;
 /// </summary>
 internal interface ICallerResolver
 {
-    string Resolve(ServerCallContext context);
+    CallerIdentity Resolve(ServerCallContext context);
 }

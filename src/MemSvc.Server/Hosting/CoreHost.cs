@@ -1,0 +1,70 @@
+using MemSvc.Core.Backends;
+using MemSvc.Core.Options;
+using MemSvc.Core.Vms;
+using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Simulated;
+using MemSvc.Server.Mapping;
+using Microsoft.Extensions.Options;
+
+namespace MemSvc.Server.Hosting;
+
+/// <summary>
+/// Owns the VMM and the hypervisors under it. Stopping the host stops it first (before Kestrel drains), so that
+/// vCPU threads stop and every watch stream ends instead of holding shutdown open.
+/// </summary>
+internal sealed class CoreHost : IHostedService, IAsyncDisposable
+{
+    private readonly List<IHypervisor> _hypervisors;
+
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger)
+    {
+        var settings = options.Value;
+        _hypervisors = [new SimulatedHypervisor()];
+        var backends = _hypervisors.ToDictionary(h => h.Capabilities.Backend, h => h, StringComparer.Ordinal);
+        var defaultBackend = ChooseDefault(settings.DefaultBackend, backends);
+        foreach (var (name, hypervisor) in backends)
+        {
+            ServerLog.BackendReady(logger, name, hypervisor.Capabilities.KernelVersion, defaultBackend);
+        }
+
+        Manager = new VmManager(
+            new BackendCatalog(backends, defaultBackend),
+            new CoreOptions
+            {
+                JournalCapacity = settings.JournalRetention,
+                DefaultResolutionTimeout = settings.ResolutionTimeout,
+                MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
+            });
+    }
+
+    public VmManager Manager { get; }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await Manager.DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Manager.DisposeAsync().ConfigureAwait(false);
+        foreach (var hypervisor in _hypervisors)
+        {
+            hypervisor.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// "auto" takes kvm when a kvm backend opened, else simulated. This build carries the simulated backend only,
+    /// so asking for "kvm" by name fails start-up rather than silently running on the model.
+    /// </summary>
+    private static string ChooseDefault(string configured, Dictionary<string, IHypervisor> backends)
+    {
+        if (configured == "auto")
+        {
+            return backends.ContainsKey(EnumMapping.KvmBackend) ? EnumMapping.KvmBackend : EnumMapping.SimulatedBackend;
+        }
+
+        return backends.ContainsKey(configured)
+            ? configured
+            : throw new InvalidOperationException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server (available: {string.Join(", ", backends.Keys)}).");
+    }
+}
