@@ -4,6 +4,13 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pidfile=$MEMSVC_CI_RUN/dockerd.pid
+
+# Each test run tags a new memsvc:integration-test and leaves the previous one dangling: drop those, and only
+# those (Testcontainers labels what it builds), so that runs on one machine do not fill its disk.
+if docker info >/dev/null 2>&1; then
+    docker image prune -f --filter label=org.testcontainers=true >/dev/null || true
+fi
+
 if [ ! -f "$pidfile" ]; then
     took "no dockerd was started by start-dockerd.sh; nothing to stop"
     exit 0

@@ -57,6 +57,9 @@ internal sealed class DockerEngine : IDisposable
         return new DockerEngine(new HttpClient(handler) { BaseAddress = new Uri("http://docker"), Timeout = TimeSpan.FromSeconds(10) }, host);
     }
 
+    /// <summary>The engine's API version (such as 1.41), known once <see cref="VersionAsync"/> answered.</summary>
+    public string? ApiVersion { get; private set; }
+
     /// <summary>The engine's version and API version, or null with the reason when it does not answer.</summary>
     public async Task<(string? Version, string Reason)> VersionAsync(CancellationToken cancellationToken)
     {
@@ -70,8 +73,8 @@ internal sealed class DockerEngine : IDisposable
 
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             var version = json.RootElement.GetProperty("Version").GetString();
-            var api = json.RootElement.GetProperty("ApiVersion").GetString();
-            return ($"{version} (API {api})", string.Empty);
+            ApiVersion = json.RootElement.GetProperty("ApiVersion").GetString();
+            return ($"{version} (API {ApiVersion})", string.Empty);
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or IOException)
         {

@@ -38,6 +38,14 @@ public sealed class DockerFixture : IAsyncLifetime
         }
 
         Log.Write($"Docker engine {version} at {engine.Endpoint}");
+        // Testcontainers' client speaks a newer API than Debian 12's engine (1.41) accepts unless told which to use.
+        if (Environment.GetEnvironmentVariable("DOCKER_API_VERSION") is null && engine.ApiVersion is { } api
+            && Version.TryParse(api, out var engineApi) && engineApi < new Version(1, 44))
+        {
+            Environment.SetEnvironmentVariable("DOCKER_API_VERSION", api);
+            Log.Write($"DOCKER_API_VERSION={api} (the engine's own)");
+        }
+
         if (MemSvcImage.Prepared is { } prepared)
         {
             if (!await engine.ImageExistsAsync(prepared, cancellationToken))

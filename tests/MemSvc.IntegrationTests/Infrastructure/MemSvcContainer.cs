@@ -52,6 +52,7 @@ internal sealed class MemSvcContainer : IAsyncDisposable
         var cancellationToken = TestContext.Current.CancellationToken;
         var port = FreeLoopbackPort();
         string? socketDirectory = null;
+        var serving = new UntilGrpcServing(port);
         var builder = new ContainerBuilder(image)
             .WithImagePullPolicy(PullPolicy.Never)
             .WithEnvironment("MemSvc__LoopbackPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -70,8 +71,8 @@ internal sealed class MemSvcContainer : IAsyncDisposable
                 }
             })
             .WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(
-                new UntilGrpcServing(port),
-                wait => wait.WithTimeout(TimeSpan.FromSeconds(60)).WithInterval(TimeSpan.FromMilliseconds(250))));
+                serving,
+                wait => wait.WithTimeout(TimeSpan.FromSeconds(45)).WithInterval(TimeSpan.FromMilliseconds(250))));
 
         if (socketOnHost)
         {
@@ -92,7 +93,8 @@ internal sealed class MemSvcContainer : IAsyncDisposable
             var (stdout, stderr) = await container.GetLogsAsync(ct: cancellationToken);
             await container.DisposeAsync();
             throw new InvalidOperationException(
-                $"MemSvc container from {image} did not become SERVING on 127.0.0.1:{port}: {e.Message}\n--- stdout\n{stdout}\n--- stderr\n{stderr}", e);
+                $"MemSvc container from {image} did not become SERVING on 127.0.0.1:{port} ({e.Message}); " +
+                $"grpc.health.v1 last answered: {serving.LastAnswer}\n--- stdout\n{stdout}\n--- stderr\n{stderr}", e);
         }
 
         Log.Write($"container {container.Id[..12]} started from image {image} in {started.Elapsed.TotalSeconds:F1} s: " +
@@ -136,6 +138,9 @@ internal sealed class MemSvcContainer : IAsyncDisposable
     /// <summary>Ready means what the HEALTHCHECK and Kubernetes' probes mean: grpc.health.v1 answers SERVING.</summary>
     private sealed class UntilGrpcServing(int port) : IWaitUntil
     {
+        /// <summary>What the last check saw, for the failure message (UNKNOWN: the server registers no health check).</summary>
+        public string LastAnswer { get; private set; } = "nothing yet";
+
         public async Task<bool> UntilAsync(IContainer container)
         {
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
@@ -143,10 +148,12 @@ internal sealed class MemSvcContainer : IAsyncDisposable
             {
                 var response = await new GrpcHealth.HealthClient(channel).CheckAsync(
                     new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                LastAnswer = response.Status.ToString();
                 return response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
             }
-            catch (RpcException)
+            catch (RpcException e)
             {
+                LastAnswer = $"{e.StatusCode} {e.Status.Detail}";
                 return false;
             }
         }

@@ -43,6 +43,10 @@ internal static class MemSvcImage
             .WithDockerfile("Dockerfile")
             .WithTarget("prebuilt")
             .WithBuildArgument("RUNTIME_IMAGE", RuntimeBase)
+            // The prebuilt target never reaches the SDK stage, but Testcontainers pulls every FROM image of the
+            // Dockerfile that the engine lacks (with build arguments substituted) before it builds: name one
+            // that is there rather than the registry default.
+            .WithBuildArgument("SDK_IMAGE", RuntimeBase)
             .WithBuildArgument("VERSION", "0.0.0-integration-test")
             .WithBuildArgument("CREATED", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture))
             .WithDeleteIfExists(false)
