@@ -35,7 +35,7 @@ public sealed class MemSvcClient : IDisposable
         Vms = new VmApi(new VmService.VmServiceClient(invoker), unary);
         Memory = new GuestMemoryApi(new GuestMemoryService.GuestMemoryServiceClient(invoker), unary);
         Vcpus = new VcpuApi(new VcpuService.VcpuServiceClient(invoker), unary);
-        Events = new EventApi(new EventService.EventServiceClient(invoker), unary, options);
+        Events = new EventApi(new EventService.EventServiceClient(invoker), unary, options, Vms);
     }
 
     public MemSvcClientOptions Options { get; }

@@ -19,8 +19,8 @@ internal static class ConvertCommand
         runner.Bind(command, async (context, parse, ct) =>
         {
             var (g, s, target) = (parse.GetValue(gpa), parse.GetValue(size), parse.GetValue(to));
-            await context.Client.Memory.ConvertMemoryAsync(parse.GetValue(vm)!, g, s, target, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"converted {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) to {EnumWords.Word(EnumWords.Visibilities, target)}").ConfigureAwait(false);
+            var sequence = await context.Client.Memory.ConvertMemoryAsync(parse.GetValue(vm)!, g, s, target, ct).ConfigureAwait(false);
+            await context.Out.WriteLineAsync($"converted {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) to {EnumWords.Word(EnumWords.Visibilities, target)} (event #{sequence})").ConfigureAwait(false);
         });
         return command;
     }

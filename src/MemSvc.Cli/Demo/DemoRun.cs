@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using MemSvc.Cli.Output;
 using MemSvc.Cli.Infrastructure;
+using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
 using MemSvc.Client;
 using MemSvc.Client.Events;

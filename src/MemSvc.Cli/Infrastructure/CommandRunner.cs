@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Grpc.Core;
-using MemSvc.Client.Errors;
 using MemSvc.Cli.Output;
+using MemSvc.Client.Errors;
 
 namespace MemSvc.Cli.Infrastructure;
 

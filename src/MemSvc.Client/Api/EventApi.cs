@@ -11,11 +11,11 @@ public sealed class EventApi
     private readonly UnaryInvoker _invoker;
     private readonly ResumableWatch _watch;
 
-    internal EventApi(EventService.EventServiceClient stub, UnaryInvoker invoker, MemSvcClientOptions options)
+    internal EventApi(EventService.EventServiceClient stub, UnaryInvoker invoker, MemSvcClientOptions options, VmApi vms)
     {
         _stub = stub;
         _invoker = invoker;
-        _watch = new ResumableWatch(stub, options);
+        _watch = new ResumableWatch(stub, options, ct => vms.ListAsync(ct).Select(v => v.Name));
     }
 
     /// <summary>

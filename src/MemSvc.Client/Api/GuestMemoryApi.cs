@@ -117,11 +117,15 @@ public sealed class GuestMemoryApi
         return response.Ranges;
     }
 
-    /// <summary>Converts [gpa, gpa + size) as QEMU's kvm_convert_memory does; converting to what a range already is changes nothing.</summary>
-    public Task ConvertMemoryAsync(string vm, ulong gpa, ulong size, MemoryVisibility target, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Converts [gpa, gpa + size) as QEMU's kvm_convert_memory does; converting to what a range already is leaves
+    /// the same state. Returns the sequence of the CONVERSION_APPLIED event it recorded.
+    /// </summary>
+    public async Task<ulong> ConvertMemoryAsync(string vm, ulong gpa, ulong size, MemoryVisibility target, CancellationToken cancellationToken = default)
     {
         var request = new ConvertMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Size = size, Target = target };
-        return _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.ConvertMemoryAsync(request, o), cancellationToken);
+        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.ConvertMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return response.EventSequence;
     }
 
     public async Task<byte[]> ReadGuestMemoryAsync(string vm, ulong gpa, ulong size, CancellationToken cancellationToken = default)

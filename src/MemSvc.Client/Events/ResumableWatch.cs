@@ -11,16 +11,19 @@ namespace MemSvc.Client.Events;
 /// already delivered, so the caller sees every event exactly once and in order per VM. A compacted start
 /// surfaces as <see cref="EventsCompactedException"/>; other errors as <see cref="MemSvcException"/>.
 /// </summary>
-internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSvcClientOptions options)
+/// <param name="listVms">The names of the VMs the caller may see, for resuming all-VMs watches.</param>
+internal sealed class ResumableWatch(
+    EventService.EventServiceClient stub, MemSvcClientOptions options, Func<CancellationToken, IAsyncEnumerable<string>> listVms)
 {
     public async IAsyncEnumerable<Event> RunAsync(WatchOptions watch, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var vm = watch.Vm is null ? string.Empty : ResourceNames.Vm(watch.Vm);
         var delivered = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var failures = 0;
+        var start = watch.StartSequence;
         while (true)
         {
-            var request = BuildRequest(vm, watch, delivered);
+            var request = BuildRequest(vm, start, watch);
             Exception? cause = null;
             using (var call = stub.WatchEvents(request, cancellationToken: cancellationToken))
             {
@@ -73,8 +76,8 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
             }
 
             var delay = Backoff(failures);
-            var resumeFrom = BuildRequest(vm, watch, delivered).StartSequence;
-            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, resumeFrom, delay, cause));
+            start = await ResumeFromAsync(vm, watch, delivered, cancellationToken).ConfigureAwait(false);
+            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, start, delay, cause));
             if (delay > TimeSpan.Zero)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -83,14 +86,47 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
     }
 
     /// <summary>
-    /// The request that resumes after what was delivered. A single-VM watch resumes exactly. An all-VMs watch has one
-    /// start for every VM (the contract has no per-VM cursor), so it resumes from the earliest seen VM's next event
-    /// and drops what the others already delivered; a VM it had not seen any event of yet is resumed from there too.
+    /// Where a new stream starts so that nothing is lost. A single-VM watch resumes right after its last event. An
+    /// all-VMs watch has one start for every VM (the contract has no per-VM cursor): when every VM it may see has
+    /// delivered an event, it resumes after the earliest VM's last one and drops what the others already delivered;
+    /// while some VM has not, it starts over from its original start (dropping all it delivered), since that VM's
+    /// events may lie anywhere after it. A watch that started at 0 ("from now") has no such start to go back to.
     /// </summary>
-    private static WatchEventsRequest BuildRequest(string vm, WatchOptions watch, Dictionary<string, ulong> delivered)
+    private async Task<ulong> ResumeFromAsync(string vm, WatchOptions watch, Dictionary<string, ulong> delivered, CancellationToken cancellationToken)
     {
-        // Events are delivered in order per VM, so one past the earliest VM's last event loses nothing a seen VM had.
-        var start = delivered.Count == 0 ? watch.StartSequence : delivered.Values.Min() + 1;
+        if (delivered.Count == 0)
+        {
+            return watch.StartSequence;
+        }
+
+        var earliest = delivered.Values.Min() + 1;
+        if (vm.Length > 0)
+        {
+            return earliest;
+        }
+
+        List<string> names;
+        try
+        {
+            names = await listVms(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MemSvcException)
+        {
+            // Not knowing which VMs exist, only the original start is sure to lose nothing.
+            return watch.StartSequence > 0 ? watch.StartSequence : earliest;
+        }
+
+        if (watch.StartSequence > 0 && names.Any(n => !delivered.ContainsKey(n)))
+        {
+            return watch.StartSequence;
+        }
+
+        // Deleted VMs no longer hold the start back.
+        return names.Where(delivered.ContainsKey).Select(n => delivered[n] + 1).DefaultIfEmpty(earliest).Min();
+    }
+
+    private static WatchEventsRequest BuildRequest(string vm, ulong start, WatchOptions watch)
+    {
         var request = new WatchEventsRequest { Vm = vm, StartSequence = start };
         if (watch.Kinds.Count > 0 || watch.Vcpus.Count > 0)
         {

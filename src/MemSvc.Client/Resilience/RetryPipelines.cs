@@ -14,9 +14,9 @@ public sealed class RetryPipelines
         ArgumentNullException.ThrowIfNull(options);
         _pipelines = new Dictionary<CallKind, ResiliencePipeline>
         {
-            [CallKind.Read] = Build(options, timeProvider, StatusCode.Unavailable, StatusCode.DeadlineExceeded),
-            [CallKind.IdempotentWrite] = Build(options, timeProvider, StatusCode.Unavailable),
-            [CallKind.Delete] = Build(options, timeProvider, StatusCode.Unavailable),
+            [CallKind.Read] = Build(options, timeProvider, CallKind.Read),
+            [CallKind.IdempotentWrite] = Build(options, timeProvider, CallKind.IdempotentWrite),
+            [CallKind.Delete] = Build(options, timeProvider, CallKind.Delete),
             [CallKind.NonIdempotent] = ResiliencePipeline.Empty,
         };
     }
@@ -32,7 +32,7 @@ public sealed class RetryPipelines
         _ => false,
     };
 
-    private static ResiliencePipeline Build(MemSvcClientOptions options, TimeProvider? timeProvider, params StatusCode[] codes)
+    private static ResiliencePipeline Build(MemSvcClientOptions options, TimeProvider? timeProvider, CallKind kind)
     {
         if (options.MaxRetryAttempts <= 0)
         {
@@ -48,7 +48,7 @@ public sealed class RetryPipelines
         return builder
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => codes.Contains(e.StatusCode)),
+                ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => IsRetried(kind, e.StatusCode)),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 MaxRetryAttempts = options.MaxRetryAttempts,
