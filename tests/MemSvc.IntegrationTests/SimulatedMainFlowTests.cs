@@ -200,7 +200,7 @@ public sealed class SimulatedMainFlowTests(DockerFixture docker)
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.InvalidArgument)
         {
-            Log.Write($"reading private memory at {gpa:#x} is refused: {e.StatusCode} {e.Status.Detail}");
+            Log.Write($"reading private memory at 0x{gpa:x} is refused: {e.StatusCode} {e.Status.Detail}");
         }
     }
 }

@@ -8,8 +8,8 @@ using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Images;
 using Grpc.Core;
 using Grpc.Health.V1;
-using GrpcHealth = Grpc.Health.V1.Health;
 using Grpc.Net.Client;
+using GrpcHealth = Grpc.Health.V1.Health;
 
 namespace MemSvc.IntegrationTests.Infrastructure;
 
@@ -22,6 +22,10 @@ namespace MemSvc.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class MemSvcContainer : IAsyncDisposable
 {
+    // Set when a container of this image never became SERVING: the next tests fail at once with the same reason
+    // instead of each waiting out the timeout again.
+    private static string? _neverServing;
+
     private MemSvcContainer(IContainer container, int port, string? socketDirectory)
     {
         Container = container;
@@ -49,6 +53,11 @@ internal sealed class MemSvcContainer : IAsyncDisposable
     /// <param name="socketOnHost">Mount a fresh host folder on /run/memsvc, so that the host can use the socket.</param>
     public static async Task<MemSvcContainer> StartAsync(string image, bool withKvm = false, bool socketOnHost = false)
     {
+        if (_neverServing is { } reason)
+        {
+            throw new InvalidOperationException($"an earlier container of this image never became SERVING: {reason}");
+        }
+
         var cancellationToken = TestContext.Current.CancellationToken;
         var port = FreeLoopbackPort();
         string? socketDirectory = null;
@@ -92,6 +101,7 @@ internal sealed class MemSvcContainer : IAsyncDisposable
         {
             var (stdout, stderr) = await container.GetLogsAsync(ct: cancellationToken);
             await container.DisposeAsync();
+            _neverServing = $"grpc.health.v1 answered {serving.LastAnswer} on 127.0.0.1:{port}";
             throw new InvalidOperationException(
                 $"MemSvc container from {image} did not become SERVING on 127.0.0.1:{port} ({e.Message}); " +
                 $"grpc.health.v1 last answered: {serving.LastAnswer}\n--- stdout\n{stdout}\n--- stderr\n{stderr}", e);
