@@ -62,8 +62,13 @@ public sealed class HostAndVmServiceTests
         var vm = (await clients.Vms.CreateVmAsync(
             new CreateVmRequest
             {
-                VmId = "tdx-1", Backend = Backend.Simulated, VmType = VmType.Tdx, VcpuCount = 2, FaultPolicy = FaultPolicy.Orchestrator,
-                ResolutionTimeout = new() { Nanos = 250_000_000 }, TimeoutFallback = FaultAction.Convert,
+                VmId = "tdx-1",
+                Backend = Backend.Simulated,
+                VmType = VmType.Tdx,
+                VcpuCount = 2,
+                FaultPolicy = FaultPolicy.Orchestrator,
+                ResolutionTimeout = new() { Nanos = 250_000_000 },
+                TimeoutFallback = FaultAction.Convert,
             },
             cancellationToken: ct)).Vm;
 
