@@ -163,7 +163,7 @@ internal sealed class MemSvcContainer : IAsyncDisposable
             }
             catch (RpcException e)
             {
-                LastAnswer = $"{e.StatusCode} {e.Status.Detail}";
+                LastAnswer = $"{e.StatusCode} {e.Status.Detail} {e.Status.DebugException?.GetBaseException().Message}";
                 return false;
             }
         }
