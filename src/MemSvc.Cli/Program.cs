@@ -1,0 +1,4 @@
+using MemSvc.Cli;
+using MemSvc.Cli.Infrastructure;
+
+return await MemsvcCtl.RunAsync(args, CliEnvironment.FromProcess()).ConfigureAwait(false);

@@ -1,0 +1,38 @@
+using MemSvc.Client.Events;
+using MemSvc.Client.Resilience;
+using MemSvc.Contracts.V1;
+
+namespace MemSvc.Client.Api;
+
+/// <summary>EventService: resumable event watches and fault resolution.</summary>
+public sealed class EventApi
+{
+    private readonly EventService.EventServiceClient _stub;
+    private readonly UnaryInvoker _invoker;
+    private readonly ResumableWatch _watch;
+
+    internal EventApi(EventService.EventServiceClient stub, UnaryInvoker invoker, MemSvcClientOptions options, VmApi vms)
+    {
+        _stub = stub;
+        _invoker = invoker;
+        _watch = new ResumableWatch(stub, options, ct => vms.ListAsync(ct).Select(v => v.Name));
+    }
+
+    /// <summary>
+    /// Streams events until cancelled, reconnecting by itself from the last sequence delivered, so every event
+    /// arrives exactly once across dropped connections and server restarts of the stream. Throws
+    /// <see cref="Errors.EventsCompactedException"/> when the events it needs next were compacted away.
+    /// </summary>
+    public IAsyncEnumerable<Event> WatchAsync(WatchOptions watch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(watch);
+        return _watch.RunAsync(watch, cancellationToken);
+    }
+
+    /// <summary>Resolves a fault a vCPU waits on. Never retried: a repeat would find the fault already resolved.</summary>
+    public Task<ResolveFaultResponse> ResolveFaultAsync(string vm, ulong faultId, FaultAction action, CancellationToken cancellationToken = default)
+    {
+        var request = new ResolveFaultRequest { Vm = ResourceNames.Vm(vm), FaultId = faultId, Action = action };
+        return _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.ResolveFaultAsync(request, o), cancellationToken);
+    }
+}

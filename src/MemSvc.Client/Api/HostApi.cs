@@ -1,0 +1,20 @@
+using MemSvc.Client.Resilience;
+using MemSvc.Contracts.V1;
+
+namespace MemSvc.Client.Api;
+
+/// <summary>HostService: the backends, capabilities and limits of the host.</summary>
+public sealed class HostApi
+{
+    private readonly HostService.HostServiceClient _stub;
+    private readonly UnaryInvoker _invoker;
+
+    internal HostApi(HostService.HostServiceClient stub, UnaryInvoker invoker)
+    {
+        _stub = stub;
+        _invoker = invoker;
+    }
+
+    public Task<GetHostInfoResponse> GetInfoAsync(CancellationToken cancellationToken = default) =>
+        _invoker.InvokeAsync(CallKind.Read, o => _stub.GetHostInfoAsync(new GetHostInfoRequest(), o), cancellationToken);
+}

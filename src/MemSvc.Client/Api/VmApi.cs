@@ -1,0 +1,61 @@
+using MemSvc.Client.Resilience;
+using MemSvc.Contracts.V1;
+
+namespace MemSvc.Client.Api;
+
+/// <summary>VmService: create, get, list and delete VMs.</summary>
+public sealed class VmApi
+{
+    private readonly VmService.VmServiceClient _stub;
+    private readonly UnaryInvoker _invoker;
+
+    internal VmApi(VmService.VmServiceClient stub, UnaryInvoker invoker)
+    {
+        _stub = stub;
+        _invoker = invoker;
+    }
+
+    /// <summary>
+    /// Creates a VM. A request without request_id gets a fresh one here, so that the retries of a lost answer
+    /// return the same VM instead of creating a second one (or failing ALREADY_EXISTS).
+    /// </summary>
+    public async Task<Vm> CreateAsync(CreateVmRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var sent = request.Clone();
+        if (string.IsNullOrEmpty(sent.RequestId))
+        {
+            sent.RequestId = Guid.NewGuid().ToString();
+        }
+
+        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.CreateVmAsync(sent, o), cancellationToken).ConfigureAwait(false);
+        return response.Vm;
+    }
+
+    public async Task<Vm> GetAsync(string vm, CancellationToken cancellationToken = default)
+    {
+        var request = new GetVmRequest { Name = ResourceNames.Vm(vm) };
+        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetVmAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return response.Vm;
+    }
+
+    public Task<ListVmsResponse> ListPageAsync(int pageSize = 0, string pageToken = "", CancellationToken cancellationToken = default)
+    {
+        var request = new ListVmsRequest { PageSize = pageSize, PageToken = pageToken };
+        return _invoker.InvokeAsync(CallKind.Read, o => _stub.ListVmsAsync(request, o), cancellationToken);
+    }
+
+    /// <summary>Every VM the caller may see, page after page.</summary>
+    public IAsyncEnumerable<Vm> ListAsync(CancellationToken cancellationToken = default) =>
+        Paging.All<Vm>(async (token, ct) =>
+        {
+            var page = await ListPageAsync(0, token, ct).ConfigureAwait(false);
+            return (page.Vms, page.NextPageToken);
+        }, cancellationToken);
+
+    public async Task DeleteAsync(string vm, CancellationToken cancellationToken = default)
+    {
+        var request = new DeleteVmRequest { Name = ResourceNames.Vm(vm) };
+        await _invoker.InvokeAsync(CallKind.Delete, o => _stub.DeleteVmAsync(request, o), cancellationToken).ConfigureAwait(false);
+    }
+}

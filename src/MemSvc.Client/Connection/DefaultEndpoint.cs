@@ -1,0 +1,33 @@
+namespace MemSvc.Client.Connection;
+
+/// <summary>
+/// Where the server listens when nobody says: the same places, in the same order, that the server picks its
+/// socket from (the daemon's /run/memsvc socket, else the fallbacks a non-root server uses).
+/// </summary>
+public static class DefaultEndpoint
+{
+    public const string SocketPath = "/run/memsvc/memsvc.sock";
+
+    public const string SocketVariable = "MEMSVC_SOCKET";
+
+    public const string AddressVariable = "MEMSVC_ADDRESS";
+
+    /// <summary>The candidate socket paths, most preferred first.</summary>
+    public static IReadOnlyList<string> SocketCandidates(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var candidates = new List<string> { SocketPath };
+        var runtimeDir = environment("XDG_RUNTIME_DIR");
+        if (!string.IsNullOrEmpty(runtimeDir) && Path.IsPathFullyQualified(runtimeDir))
+        {
+            candidates.Add(Path.Combine(runtimeDir, "memsvc", "memsvc.sock"));
+        }
+
+        candidates.Add(Path.Combine(Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        return candidates;
+    }
+
+    /// <summary>The first candidate that exists, or the daemon's path when none does (the error then names it).</summary>
+    public static string ResolveSocket(Func<string, string?> environment) =>
+        SocketCandidates(environment).FirstOrDefault(File.Exists) ?? SocketPath;
+}

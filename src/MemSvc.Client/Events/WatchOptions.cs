@@ -1,0 +1,29 @@
+using MemSvc.Contracts.V1;
+
+namespace MemSvc.Client.Events;
+
+/// <summary>What a resumable watch streams.</summary>
+public sealed record WatchOptions
+{
+    /// <summary>The VM (id or <c>vms/{vm}</c>); null: every VM the caller may see.</summary>
+    public string? Vm { get; init; }
+
+    /// <summary>First sequence to deliver; 0: only events recorded from the moment the watch starts.</summary>
+    public ulong StartSequence { get; init; }
+
+    /// <summary>Event kinds to deliver; empty: all.</summary>
+    public IReadOnlyList<EventKind> Kinds { get; init; } = [];
+
+    /// <summary>vCPU indexes to deliver events of; empty: all.</summary>
+    public IReadOnlyList<uint> Vcpus { get; init; } = [];
+
+    /// <summary>Told each time the stream was lost and is about to be opened again (progress for the caller).</summary>
+    public Action<WatchReconnect>? OnReconnecting { get; init; }
+}
+
+/// <summary>A watch lost its stream and reconnects.</summary>
+/// <param name="Failures">Reconnects in a row that have not delivered an event yet, from 1.</param>
+/// <param name="ResumeFrom">The sequence the watch asks for next (per VM for a single-VM watch).</param>
+/// <param name="Delay">The wait before reconnecting.</param>
+/// <param name="Cause">Why the stream ended; null when the server ended it cleanly.</param>
+public sealed record WatchReconnect(int Failures, ulong ResumeFrom, TimeSpan Delay, Exception? Cause);

@@ -1,0 +1,63 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using MemSvc.Client.Api;
+using MemSvc.Client.Connection;
+using MemSvc.Client.Resilience;
+using MemSvc.Contracts.V1;
+
+namespace MemSvc.Client;
+
+/// <summary>
+/// The MemSvc SDK: one channel, and a typed API per service. Every unary call has a deadline and runs in the retry
+/// pipeline its idempotency allows; every failure is a <see cref="Errors.MemSvcException"/>.
+/// </summary>
+public sealed class MemSvcClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public MemSvcClient(MemSvcClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        _channel = ChannelFactory.Create(options);
+        CallInvoker invoker = _channel.CreateCallInvoker();
+
+        // Intercept wraps the last one outermost, so reverse to honour the "outermost first" order of the options.
+        foreach (var interceptor in options.Interceptors.Reverse())
+        {
+            invoker = invoker.Intercept(interceptor);
+        }
+
+        Pipelines = new RetryPipelines(options);
+        var unary = new UnaryInvoker(Pipelines, options.DefaultDeadline);
+        Host = new HostApi(new HostService.HostServiceClient(invoker), unary);
+        Vms = new VmApi(new VmService.VmServiceClient(invoker), unary);
+        Memory = new GuestMemoryApi(new GuestMemoryService.GuestMemoryServiceClient(invoker), unary);
+        Vcpus = new VcpuApi(new VcpuService.VcpuServiceClient(invoker), unary);
+        Events = new EventApi(new EventService.EventServiceClient(invoker), unary, options, Vms);
+    }
+
+    public MemSvcClientOptions Options { get; }
+
+    /// <summary>The retry pipelines, by call kind (exposed so that tests can inspect their composition).</summary>
+    public RetryPipelines Pipelines { get; }
+
+    public HostApi Host { get; }
+
+    public VmApi Vms { get; }
+
+    public GuestMemoryApi Memory { get; }
+
+    public VcpuApi Vcpus { get; }
+
+    public EventApi Events { get; }
+
+    /// <summary>A client over the Unix domain socket at <paramref name="socketPath"/>.</summary>
+    public static MemSvcClient ForSocket(string socketPath) => new(new MemSvcClientOptions { SocketPath = socketPath });
+
+    /// <summary>A client over an http:// (loopback h2c) or https:// address.</summary>
+    public static MemSvcClient ForAddress(Uri address) => new(new MemSvcClientOptions { Address = address });
+
+    public void Dispose() => _channel.Dispose();
+}

@@ -1,0 +1,45 @@
+using Grpc.Core;
+using MemSvc.Client.Errors;
+
+namespace MemSvc.Client.Resilience;
+
+/// <summary>
+/// Runs one unary RPC: a fresh deadline per attempt, the retry pipeline of its <see cref="CallKind"/>, and
+/// failures translated to <see cref="MemSvcException"/>.
+/// </summary>
+internal sealed class UnaryInvoker(RetryPipelines pipelines, TimeSpan deadline)
+{
+    public async Task<TResponse> InvokeAsync<TResponse>(
+        CallKind kind, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
+        where TResponse : class, new()
+    {
+        var attempt = 0;
+        try
+        {
+            return await pipelines.For(kind).ExecuteAsync(
+                async token =>
+                {
+                    attempt++;
+                    var options = new CallOptions(deadline: DateTime.UtcNow + deadline, cancellationToken: token);
+                    try
+                    {
+                        return await call(options).ResponseAsync.ConfigureAwait(false);
+                    }
+                    catch (RpcException e) when (kind == CallKind.Delete && attempt > 1 && e.StatusCode == StatusCode.NotFound)
+                    {
+                        // The earlier attempt reached the server and deleted it before its answer was lost.
+                        return new TResponse();
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(e.Message, e, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw ErrorTranslator.Translate(e);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace MemSvc.Client.Tests.Infrastructure;
+
+/// <summary>
+/// A client-side interceptor that breaks calls on purpose: unary calls fail before reaching the server, or after
+/// it answered (the answer is lost), and event streams are cut after a number of messages, with their HTTP/2
+/// stream reset, as a dropped connection or a restarting server would do.
+/// </summary>
+public sealed class FaultInjector : Interceptor
+{
+    private readonly ConcurrentDictionary<string, int> _attempts = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<StatusCode>> _failBefore = new();
+    private readonly ConcurrentDictionary<string, int> _failAfter = new();
+    private readonly ConcurrentBag<DateTime?> _deadlines = [];
+    private int _streamDrops;
+    private int _streamOpens;
+
+    /// <summary>Cuts a stream after this many messages (chosen per stream); null: streams are left alone.</summary>
+    public Func<int, int>? MessagesBeforeDrop { get; set; }
+
+    /// <summary>Whether a newly opened stream fails at once with UNAVAILABLE (given the count of opens so far).</summary>
+    public Func<int, bool>? FailStreamOpen { get; set; }
+
+    /// <summary>Drops stop after this many; the stream then runs undisturbed.</summary>
+    public int MaxStreamDrops { get; set; } = int.MaxValue;
+
+    public int StreamDrops => _streamDrops;
+
+    public int StreamOpens => _streamOpens;
+
+    /// <summary>The deadline of every unary call attempt seen.</summary>
+    public IReadOnlyCollection<DateTime?> Deadlines => _deadlines;
+
+    /// <summary>Fails the next calls of <paramref name="method"/> (its short name, "GetVm") with these statuses.</summary>
+    public void FailBefore(string method, params StatusCode[] codes) =>
+        _failBefore[method] = new ConcurrentQueue<StatusCode>(codes);
+
+    /// <summary>Lets the next <paramref name="times"/> calls of <paramref name="method"/> run, then loses their answers (UNAVAILABLE).</summary>
+    public void FailAfter(string method, int times) => _failAfter[method] = times;
+
+    public int Attempts(string method) => _attempts.GetValueOrDefault(method);
+
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        var method = context.Method.Name;
+        _attempts.AddOrUpdate(method, 1, (_, n) => n + 1);
+        _deadlines.Add(context.Options.Deadline);
+        if (_failBefore.TryGetValue(method, out var queue) && queue.TryDequeue(out var code))
+        {
+            var failed = Task.FromException<TResponse>(new RpcException(new Status(code, "injected before the server")));
+            return new AsyncUnaryCall<TResponse>(failed, Task.FromResult(new Metadata()), () => new Status(code, "injected"), () => [], () => { });
+        }
+
+        var call = continuation(request, context);
+        if (_failAfter.TryGetValue(method, out var left) && left > 0 && _failAfter.TryUpdate(method, left - 1, left))
+        {
+            return new AsyncUnaryCall<TResponse>(LoseAnswerAsync(call.ResponseAsync), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+        }
+
+        return call;
+    }
+
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var opens = Interlocked.Increment(ref _streamOpens);
+        if (FailStreamOpen?.Invoke(opens) == true)
+        {
+            var reader = new FailingReader<TResponse>();
+            return new AsyncServerStreamingCall<TResponse>(reader, Task.FromResult(new Metadata()), () => new Status(StatusCode.Unavailable, "injected"), () => [], () => { });
+        }
+
+        var call = continuation(request, context);
+        if (MessagesBeforeDrop is null || Volatile.Read(ref _streamDrops) >= MaxStreamDrops)
+        {
+            return call;
+        }
+
+        var cut = new CuttingReader<TResponse>(call, MessagesBeforeDrop(opens), () => Interlocked.Increment(ref _streamDrops));
+        return new AsyncServerStreamingCall<TResponse>(cut, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+    }
+
+    private static async Task<TResponse> LoseAnswerAsync<TResponse>(Task<TResponse> response)
+    {
+        await response;
+        throw new RpcException(new Status(StatusCode.Unavailable, "injected: the answer was lost"));
+    }
+
+    private sealed class FailingReader<T> : IAsyncStreamReader<T>
+    {
+        public T Current => throw new InvalidOperationException("no message");
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken) =>
+            Task.FromException<bool>(new RpcException(new Status(StatusCode.Unavailable, "injected: connection refused")));
+    }
+
+    /// <summary>Passes <c>limit</c> messages on, then resets the real stream and reports UNAVAILABLE.</summary>
+    private sealed class CuttingReader<T>(AsyncServerStreamingCall<T> call, int limit, Action dropped) : IAsyncStreamReader<T>
+    {
+        private int _passed;
+
+        public T Current => call.ResponseStream.Current;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (_passed >= limit)
+            {
+                call.Dispose();
+                dropped();
+                throw new RpcException(new Status(StatusCode.Unavailable, "injected: stream dropped"));
+            }
+
+            var more = await call.ResponseStream.MoveNext(cancellationToken);
+            _passed += more ? 1 : 0;
+            return more;
+        }
+    }
+}
