@@ -22,24 +22,32 @@ internal sealed class FaultCoordinator(ManagedVm vm)
     public ulong NextId() => (ulong)Interlocked.Increment(ref _lastId);
 
     /// <summary>
-    /// Applies the VM's policy to a fault already announced in the journal, on the vCPU's thread. Returns the
-    /// action taken, or null when the VM stopped while the fault waited. <paramref name="enterWaiting"/> runs when
-    /// the vCPU starts waiting for an orchestrator.
+    /// Announces a fault (<paramref name="announce"/> journals it) and applies the VM's policy, on the vCPU's
+    /// thread. Returns the action taken, or null when the VM stopped while the fault waited. Under ORCHESTRATOR the
+    /// fault is registered, announced and the vCPU marked WAITING (<paramref name="enterWaiting"/>) under the
+    /// fault's lock, so a watcher that reacts to the event at once finds the fault pending and its resolution is
+    /// journaled after the WAITING state.
     /// </summary>
-    public FaultAction? Decide(PendingFault fault, Action<PendingFault> enterWaiting, CancellationToken stop)
+    public FaultAction? Decide(PendingFault fault, Action announce, Action<PendingFault> enterWaiting, CancellationToken stop)
     {
         if (vm.FaultPolicy == FaultPolicy.Auto)
         {
             lock (fault.Sync)
             {
+                announce();
                 Apply(fault, FaultAction.Convert, byFallback: false, ConversionInitiator.Auto, throwOnFailure: false);
             }
 
             return fault.Action;
         }
 
-        _pending[fault.Id] = fault;
-        enterWaiting(fault);
+        lock (fault.Sync)
+        {
+            _pending[fault.Id] = fault;
+            announce();
+            enterWaiting(fault);
+        }
+
         bool resolved;
         try
         {

@@ -78,9 +78,13 @@ internal sealed partial class VcpuRunner
     private bool HandleMemoryFault(VmExit.MemoryFault exit)
     {
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.IsPrivate, isConversionRequest: false);
-        _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
-        _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
-        var action = _vm.Faults.Decide(fault, EnterWaiting, _stop.Token);
+        void Announce()
+        {
+            _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
+            _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
+        }
+
+        var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
         if (action is null)
         {
             return false;
@@ -98,8 +102,9 @@ internal sealed partial class VcpuRunner
     private bool HandleConversionRequest(VmExit.MapGpaRange exit)
     {
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.ToPrivate, isConversionRequest: true);
-        _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
-        var action = _vm.Faults.Decide(fault, EnterWaiting, _stop.Token);
+        void Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
+
+        var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
         if (action is null)
         {
             return false;

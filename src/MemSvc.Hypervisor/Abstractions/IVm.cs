@@ -42,8 +42,9 @@ public interface IVm : IDisposable
     void WriteSharedMemory(ulong gpa, ReadOnlySpan<byte> source);
 
     /// <summary>
-    /// Releases the shared side's pages in [gpa, gpa+size) (madvise MADV_DONTNEED on anonymous memory, a punch on
-    /// a guest_memfd mapping): they read back as zero. What QEMU does to the shared side when converting to private.
+    /// Releases the shared side's pages in [gpa, gpa+size) (madvise MADV_REMOVE on the shared anonymous memory
+    /// MemSvc maps, a punch on a guest_memfd mapping): they read back as zero. What QEMU does to the shared side
+    /// when converting to private (ram_block_discard_range).
     /// </summary>
     void DiscardSharedMemory(ulong gpa, ulong size);
 

@@ -21,17 +21,17 @@ internal static class GuestMemfdRules
         var unsupported = flags & ~SupportedFlags(type);
         if (unsupported != 0)
         {
-            throw Fail.Inval(Create, $"flags {(ulong)unsupported:#x} are not supported on a {type} VM", "flags");
+            throw Fail.Inval(Create, $"flags 0x{(ulong)unsupported:x} are not supported on a {type} VM", "flags");
         }
 
         if ((long)size <= 0)
         {
-            throw Fail.Inval(Create, $"size {size:#x} is not a positive loff_t", "size");
+            throw Fail.Inval(Create, $"size 0x{size:x} is not a positive loff_t", "size");
         }
 
         if (!KvmLimits.IsPageAligned(size))
         {
-            throw Fail.Inval(Create, $"size {size:#x} is not page aligned", "size");
+            throw Fail.Inval(Create, $"size 0x{size:x} is not page aligned", "size");
         }
     }
 
@@ -51,7 +51,7 @@ internal static class GuestMemfdRules
 
         if ((mode & ~VfsSupportedModes) != 0 || !VfsModeCombinationValid(mode))
         {
-            throw Fail.With(Errno.EOPNOTSUPP, Fallocate, $"mode {mode:#x} is not a valid fallocate mode", "mode");
+            throw Fail.With(Errno.EOPNOTSUPP, Fallocate, $"mode 0x{mode:x} is not a valid fallocate mode", "mode");
         }
 
         if (offset > long.MaxValue - length)
@@ -61,22 +61,22 @@ internal static class GuestMemfdRules
 
         if ((mode & KeepSize) == 0 || (mode & ~(KeepSize | PunchHole)) != 0)
         {
-            throw Fail.With(Errno.EOPNOTSUPP, Fallocate, $"guest_memfd supports only KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE, not {mode:#x}", "mode");
+            throw Fail.With(Errno.EOPNOTSUPP, Fallocate, $"guest_memfd supports only KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE, not 0x{mode:x}", "mode");
         }
 
         if (!KvmLimits.IsPageAligned((ulong)offset))
         {
-            throw Fail.Inval(Fallocate, $"offset {offset:#x} is not page aligned", "offset");
+            throw Fail.Inval(Fallocate, $"offset 0x{offset:x} is not page aligned", "offset");
         }
 
         if (!KvmLimits.IsPageAligned((ulong)length))
         {
-            throw Fail.Inval(Fallocate, $"len {length:#x} is not page aligned", "len");
+            throw Fail.Inval(Fallocate, $"len 0x{length:x} is not page aligned", "len");
         }
 
         if ((mode & PunchHole) == 0 && (ulong)offset + (ulong)length > size)
         {
-            throw Fail.Inval(Fallocate, $"allocation [{offset:#x}, {offset + length:#x}) goes past the file size {size:#x}", "len");
+            throw Fail.Inval(Fallocate, $"allocation [0x{offset:x}, 0x{offset + length:x}) goes past the file size 0x{size:x}", "len");
         }
     }
 

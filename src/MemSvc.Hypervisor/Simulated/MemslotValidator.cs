@@ -35,35 +35,35 @@ internal static class MemslotValidator
 
         if (!KvmLimits.IsPageAligned(size))
         {
-            throw Fail.Inval(Operation, $"memory_size {size:#x} is not page aligned", "memory_size");
+            throw Fail.Inval(Operation, $"memory_size 0x{size:x} is not page aligned", "memory_size");
         }
 
         if (!KvmLimits.IsPageAligned(gpa))
         {
-            throw Fail.Inval(Operation, $"guest_phys_addr {gpa:#x} is not page aligned", "guest_phys_addr");
+            throw Fail.Inval(Operation, $"guest_phys_addr 0x{gpa:x} is not page aligned", "guest_phys_addr");
         }
 
         CheckUserspaceAddr(userspaceAddr, size);
 
         if (hasGmem && (!KvmLimits.IsPageAligned(region.GuestMemfdOffset) || region.GuestMemfdOffset + size < region.GuestMemfdOffset))
         {
-            throw Fail.Inval(Operation, $"guest_memfd_offset {region.GuestMemfdOffset:#x} is unaligned or overflows with memory_size", "guest_memfd_offset");
+            throw Fail.Inval(Operation, $"guest_memfd_offset 0x{region.GuestMemfdOffset:x} is unaligned or overflows with memory_size", "guest_memfd_offset");
         }
 
         // No SMM in the model (KVM_CAP_MULTI_ADDRESS_SPACE 0): one address space.
         if (asId >= 1 || id >= KvmLimits.MaxMemslots)
         {
-            throw Fail.Inval(Operation, $"slot {region.Slot:#x}: address space {asId} / id {id} out of range", "slot");
+            throw Fail.Inval(Operation, $"slot 0x{region.Slot:x}: address space {asId} / id {id} out of range", "slot");
         }
 
         if (gpa + size < gpa)
         {
-            throw Fail.Inval(Operation, $"guest_phys_addr {gpa:#x} + memory_size {size:#x} wraps", "guest_phys_addr");
+            throw Fail.Inval(Operation, $"guest_phys_addr 0x{gpa:x} + memory_size 0x{size:x} wraps", "guest_phys_addr");
         }
 
         if (size >> KvmLimits.PageShift > KvmLimits.MaxPagesPerSlot)
         {
-            throw Fail.Inval(Operation, $"memory_size {size:#x} is more than KVM_MEM_MAX_NR_PAGES pages", "memory_size");
+            throw Fail.Inval(Operation, $"memory_size 0x{size:x} is more than KVM_MEM_MAX_NR_PAGES pages", "memory_size");
         }
 
         var old = vm.Slots.Get(id);
@@ -83,7 +83,7 @@ internal static class MemslotValidator
 
         if ((change is MemslotChange.Create or MemslotChange.Move) && vm.Slots.Overlaps(id, gpa, gpa + size))
         {
-            throw Fail.With(Errno.EEXIST, Operation, $"[{gpa:#x}, {gpa + size:#x}) overlaps another memslot", "guest_phys_addr");
+            throw Fail.With(Errno.EEXIST, Operation, $"[0x{gpa:x}, 0x{gpa + size:x}) overlaps another memslot", "guest_phys_addr");
         }
 
         var file = hasGmem ? CheckBind(vm, region) : null;
@@ -91,7 +91,7 @@ internal static class MemslotValidator
         // kvm_arch_prepare_memory_region, reached only after kvm_gmem_bind.
         if ((change is MemslotChange.Create or MemslotChange.Move) && gpa + size > KvmLimits.GpaLimit)
         {
-            throw Fail.Inval(Operation, $"[{gpa:#x}, {gpa + size:#x}) goes above the guest physical address limit {KvmLimits.GpaLimit:#x}", "guest_phys_addr");
+            throw Fail.Inval(Operation, $"[0x{gpa:x}, 0x{gpa + size:x}) goes above the guest physical address limit 0x{KvmLimits.GpaLimit:x}", "guest_phys_addr");
         }
 
         return (change, old, file);
@@ -112,7 +112,7 @@ internal static class MemslotValidator
 
         if ((flags & ~valid) != 0)
         {
-            throw Fail.Inval(Operation, $"flags {(uint)flags:#x} has bits {(uint)(flags & ~valid):#x} that are not allowed", "flags");
+            throw Fail.Inval(Operation, $"flags 0x{(uint)flags:x} has bits 0x{(uint)(flags & ~valid):x} that are not allowed", "flags");
         }
     }
 
@@ -121,13 +121,13 @@ internal static class MemslotValidator
     {
         if (!KvmLimits.IsPageAligned(ua))
         {
-            throw Fail.Inval(Operation, $"userspace_addr {ua:#x} is not page aligned", "userspace_addr");
+            throw Fail.Inval(Operation, $"userspace_addr 0x{ua:x} is not page aligned", "userspace_addr");
         }
 
         var end = ua + size;
         if (end < ua || end > KvmLimits.TaskSizeMax)
         {
-            throw Fail.Inval(Operation, $"[{ua:#x}, +{size:#x}) is not a user address range (TASK_SIZE_MAX {KvmLimits.TaskSizeMax:#x})", "userspace_addr");
+            throw Fail.Inval(Operation, $"[0x{ua:x}, +0x{size:x}) is not a user address range (TASK_SIZE_MAX 0x{KvmLimits.TaskSizeMax:x})", "userspace_addr");
         }
     }
 
@@ -142,7 +142,7 @@ internal static class MemslotValidator
 
         if (ua != old.UserspaceAddr)
         {
-            throw Fail.Inval(Operation, $"userspace_addr of slot {old.Id} cannot change ({old.UserspaceAddr:#x} → {ua:#x})", "userspace_addr");
+            throw Fail.Inval(Operation, $"userspace_addr of slot {old.Id} cannot change (0x{old.UserspaceAddr:x} → 0x{ua:x})", "userspace_addr");
         }
 
         if (region.MemorySize != old.Size)
@@ -187,12 +187,12 @@ internal static class MemslotValidator
         var size = region.MemorySize;
         if ((long)offset < 0 || offset + size > file.Size)
         {
-            throw Fail.Inval(Operation, $"[{offset:#x}, {offset + size:#x}) is not within the guest_memfd ({file.Size:#x} bytes)", "guest_memfd_offset");
+            throw Fail.Inval(Operation, $"[0x{offset:x}, 0x{offset + size:x}) is not within the guest_memfd (0x{file.Size:x} bytes)", "guest_memfd_offset");
         }
 
         if (file.HasBindingIn(offset, offset + size))
         {
-            throw Fail.With(KvmLimits.GuestMemfdBindingOverlap, Operation, $"guest_memfd range [{offset:#x}, {offset + size:#x}) is already bound to another memslot", "guest_memfd_offset");
+            throw Fail.With(KvmLimits.GuestMemfdBindingOverlap, Operation, $"guest_memfd range [0x{offset:x}, 0x{offset + size:x}) is already bound to another memslot", "guest_memfd_offset");
         }
 
         return file;

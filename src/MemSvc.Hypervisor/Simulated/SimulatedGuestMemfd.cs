@@ -142,7 +142,7 @@ public sealed class SimulatedGuestMemfd : IGuestMemfd
         }
     }
 
-    public override string ToString() => $"guest_memfd(ino {Inode}, size {Size:#x}, flags {Flags})";
+    public override string ToString() => $"guest_memfd(ino {Inode}, size 0x{Size:x}, flags {Flags})";
 
     internal void AddMapping() => _mappings++;
 
@@ -243,14 +243,14 @@ public sealed class SimulatedGuestMemfd : IGuestMemfd
 
         if (offset >= Size || length > Size - offset)
         {
-            throw Fail.With(Errno.EFAULT, "mmap", $"access at or after the end of the file ({Size:#x}): SIGBUS", "offset");
+            throw Fail.With(Errno.EFAULT, "mmap", $"access at or after the end of the file (0x{Size:x}): SIGBUS", "offset");
         }
 
         for (var page = KvmLimits.PageOf(offset); page < offset + length; page += KvmLimits.PageSize)
         {
             if (!IsHostAccessible(page))
             {
-                throw Fail.With(Errno.EFAULT, "mmap", $"page {page:#x} is private: SIGBUS", "offset");
+                throw Fail.With(Errno.EFAULT, "mmap", $"page 0x{page:x} is private: SIGBUS", "offset");
             }
         }
     }

@@ -203,7 +203,7 @@ public sealed class SimulatedVcpu : IVcpu
             case AccessOutcome.Mismatch:
                 return _final = new VmExit.GuestAbort(_step, GuestAbortReason.PatternMismatch, result.MismatchGpa, pattern, result.Actual);
             default:
-                throw new HypervisorException(Errno.EFAULT, "KVM_RUN", $"gpa {result.Page:#x}: the memslot's userspace_addr is not mapped");
+                throw new HypervisorException(Errno.EFAULT, "KVM_RUN", $"gpa 0x{result.Page:x}: the memslot's userspace_addr is not mapped");
         }
     }
 

@@ -56,19 +56,19 @@ public sealed partial class SimulatedVm
             ThrowIfDisposed(op);
             if (!KvmLimits.IsPageAligned(gpa))
             {
-                throw Fail.Inval(op, $"gpa {gpa:#x} is not page aligned", "gpa");
+                throw Fail.Inval(op, $"gpa 0x{gpa:x} is not page aligned", "gpa");
             }
 
             if (!KvmLimits.IsPageAligned(size) || gpa + size < gpa)
             {
-                throw Fail.Inval(op, $"size {size:#x} is unaligned or wraps", "size");
+                throw Fail.Inval(op, $"size 0x{size:x} is unaligned or wraps", "size");
             }
 
             for (var page = gpa; page < gpa + size; page += KvmLimits.PageSize)
             {
                 if (ResolveHostMapping(page) is null)
                 {
-                    throw Fail.With(Errno.ENOMEM, op, $"gpa {page:#x} has no mapped shared side", "gpa");
+                    throw Fail.With(Errno.ENOMEM, op, $"gpa 0x{page:x} has no mapped shared side", "gpa");
                 }
             }
 
@@ -101,7 +101,7 @@ public sealed partial class SimulatedVm
     {
         if (gpa + length < gpa)
         {
-            throw Fail.With(Errno.EFAULT, op, $"[{gpa:#x}, +{length:#x}) wraps", "gpa");
+            throw Fail.With(Errno.EFAULT, op, $"[0x{gpa:x}, +0x{length:x}) wraps", "gpa");
         }
     }
 
@@ -123,9 +123,9 @@ public sealed partial class SimulatedVm
     private PageTarget ResolveHostPage(string op, ulong page)
     {
         var resolved = ResolveHostMapping(page)
-            ?? throw Fail.With(Errno.EFAULT, op, $"gpa {page:#x} has no memslot or no mapped shared side", "gpa");
+            ?? throw Fail.With(Errno.EFAULT, op, $"gpa 0x{page:x} has no memslot or no mapped shared side", "gpa");
         var (mapping, hva) = resolved;
-        return ResolveHva(mapping, hva) ?? throw Fail.With(Errno.EFAULT, op, $"gpa {page:#x} is private guest_memfd memory or past its end (SIGBUS)", "gpa");
+        return ResolveHva(mapping, hva) ?? throw Fail.With(Errno.EFAULT, op, $"gpa 0x{page:x} is private guest_memfd memory or past its end (SIGBUS)", "gpa");
     }
 
     // What a host access at hva within mapping touches, or null where guest_memfd would SIGBUS (MM-5, MM-6).

@@ -98,7 +98,7 @@ public sealed partial class SimulatedVm
 
             if (!KvmLimits.IsPageAligned(region.GuestMemfdOffset))
             {
-                throw Fail.Inval("mmap", $"offset {region.GuestMemfdOffset:#x} is not page aligned", "guest_memfd_offset");
+                throw Fail.Inval("mmap", $"offset 0x{region.GuestMemfdOffset:x} is not page aligned", "guest_memfd_offset");
             }
 
             var mapping = AddressSpace.MapGuestMemfd(file, region.GuestMemfdOffset, region.MemorySize);

@@ -133,27 +133,27 @@ public sealed partial class SimulatedVm : IVm
 
             if (flags != 0)
             {
-                throw Fail.Inval(op, $"flags {flags:#x} must be 0", "flags");
+                throw Fail.Inval(op, $"flags 0x{flags:x} must be 0", "flags");
             }
 
             if ((attributes & ~Capabilities.MemoryAttributes) != 0)
             {
-                throw Fail.Inval(op, $"attributes {(ulong)attributes:#x} are not supported", "attributes");
+                throw Fail.Inval(op, $"attributes 0x{(ulong)attributes:x} are not supported", "attributes");
             }
 
             if (size == 0 || address + size < address)
             {
-                throw Fail.Inval(op, $"size {size:#x} is zero or wraps from address {address:#x}", "size");
+                throw Fail.Inval(op, $"size 0x{size:x} is zero or wraps from address 0x{address:x}", "size");
             }
 
             if (!KvmLimits.IsPageAligned(address))
             {
-                throw Fail.Inval(op, $"address {address:#x} is not page aligned", "address");
+                throw Fail.Inval(op, $"address 0x{address:x} is not page aligned", "address");
             }
 
             if (!KvmLimits.IsPageAligned(size))
             {
-                throw Fail.Inval(op, $"size {size:#x} is not page aligned", "size");
+                throw Fail.Inval(op, $"size 0x{size:x} is not page aligned", "size");
             }
 
             var end = address + size;
@@ -180,7 +180,7 @@ public sealed partial class SimulatedVm : IVm
             }
 
             return address + size < address
-                ? throw Fail.Inval("GetMemoryAttributes", $"address {address:#x} + size {size:#x} wraps", "size")
+                ? throw Fail.Inval("GetMemoryAttributes", $"address 0x{address:x} + size 0x{size:x} wraps", "size")
                 : Attributes.Runs(address, address + size);
         }
     }
@@ -192,7 +192,7 @@ public sealed partial class SimulatedVm : IVm
             ThrowIfDisposed("KVM_ENABLE_CAP");
             if ((mask & ~KvmLimits.ExitHypercallValidMask) != 0)
             {
-                throw Fail.Inval("KVM_ENABLE_CAP", $"KVM_CAP_EXIT_HYPERCALL mask {mask:#x} has bits outside {KvmLimits.ExitHypercallValidMask:#x}", "args[0]");
+                throw Fail.Inval("KVM_ENABLE_CAP", $"KVM_CAP_EXIT_HYPERCALL mask 0x{mask:x} has bits outside 0x{KvmLimits.ExitHypercallValidMask:x}", "args[0]");
             }
 
             _exitHypercallMask = mask;

@@ -117,7 +117,7 @@ internal sealed class UserAddressSpace
             }
         }
 
-        throw new HypervisorException(Errno.ENOMEM, "mmap", $"no free {need:#x}-byte range in the user address space", "length");
+        throw new HypervisorException(Errno.ENOMEM, "mmap", $"no free 0x{need:x}-byte range in the user address space", "length");
     }
 
     private void Insert(UserMapping mapping)

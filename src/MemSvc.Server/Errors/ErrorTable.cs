@@ -71,6 +71,8 @@ internal static class ErrorTable
         [("mmap", Errno.EBADF)] = "GUEST_MEMFD_CLOSED",
         [("mmap", Errno.EINVAL)] = "GUEST_MEMFD_MAPPING_INVALID",
         [("mmap", Errno.ENOMEM)] = "ADDRESS_SPACE_EXHAUSTED",
+        [("ReadSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",
+        [("WriteSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",
     };
 
     /// <summary>The capability a missing ioctl or mode stands for, and how to get it.</summary>
@@ -104,6 +106,12 @@ internal static class ErrorTable
         ["length"] = "size",
     };
 
+    /// <summary>Core's names for what a request names otherwise (Core takes a guest_memfd by id, the API by name).</summary>
+    private static readonly Dictionary<string, string> CoreFields = new(StringComparer.Ordinal)
+    {
+        ["guest_memfd_id"] = "guest_memfd",
+    };
+
     /// <summary>The status an exception becomes; null for one that is not ours to describe (the caller logs it).</summary>
     public static RpcException? TryMap(Exception exception) => exception switch
     {
@@ -129,7 +137,7 @@ internal static class ErrorTable
         kernelArgument is null ? null : KernelFields.GetValueOrDefault(kernelArgument);
 
     private static RpcException FromCore(CoreException e) =>
-        Build(CodeOf(e.Kind), e.Message, e.Reason, e.Metadata, e.Field, e.Message);
+        Build(CodeOf(e.Kind), e.Message, e.Reason, e.Metadata, e.Field is null ? null : CoreFields.GetValueOrDefault(e.Field, e.Field), e.Message);
 
     private static RpcException FromHypervisor(HypervisorException e)
     {

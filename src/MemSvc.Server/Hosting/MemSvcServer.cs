@@ -33,7 +33,8 @@ public static class MemSvcServer
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks();
+        // Checked on each request: the cached default reports UNKNOWN until its first periodic publish.
+        builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<CoreHealthCheck>("core");
 
         configure?.Invoke(builder);
 

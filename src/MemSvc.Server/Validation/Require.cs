@@ -38,7 +38,11 @@ internal static class Require
         var seen = new List<TEnum>();
         foreach (var value in values)
         {
-            Specified(value, field);
+            if (Convert.ToInt32(Known(value, field), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                throw CoreException.InvalidArgument(InvalidEnumValue, field, $"{field} must not list {value}");
+            }
+
             if (seen.Contains(value))
             {
                 throw CoreException.InvalidArgument(DuplicateValue, field, $"{field} lists {value} twice");

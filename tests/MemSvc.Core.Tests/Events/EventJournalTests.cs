@@ -185,7 +185,7 @@ public class EventJournalTests
         journal.Append(new EventPayload.GuestReport(0, 0x10, 1));
         journal.Append(new EventPayload.GuestReport(1, 0x10, 2));
         journal.Append(new EventPayload.ConversionApplied(0, 4096, true, ConversionInitiator.Api, 5, 0, null));
-        journal.Append(new EventPayload.VcpuStateChanged(1, Vcpus.VcpuState.Halted, "done"));
+        journal.Append(new EventPayload.VcpuStateChanged(1, MemSvc.Core.Vcpus.VcpuState.Halted, "done"));
         journal.Complete();
 
         var vcpu1 = await Collect(journal.Watch(1, new EventFilter(new HashSet<EventKind>(), new HashSet<int> { 1 }), Ct));

@@ -11,13 +11,13 @@ internal static class Sim
     public const ulong G = 1UL << 30;
     public const ulong TiB = 1UL << 40;
 
-    public static SimulatedHypervisor Hypervisor() => new();
+    public static SimulatedHypervisor NewHypervisor() => new();
 
     /// <summary>A VM with a guest_memfd of <paramref name="size"/> bound at <paramref name="gpa"/> as slot 0 with anonymous shared memory.</summary>
     public static (SimulatedVm Vm, SimulatedGuestMemfd Gmem) VmWithSlot(
         VmType type, ulong gpa = 0, ulong size = 4 * M, GuestMemfdFlags flags = GuestMemfdFlags.None, SimulatedHypervisor? hv = null)
     {
-        var vm = (hv ?? Hypervisor()).CreateSimulatedVm(type);
+        var vm = (hv ?? NewHypervisor()).CreateSimulatedVm(type);
         var gmem = vm.CreateSimulatedGuestMemfd(size, flags);
         vm.SetUserMemoryRegion(new MemoryRegion(0, MemoryRegionFlags.GuestMemfd, gpa, size, SharedBacking.Anonymous, gmem, 0));
         return (vm, gmem);

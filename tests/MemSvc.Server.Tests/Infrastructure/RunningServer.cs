@@ -47,7 +47,17 @@ public sealed class RunningServer : IAsyncDisposable
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
         var app = MemSvcServer.Build([.. args], builder => builder.Logging.ClearProviders());
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var loopback = new Uri(addresses.Single(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
         return new RunningServer(app, directory, loopback, socketPath);

@@ -18,8 +18,13 @@ public static class Scenario
         var vm = (await clients.Vms.CreateVmAsync(
             new CreateVmRequest
             {
-                VmId = vmId, Backend = Backend.Simulated, VmType = type, VcpuCount = vcpus, FaultPolicy = policy,
-                ResolutionTimeout = resolutionTimeout, TimeoutFallback = fallback,
+                VmId = vmId,
+                Backend = Backend.Simulated,
+                VmType = type,
+                VcpuCount = vcpus,
+                FaultPolicy = policy,
+                ResolutionTimeout = resolutionTimeout,
+                TimeoutFallback = fallback,
             },
             cancellationToken: ct)).Vm;
         var memfd = (await clients.Memory.CreateGuestMemfdAsync(new CreateGuestMemfdRequest { Parent = vm.Name, Size = 64 * MiB }, cancellationToken: ct)).GuestMemfd;
@@ -27,7 +32,12 @@ public static class Scenario
         {
             var region = new SetMemoryRegionRequest
             {
-                Parent = vm.Name, Slot = slot, Gpa = slot * 32 * MiB, Size = 32 * MiB, GuestMemfd = memfd.Name, GuestMemfdOffset = slot * 32 * MiB,
+                Parent = vm.Name,
+                Slot = slot,
+                Gpa = slot * 32 * MiB,
+                Size = 32 * MiB,
+                GuestMemfd = memfd.Name,
+                GuestMemfdOffset = slot * 32 * MiB,
             };
             region.Flags.Add(MemoryRegionFlag.GuestMemfd);
             await clients.Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
