@@ -84,6 +84,27 @@ public sealed class ErrorAndExitCodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watching_from_a_compacted_sequence_exits_3_and_says_where_the_journal_starts()
+    {
+        await using var server = await TestServer.StartAsync(("MemSvc:JournalRetention", "16"));
+        await Ctl.OkAsync(server, "vm", "create", "--id", "busy");
+        await Ctl.OkAsync(server, "vcpu", "load", "busy", "0", "--steps", string.Join(";", Enumerable.Repeat("report 1", 30)) + "; halt");
+        await Ctl.OkAsync(server, "vcpu", "start", "busy", "0");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await Ctl.OkAsync(server, "vcpu", "get", "busy", "0")).Out.Contains("halted", StringComparison.Ordinal))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the vCPU did not halt");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        var result = await Ctl.RunAsync(server, "events", "watch", "--vm", "busy", "--from", "1");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("error: OUT_OF_RANGE (SEQUENCE_COMPACTED)", result.Error, StringComparison.Ordinal);
+        Assert.Matches(@"hint: the journal now starts at #(\d+); watch again with --from \1", result.Error);
+    }
+
+    [Fact]
     public async Task Help_documents_every_noun_and_the_exit_codes()
     {
         var result = await Ctl.RunAsync(_server, "--help");
