@@ -2,6 +2,7 @@ using MemSvc.Core.Backends;
 using MemSvc.Core.Options;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Kvm;
 using MemSvc.Hypervisor.Simulated;
 using MemSvc.Server.Mapping;
 using Microsoft.Extensions.Options;
@@ -15,11 +16,26 @@ namespace MemSvc.Server.Hosting;
 internal sealed class CoreHost : IHostedService, IAsyncDisposable
 {
     private readonly List<IHypervisor> _hypervisors;
+    private readonly ILogger<CoreHost> _logger;
 
     public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger)
     {
+        _logger = logger;
         var settings = options.Value;
         _hypervisors = [new SimulatedHypervisor()];
+        if (!settings.OpenKvm)
+        {
+            ServerLog.KvmUnavailable(logger, "MemSvc:OpenKvm is false");
+        }
+        else if (KvmHypervisor.TryOpen(out var kvm, out var reason))
+        {
+            _hypervisors.Add(kvm);
+        }
+        else
+        {
+            ServerLog.KvmUnavailable(logger, reason);
+        }
+
         var backends = _hypervisors.ToDictionary(h => h.Capabilities.Backend, h => h, StringComparer.Ordinal);
         var defaultBackend = ChooseDefault(settings.DefaultBackend, backends);
         foreach (var (name, hypervisor) in backends)
@@ -41,7 +57,11 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await Manager.DisposeAsync().ConfigureAwait(false);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        ServerLog.Stopping(_logger);
+        await Manager.DisposeAsync().ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -53,8 +73,8 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// "auto" takes kvm when a kvm backend opened, else simulated. This build carries the simulated backend only,
-    /// so asking for "kvm" by name fails start-up rather than silently running on the model.
+    /// "auto" takes kvm when /dev/kvm opened, else simulated. Naming a backend that did not open fails start-up
+    /// rather than silently running VMs on another one.
     /// </summary>
     private static string ChooseDefault(string configured, Dictionary<string, IHypervisor> backends)
     {

@@ -20,6 +20,12 @@ public sealed class MemSvcOptions
     /// </summary>
     public int? LoopbackPort { get; set; }
 
+    /// <summary>
+    /// Whether to open /dev/kvm at start-up, so that VMs may ask for the kvm backend. False keeps the server on the
+    /// simulated backend alone, even on a host with /dev/kvm (orchestrator CI that must not touch the host's KVM).
+    /// </summary>
+    public bool OpenKvm { get; set; } = true;
+
     /// <summary>"auto" (kvm when /dev/kvm opens, else simulated), "kvm" or "simulated".</summary>
     public string DefaultBackend { get; set; } = "auto";
 

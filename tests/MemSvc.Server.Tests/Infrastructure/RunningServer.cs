@@ -34,7 +34,11 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="settings">Extra configuration, e.g. ("MemSvc:JournalRetention", "16").</param>
-    public static async Task<RunningServer> StartAsync(params (string Key, string Value)[] settings)
+    public static Task<RunningServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+
+    /// <param name="configure">Changes to the server's builder after its own, e.g. a replaced service.</param>
+    /// <param name="settings">Extra configuration.</param>
+    public static async Task<RunningServer> StartAsync(Action<WebApplicationBuilder>? configure, params (string Key, string Value)[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("memsvc-test-").FullName;
         var socketPath = Path.Combine(directory, "memsvc.sock");
@@ -43,10 +47,15 @@ public sealed class RunningServer : IAsyncDisposable
             $"--MemSvc:SocketPath={socketPath}",
             "--MemSvc:LoopbackPort=0",
             "--MemSvc:DefaultBackend=simulated",
+            "--MemSvc:OpenKvm=false",
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
-        var app = MemSvcServer.Build([.. args], builder => builder.Logging.ClearProviders());
+        var app = MemSvcServer.Build([.. args], builder =>
+        {
+            builder.Logging.ClearProviders();
+            configure?.Invoke(builder);
+        });
         try
         {
             await app.StartAsync(TestContext.Current.CancellationToken);

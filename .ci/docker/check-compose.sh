@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Checks that docker-compose.yml is valid for the compose tool installed here (docker-compose v1 from Debian,
+# or the `docker compose` plugin where it exists). Starting it needs images; see deploy/README.md.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$(dirname "$0")/../.."
+
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+else
+    say "no compose tool (docker compose or docker-compose)"
+    exit 1
+fi
+
+"${compose[@]}" -f docker-compose.yml config --quiet
+took "docker-compose.yml is valid ($("${compose[@]}" version --short 2>/dev/null || echo "${compose[*]}"))"
