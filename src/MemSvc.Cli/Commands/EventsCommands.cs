@@ -32,7 +32,7 @@ internal static class EventsCommands
             var limit = parse.GetValue(count);
             var options = new WatchOptions
             {
-                Vm = parse.GetValue(vm),
+                Vm = parse.GetValue(vm) is { } name ? Client.ResourceNames.Vm(name) : null,
                 StartSequence = parse.GetValue(from),
                 Kinds = parse.GetValue(kinds)!,
                 Vcpus = parse.GetValue(vcpus)!,

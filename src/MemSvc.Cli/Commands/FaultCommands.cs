@@ -44,11 +44,12 @@ internal static class FaultCommands
         runner.Bind(command, async (context, parse, ct) =>
         {
             var chosen = parse.GetValue(action);
+            var output = TextWriter.Synchronized(context.Out);
             var orchestrator = new FaultOrchestrator(context.Client, parse.GetValue(vm)!)
             {
                 MaxConcurrency = parse.GetValue(parallel),
                 StartSequence = parse.GetValue(from),
-                OnResolved = o => context.Out.WriteLine(
+                OnResolved = o => output.WriteLine(
                     $"fault {o.Fault.FaultId} vcpu={o.Fault.Vcpu} gpa={Units.Hex(o.Fault.Gpa)} size={o.Fault.Size}: " +
                     (o.Response is null ? "already resolved" : $"{EnumWords.Kebab(o.Action)} after {Units.Duration(o.Response.Latency)}")),
             }

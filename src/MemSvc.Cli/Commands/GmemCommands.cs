@@ -17,8 +17,8 @@ internal static class GmemCommands
         gmem.Subcommands.Add(Create(runner));
         gmem.Subcommands.Add(Get(runner));
         gmem.Subcommands.Add(List(runner));
-        gmem.Subcommands.Add(Range(runner, "allocate", "Allocate a range (fallocate KEEP_SIZE)", (c, n, o, s, ct) => c.Client.Memory.AllocateGuestMemfdAsync(n, o, s, ct)));
-        gmem.Subcommands.Add(Range(runner, "discard", "Free a range (fallocate PUNCH_HOLE|KEEP_SIZE)", (c, n, o, s, ct) => c.Client.Memory.DiscardGuestMemfdAsync(n, o, s, ct)));
+        gmem.Subcommands.Add(Range(runner, "allocate", "allocated", "Allocate a range (fallocate KEEP_SIZE)", (c, n, o, s, ct) => c.Client.Memory.AllocateGuestMemfdAsync(n, o, s, ct)));
+        gmem.Subcommands.Add(Range(runner, "discard", "discarded", "Free a range (fallocate PUNCH_HOLE|KEEP_SIZE)", (c, n, o, s, ct) => c.Client.Memory.DiscardGuestMemfdAsync(n, o, s, ct)));
         gmem.Subcommands.Add(Delete(runner));
         return gmem;
     }
@@ -77,7 +77,7 @@ internal static class GmemCommands
     }
 
     private static Command Range(
-        CommandRunner runner, string verb, string description, Func<CliContext, string, ulong, ulong, CancellationToken, Task> call)
+        CommandRunner runner, string verb, string done, string description, Func<CliContext, string, ulong, ulong, CancellationToken, Task> call)
     {
         var vm = CliArgs.Vm();
         var id = CliArgs.NumberArgument("id", "The guest_memfd's id");
@@ -89,7 +89,7 @@ internal static class GmemCommands
             var name = ResourceNames.GuestMemfd(parse.GetValue(vm)!, parse.GetValue(id));
             var (o, s) = (parse.GetValue(offset), parse.GetValue(size));
             await call(context, name, o, s, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{verb}d {name} [{Units.Hex(o)}, {Units.Hex(o + s)}) {Units.Size(s)}")).ConfigureAwait(false);
+            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{done} {name} [{Units.Hex(o)}, {Units.Hex(o + s)}) {Units.Size(s)}")).ConfigureAwait(false);
         });
         return command;
     }

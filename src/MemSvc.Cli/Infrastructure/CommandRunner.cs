@@ -35,6 +35,11 @@ internal sealed class CommandRunner(GlobalOptions options, CliEnvironment enviro
         catch (MemSvcException e)
         {
             await error.WriteLineAsync(ErrorText.Describe(e)).ConfigureAwait(false);
+            if (e is EventsCompactedException { OldestSequence: { } oldest })
+            {
+                await error.WriteLineAsync($"hint: the journal now starts at #{oldest}; watch again with --from {oldest} (events before it are gone)").ConfigureAwait(false);
+            }
+
             return ExitCodes.For(e.StatusCode);
         }
         catch (UsageException e)

@@ -24,7 +24,7 @@ internal static class EventLine
             Event.PayloadOneofCase.ConversionApplied => ConversionApplied(e.ConversionApplied),
             Event.PayloadOneofCase.FaultResolved => FaultResolved(e.FaultResolved),
             Event.PayloadOneofCase.VcpuStateChanged => VcpuStateChanged(e.VcpuStateChanged),
-            Event.PayloadOneofCase.GuestReport => $"guest-report vcpu={e.GuestReport.Vcpu} port={Units.Hex(e.GuestReport.Port)} value={e.GuestReport.Value}",
+            Event.PayloadOneofCase.GuestReport => $"guest-report vcpu={e.GuestReport.Vcpu} port={Units.Hex(e.GuestReport.Port)} value={e.GuestReport.Value} ({Units.Hex(e.GuestReport.Value)})",
             _ => "unknown-event",
         };
     }

@@ -72,7 +72,7 @@ internal static class MemoryMap
 
     private static void AppendRange(StringBuilder text, ulong gpa, ulong size, string kind, string where) =>
         text.Append("  ").Append(Units.Gpa(gpa)).Append('-').Append(Units.Gpa(gpa + size))
-            .Append("  ").Append(Units.Size(size).PadLeft(8)).Append("  ").Append(kind.PadRight(8)).Append(' ').Append(where).Append('\n');
+            .Append("  ").Append(Units.Size(size).PadLeft(10)).Append("  ").Append(kind.PadRight(8)).Append(' ').Append(where).Append('\n');
 
     /// <summary>The slot's runs clipped to it, merged where neighbours agree; a revoked slot is one unbacked run.</summary>
     private static List<Run> Runs(Slot slot)

@@ -39,7 +39,7 @@ internal sealed class ResumableWatch(
                     {
                         throw new OperationCanceledException(e.Message, e, cancellationToken);
                     }
-                    catch (RpcException e) when (IsTransient(e.StatusCode))
+                    catch (RpcException e) when (IsTransient(e))
                     {
                         cause = e;
                         break;
@@ -138,10 +138,16 @@ internal sealed class ResumableWatch(
         return request;
     }
 
-    /// <summary>Statuses a broken connection or a restarting server produce; anything else is the server's answer.</summary>
-    private static bool IsTransient(StatusCode code) =>
-        code is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
-            or StatusCode.DeadlineExceeded or StatusCode.Aborted;
+    /// <summary>
+    /// Statuses a broken connection or a restarting server produce. INTERNAL and UNKNOWN count only without a
+    /// google.rpc.Status: the transport reports a reset stream so, while the server's own errors always carry one.
+    /// </summary>
+    private static bool IsTransient(RpcException e) => e.StatusCode switch
+    {
+        StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Aborted => true,
+        StatusCode.Internal or StatusCode.Unknown => e.GetRpcStatus() is null,
+        _ => false,
+    };
 
     private static MemSvcException Translate(RpcException e, ulong start)
     {

@@ -32,7 +32,7 @@ public sealed class FaultOrchestrator
     /// <summary>First sequence to look at; 1 (the default) also picks up faults raised before the orchestrator started.</summary>
     public ulong StartSequence { get; init; } = 1;
 
-    /// <summary>Told after each fault is resolved (by this orchestrator or, first, by someone else).</summary>
+    /// <summary>Told after each fault is resolved (by this orchestrator or, first, by someone else); called from several resolutions at once.</summary>
     public Action<FaultOutcome>? OnResolved { get; init; }
 
     /// <summary>Passed on to the watch: told when its stream is lost and reopened.</summary>
@@ -68,7 +68,7 @@ public sealed class FaultOrchestrator
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var slots = new SemaphoreSlim(MaxConcurrency, MaxConcurrency);
         var inFlight = new List<Task>();
-        Exception? failure = null;
+        Exception? watchFailure = null;
         var watch = new WatchOptions { Vm = _vm, StartSequence = StartSequence, Kinds = FaultKinds, OnReconnecting = OnReconnecting };
         try
         {
@@ -86,21 +86,24 @@ public sealed class FaultOrchestrator
         }
         catch (OperationCanceledException) when (failed.IsCancellationRequested)
         {
-            // Cancelled by the caller, or by a resolution that failed: the failure, if any, is rethrown below.
+            // Cancelled by the caller, or by a resolution that failed: that failure, if any, is thrown below.
+        }
+        catch (Exception e)
+        {
+            // The watch itself failed (compaction, a server error): stop the resolutions before reporting it.
+            watchFailure = e;
+            await failed.CancelAsync().ConfigureAwait(false);
         }
 
-        try
-        {
-            await Task.WhenAll(inFlight).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            failure = e;
-        }
-
+        // The resolutions in flight end before the semaphore they release goes away.
+        await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var failure = watchFailure ?? inFlight
+            .Where(t => t.IsFaulted)
+            .SelectMany(t => t.Exception!.InnerExceptions)
+            .FirstOrDefault(e => e is not OperationCanceledException);
         if (failure is not null)
         {
-            throw failure;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 

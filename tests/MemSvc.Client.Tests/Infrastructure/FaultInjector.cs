@@ -24,6 +24,9 @@ public sealed class FaultInjector : Interceptor
     /// <summary>Whether a newly opened stream fails at once with UNAVAILABLE (given the count of opens so far).</summary>
     public Func<int, bool>? FailStreamOpen { get; set; }
 
+    /// <summary>How a cut stream ends: with this status, or cleanly (as a server ending the call) when null.</summary>
+    public StatusCode? DropStatus { get; set; } = StatusCode.Unavailable;
+
     /// <summary>Drops stop after this many; the stream then runs undisturbed.</summary>
     public int MaxStreamDrops { get; set; } = int.MaxValue;
 
@@ -80,7 +83,7 @@ public sealed class FaultInjector : Interceptor
             return call;
         }
 
-        var cut = new CuttingReader<TResponse>(call, MessagesBeforeDrop(opens), () => Interlocked.Increment(ref _streamDrops));
+        var cut = new CuttingReader<TResponse>(call, MessagesBeforeDrop(opens), DropStatus, () => Interlocked.Increment(ref _streamDrops));
         return new AsyncServerStreamingCall<TResponse>(cut, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
@@ -98,8 +101,8 @@ public sealed class FaultInjector : Interceptor
             Task.FromException<bool>(new RpcException(new Status(StatusCode.Unavailable, "injected: connection refused")));
     }
 
-    /// <summary>Passes <c>limit</c> messages on, then resets the real stream and reports UNAVAILABLE.</summary>
-    private sealed class CuttingReader<T>(AsyncServerStreamingCall<T> call, int limit, Action dropped) : IAsyncStreamReader<T>
+    /// <summary>Passes <c>limit</c> messages on, then resets the real stream and fails with <c>status</c> (or ends).</summary>
+    private sealed class CuttingReader<T>(AsyncServerStreamingCall<T> call, int limit, StatusCode? status, Action dropped) : IAsyncStreamReader<T>
     {
         private int _passed;
 
@@ -111,7 +114,7 @@ public sealed class FaultInjector : Interceptor
             {
                 call.Dispose();
                 dropped();
-                throw new RpcException(new Status(StatusCode.Unavailable, "injected: stream dropped"));
+                return status is { } code ? throw new RpcException(new Status(code, "injected: stream dropped")) : false;
             }
 
             var more = await call.ResponseStream.MoveNext(cancellationToken);

@@ -108,6 +108,29 @@ public sealed class FaultOrchestratorTests
         Assert.Equal("policy engine down", error.Message);
     }
 
+    [Fact]
+    public async Task Cancelling_while_a_handler_still_decides_ends_the_run_quietly()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = MemSvcClient.ForAddress(server.Loopback);
+        var vm = await StartFaultingVmAsync(client, "cancelled", 1);
+        var deciding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var orchestrator = new FaultOrchestrator(client, vm.Name).OnMemoryFault(async (_, ct) =>
+        {
+            deciding.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return FaultAction.Convert;
+        });
+        var running = orchestrator.RunAsync(stop.Token);
+
+        await deciding.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await stop.CancelAsync();
+
+        await running.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(VcpuState.Waiting, (await client.Vcpus.GetAsync(vm.Name, 0, Ct)).State);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         var current = Volatile.Read(ref target);

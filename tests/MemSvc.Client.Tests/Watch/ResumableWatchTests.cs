@@ -130,6 +130,30 @@ public sealed class ResumableWatchTests
         Assert.True(injector.StreamDrops > 10);
     }
 
+    [Theory]
+    [InlineData(Grpc.Core.StatusCode.Unavailable)]
+    [InlineData(Grpc.Core.StatusCode.Internal)]
+    [InlineData(Grpc.Core.StatusCode.Cancelled)]
+    [InlineData(null)]
+    public async Task Streams_reset_or_ended_by_the_server_are_resumed_without_loss(Grpc.Core.StatusCode? ending)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(Options(server));
+        var vm = await Memory.VmWithMemoryAsync(plain, "endings", FaultPolicy.Auto, vcpus: 1);
+        await plain.Vcpus.LoadProgramAsync(vm.Name, 0, Memory.Reporter(50), ct);
+        await plain.Vcpus.StartAsync(vm.Name, 0, ct);
+        await Memory.WaitFinishedAsync(plain, vm.Name, 0);
+        var last = await plain.Memory.ConvertMemoryAsync(vm.Name, 0, 4096, MemoryVisibility.Private, ct);
+
+        var injector = new FaultInjector { MessagesBeforeDrop = _ => 3, DropStatus = ending };
+        using var client = new MemSvcClient(Options(server, injector));
+        var received = await client.Events.WatchAsync(new WatchOptions { Vm = vm.Name, StartSequence = 1 }, ct).Take((int)last).ToListAsync(ct);
+
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (ulong)i), received.Select(e => e.Sequence));
+        Assert.True(injector.StreamDrops >= ((int)last / 3) - 1, $"{injector.StreamDrops} drops");
+    }
+
     [Fact]
     public async Task A_start_before_the_retained_window_fails_with_the_oldest_sequence_still_held()
     {
