@@ -70,16 +70,13 @@ internal sealed class CliContext : IDisposable
 
         // An explicit option beats the environment, and an address beats a socket at the same level.
         var socket = parse.GetValue(options.Socket);
-        var address = parse.GetValue(options.Address);
+        var address = ParseAddress(parse.GetValue(options.Address), "--address");
         if (socket is null && address is null)
         {
             socket = NullIfEmpty(variable(DefaultEndpoint.SocketVariable));
-            var fromEnvironment = NullIfEmpty(variable(DefaultEndpoint.AddressVariable));
-            if (socket is null && fromEnvironment is not null)
+            if (socket is null)
             {
-                address = Uri.TryCreate(fromEnvironment, UriKind.Absolute, out var parsed)
-                    ? parsed
-                    : throw new UsageException($"{DefaultEndpoint.AddressVariable} is not an absolute URL: {fromEnvironment}");
+                address = ParseAddress(NullIfEmpty(variable(DefaultEndpoint.AddressVariable)), DefaultEndpoint.AddressVariable);
             }
         }
 
@@ -99,6 +96,11 @@ internal sealed class CliContext : IDisposable
 
         return client;
     }
+
+    private static Uri? ParseAddress(string? text, string source) =>
+        text is null ? null
+        : Uri.TryCreate(text, UriKind.Absolute, out var parsed) ? parsed
+        : throw new UsageException($"{source} is not an absolute URL: {text}");
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 }

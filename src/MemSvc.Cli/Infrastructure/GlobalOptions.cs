@@ -12,7 +12,8 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<Uri?> Address { get; } = new("--address")
+    // A string, parsed like MEMSVC_ADDRESS: System.CommandLine has no converter for Uri.
+    public Option<string?> Address { get; } = new("--address")
     {
         Description = "http:// (loopback h2c) or https:// address of MemSvc instead of the socket (env MEMSVC_ADDRESS)",
         HelpName = "URL",

@@ -84,6 +84,17 @@ public sealed class ErrorAndExitCodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_address_option_reaches_the_server_over_loopback_and_a_bad_one_is_a_usage_error()
+    {
+        var ok = await Ctl.RunAsync(new Dictionary<string, string>(), "--address", _server.Loopback.ToString(), "host", "info");
+        var bad = await Ctl.RunAsync(new Dictionary<string, string>(), "--address", "not a url", "host", "info");
+
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--address is not an absolute URL: not a url", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Watching_from_a_compacted_sequence_exits_3_and_says_where_the_journal_starts()
     {
         await using var server = await TestServer.StartAsync(("MemSvc:JournalRetention", "16"));
