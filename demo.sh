@@ -22,14 +22,14 @@ trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 ctl=(dotnet "$root/src/MemSvc.Cli/bin/Release/net10.0/memsvcctl.dll" --address http://127.0.0.1:50051)
 
 for _ in $(seq 1 120); do
-    if "${ctl[@]}" host info >/dev/null 2>&1; then break; fi
+    if grep -q 'Application started' "$log"; then break; fi
     if ! kill -0 $server 2>/dev/null; then echo "MemSvc did not start:"; cat "$log"; exit 1; fi
     sleep 0.5
 done
 "${ctl[@]}" host info
 
 echo "== the main flow: an orchestrator resolves a confidential VM's memory faults over gRPC"
-"${ctl[@]}" demo --keep
+"${ctl[@]}" demo --vm-id demo --keep
 
 if $once; then
     exit 0

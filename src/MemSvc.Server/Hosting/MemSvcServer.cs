@@ -16,7 +16,9 @@ public static class MemSvcServer
     /// <param name="configure">Last changes to the builder, after every default: tests set their listeners here.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // appsettings*.json sit beside the binary; the working directory (a checkout, systemd's, a container's) must
+        // not decide which settings apply.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddOptions<MemSvcOptions>()
             .Bind(builder.Configuration.GetSection(MemSvcOptions.Section))
             .ValidateOnStart();
