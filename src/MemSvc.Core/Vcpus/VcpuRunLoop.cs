@@ -8,9 +8,6 @@ namespace MemSvc.Core.Vcpus;
 /// <summary>The run loop: KVM_RUN, then one handler per exit, until the vCPU halts, fails, pauses or stops.</summary>
 internal sealed partial class VcpuRunner
 {
-    // What the guest's MAP_GPA_RANGE returns when a conversion is refused: -EINVAL, as QEMU answers.
-    private static readonly ulong HypercallRefused = unchecked((ulong)-(long)Errno.EINVAL);
-
     private void Loop()
     {
         try
@@ -111,7 +108,7 @@ internal sealed partial class VcpuRunner
         }
 
         // A refused conversion is the guest's to handle: it sees the error and, as the selftests' guests do, aborts.
-        _vcpu.CompleteHypercall(action == FaultAction.Convert ? 0 : HypercallRefused);
+        _vcpu.CompleteHypercall(action == FaultAction.Convert ? 0 : VmExit.MapGpaRange.Refused);
         LeaveWaiting(fault, action.Value);
         return true;
     }

@@ -25,6 +25,9 @@ public abstract record VmExit
     {
         public const ulong Encrypted = 1UL << 4;
 
+        /// <summary>The result a host gives to refuse the request: -EINVAL, as QEMU's kvm_handle_hc_map_gpa_range does.</summary>
+        public const ulong Refused = unchecked((ulong)-(long)Errno.EINVAL);
+
         public bool ToPrivate => (Attributes & Encrypted) != 0;
 
         public ulong Size => Pages * 4096;
