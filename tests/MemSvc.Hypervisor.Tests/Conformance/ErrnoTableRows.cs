@@ -3,16 +3,18 @@ using static MemSvc.Hypervisor.Tests.Conformance.ErrnoFixture;
 namespace MemSvc.Hypervisor.Tests.Conformance;
 
 /// <summary>
-/// results.txt's errno_table rows for a default VM, as inputs through the abstraction. Not expressible, so not
-/// here: gmem "reserved[0]=1"/"reserved[5]=1" and region2 "pad1 = 1"/"pad2[0] = 1" (the abstraction has no
-/// reserved or pad fields: both succeed on the kernel, and the abstraction always passes zeros), gmem "ioctl on
-/// /dev/kvm fd"/"ioctl on vCPU fd" (guest_memfds are created on a VM only), and region(v1) "KVM_SET_USER_MEMORY_REGION
-/// with GUEST_MEMFD flag" (the abstraction issues REGION2 only). The other two region(v1) rows map onto REGION2
-/// with the same fields.
+/// results.txt's errno_table rows for a default VM, as inputs through the abstraction: the one table of every row
+/// the abstraction can express, run on every backend (SimulatedErrnoTable, KvmErrnoTable). Rows only the raw ioctl
+/// layer can express (reserved[] and pad fields, the v1 ioctl, ioctls on the wrong fd, fds that are not
+/// guest_memfds: memfd, /dev/null, eventfd, the VM fd, the closed fd number 1000) are kvm-only by nature and live in
+/// Kvm/RawIoctlErrnoRows.cs. Where the abstraction has an analogue (a foreign IGuestMemfd for "not a guest_memfd", a
+/// closed IGuestMemfd for "closed fd number (1000)", REGION2 for the v1 delete/modify rows) the row is here too,
+/// under the same name. ErrnoTableCoverage checks that every results.txt row is in one of the two.
 /// </summary>
 public static class ErrnoTableRows
 {
     private const ulong K4 = 4096;
+    private const string SlotStall = "the kernel stalls for 26 s allocating the metadata of a 2^31-1-page (8 TiB) memslot (probe README)";
     private static readonly SharedBacking Anon = SharedBacking.Anonymous;
     private static readonly SharedBacking NoUa = SharedBacking.None;
 
@@ -87,7 +89,7 @@ public static class ErrnoTableRows
         ["gpa=(1<<52)-2M size=4M (crosses 2^52)"] = new(f => f.R2(2, Gmf, (1UL << 52) - (2 * M), 4 * M, Anon, f.Big(), 4 * M), Errno.EINVAL),
         ["gpa=1<<52 size=2M (starts at 2^52)"] = new(f => f.R2(2, Gmf, 1UL << 52, 2 * M, Anon, f.Big(), 4 * M), Errno.EINVAL),
         ["size = 2^31 pages (8 TiB)"] = new(f => f.R2(3, Gmf, 1UL << 44, 1UL << 43, SharedBacking.At(Ua2), f.Big(), 1UL << 44), Errno.EINVAL),
-        ["size = 2^31-1 pages"] = new(f => f.R2(4, Gmf, 1UL << 45, (1UL << 43) - K4, SharedBacking.At(Ua2), f.Big(), 1UL << 45), null, SimulatedOnly: true),
+        ["size = 2^31-1 pages"] = new(f => f.R2(4, Gmf, 1UL << 45, (1UL << 43) - K4, SharedBacking.At(Ua2), f.Big(), 1UL << 45), null, NotOnRealKvmBecause: SlotStall),
         ["userspace_addr+size beyond TASK_SIZE (UA+8TiB)"] = new(f => f.R2(5, Gmf, 1UL << 46, 1UL << 42, SharedBacking.At(Ua), f.Big(), 1UL << 46), Errno.EINVAL),
         ["modify slot0: identical args"] = new(f => f.R2(0, Gmf, 0, 2 * M, Anon, f.G, 0), Errno.EINVAL),
         ["modify slot0: add LOG_DIRTY_PAGES"] = new(f => f.R2(0, Gmf | MemoryRegionFlags.LogDirtyPages, 0, 2 * M, Anon, f.G, 0), Errno.EINVAL),
@@ -112,8 +114,14 @@ public static class ErrnoTableRows
                 f.R2(0, Gmf, 0, 2 * M, Anon, f.G, 0);
             },
             null),
+    };
 
-        // region(v1) rows, issued as REGION2 with the same fields.
+    /// <summary>
+    /// region(v1) rows, issued as REGION2 with the same fields (the abstraction has no v1 ioctl; the real v1 calls
+    /// are in Kvm/RawIoctlErrnoRows.cs).
+    /// </summary>
+    public static ErrnoRowTable RegionV1 { get; } = new()
+    {
         ["v1 delete of gmem slot0"] = new(f => f.R2(0, 0, 0, 0, NoUa, null, 0), null),
         ["v1 modify of gmem slot0 (same gpa/size/ua)"] = new(f => f.R2(0, 0, 0, 2 * M, Anon, null, 0), Errno.EINVAL),
     };

@@ -4,7 +4,7 @@ namespace MemSvc.Hypervisor.Tests.Conformance;
 
 public class SimulatedErrnoTable : ErrnoTableConformance
 {
-    protected override bool RunsSimulatedOnlyRows => true;
+    protected override bool RunsRowsUnsafeOnRealKvm => true;
 
     protected override IHypervisor CreateHypervisor() => new SimulatedHypervisor();
 }

@@ -4,20 +4,19 @@ using MemSvc.Hypervisor.Kvm;
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>
-/// errno_table.c's per-row fixture on a fresh default VM: a 4 MiB guest_memfd G (flags 0), a 4 MiB anonymous
-/// mapping UA, and slot 0 = [gpa 0, 2 MiB) → G[0, 2 MiB) with UA as its userspace_addr.
+/// errno_table.c's per-row fixture on a fresh default VM, for the rows only the raw ioctl layer can express
+/// (<see cref="RawIoctlErrnoRows"/>): a 4 MiB guest_memfd G (flags 0), a 4 MiB anonymous mapping UA, and
+/// slot 0 = [gpa 0, 2 MiB) → G[0, 2 MiB) with UA as its userspace_addr, plus the raw fds the rows pass.
 /// </summary>
-internal sealed class ErrnoFixture : IDisposable
+internal sealed class RawIoctlErrnoFixture : IDisposable
 {
     public const ulong M = 1UL << 20;
     public const MemoryRegionFlags Gmf = MemoryRegionFlags.GuestMemfd;
-    public const string Ok = "OK";
-    public const string OkFd = "OK(fd)";
 
     private readonly MappedMemory _ua;
     private readonly List<IDisposable> _extras = [];
 
-    public ErrnoFixture(KvmHypervisor hypervisor)
+    public RawIoctlErrnoFixture(KvmHypervisor hypervisor)
     {
         Hypervisor = hypervisor;
         Vm = (KvmVm)hypervisor.CreateVm(VmType.Default);
@@ -34,17 +33,8 @@ internal sealed class ErrnoFixture : IDisposable
 
     public ulong Ua => (ulong)_ua.Address;
 
-    public static SharedBacking Anon => SharedBacking.Anonymous;
-
-    /// <summary>KVM_SET_USER_MEMORY_REGION2 through the abstraction.</summary>
-    public string R2(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, SharedBacking backing, IGuestMemfd? memfd, ulong offset)
-    {
-        Vm.SetUserMemoryRegion(new MemoryRegion(slot, flags, gpa, size, backing, memfd, offset));
-        return Ok;
-    }
-
     /// <summary>KVM_SET_USER_MEMORY_REGION2 through the thin ioctl layer, every field as given.</summary>
-    public string Raw2(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, ulong ua, int fd, ulong offset, uint pad1 = 0, ulong pad2First = 0)
+    public void Raw2(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, ulong ua, int fd, ulong offset, uint pad1 = 0, ulong pad2First = 0)
     {
         var region = new KvmUserspaceMemoryRegion2
         {
@@ -59,26 +49,17 @@ internal sealed class ErrnoFixture : IDisposable
         };
         MemoryMarshal.Write(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref region, 1))[48..], pad2First);
         Vm.Fd.SetUserMemoryRegion2(ref region);
-        return Ok;
     }
 
     /// <summary>The v1 KVM_SET_USER_MEMORY_REGION through the thin ioctl layer.</summary>
-    public string Raw1(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, ulong ua)
+    public void Raw1(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, ulong ua)
     {
         var region = new KvmUserspaceMemoryRegion { Slot = slot, Flags = (uint)flags, GuestPhysAddr = gpa, MemorySize = size, UserspaceAddr = ua };
         Vm.Fd.SetUserMemoryRegion(ref region);
-        return Ok;
-    }
-
-    /// <summary>KVM_CREATE_GUEST_MEMFD through the abstraction; the file is closed again at once.</summary>
-    public string Gm(ulong size, ulong flags)
-    {
-        using var memfd = Vm.CreateGuestMemfd(size, (GuestMemfdFlags)flags);
-        return OkFd;
     }
 
     /// <summary>KVM_CREATE_GUEST_MEMFD on any fd, with reserved[index] = value when index is not negative.</summary>
-    public static string GmRaw(SafeHandle target, ulong size, ulong flags, int reservedIndex = -1, ulong reservedValue = 0)
+    public static void GmRaw(SafeHandle target, ulong size, ulong flags, int reservedIndex = -1, ulong reservedValue = 0)
     {
         var request = new KvmCreateGuestMemfd { Size = size, Flags = flags };
         if (reservedIndex >= 0)
@@ -88,14 +69,6 @@ internal sealed class ErrnoFixture : IDisposable
 
         var fd = Ioctl.Struct(target, "KVM_CREATE_GUEST_MEMFD", KvmIoctls.CreateGuestMemfd, ref request);
         new FileDescriptor(fd).Dispose();
-        return OkFd;
-    }
-
-    /// <summary>fallocate on G.</summary>
-    public string Fa(FallocateMode mode, long offset, long length)
-    {
-        G.Fallocate(mode, offset, length);
-        return Ok;
     }
 
     /// <summary>A memfd of 4 MiB, closed with the fixture.</summary>
@@ -112,16 +85,6 @@ internal sealed class ErrnoFixture : IDisposable
 
     /// <summary>An eventfd, closed with the fixture.</summary>
     public int Eventfd() => Keep(FileDescriptor.FromResult(LibC.Eventfd(0, LibC.EFD_CLOEXEC), "eventfd")).Number;
-
-    /// <summary>A second VM and a 4 MiB guest_memfd of it, disposed with the fixture.</summary>
-    public IGuestMemfd OtherVmsGuestMemfd()
-    {
-        var vm = Keep(Hypervisor.CreateVm(VmType.Default));
-        return Keep(vm.CreateGuestMemfd(4 * M, GuestMemfdFlags.None));
-    }
-
-    /// <summary>A guest_memfd of 2^50 bytes (sparse) on the fixture's VM, for the GPA-limit rows.</summary>
-    public IGuestMemfd Big() => Keep(Vm.CreateGuestMemfd(1UL << 50, GuestMemfdFlags.None));
 
     /// <summary>The fd number 1000, which must not be open (the rows use it as "a closed fd").</summary>
     public static int ClosedFd()
