@@ -143,18 +143,30 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         return samples;
     }
 
-    // Paced (Task.Delay, about 1 ms apart) so that each message meets an idle stream, as a fault event does.
+    // Each message is triggered by a unary Kick and stamped when the Kick arrives, then sent by the waiting stream:
+    // the shape of a fault event, which follows the previous ResolveFault and meets an idle stream.
     private async Task<Samples> MeasureStreamDeliveryAsync(GrpcChannel channel, int size)
     {
         var client = new BaselineService.BaselineServiceClient(channel);
-        var count = Math.Min(options.ResolutionSamples, 2_000) + Warmup;
-        using var call = client.Stream(new StreamRequest { Count = count, Size = Math.Max(0, size - 14), IntervalMicros = 200 });
-        var samples = new Samples();
-        var i = 0;
-        while (await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+        var count = options.ResolutionSamples + Warmup;
+        var trigger = new KickRequest { Trigger = "delivery" };
+        using var call = client.Stream(new StreamRequest { Count = count, Size = Math.Max(0, size - 14), Trigger = trigger.Trigger });
+        if (!await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
         {
+            throw new InvalidOperationException("the triggered stream ended before it was ready");
+        }
+
+        var samples = new Samples();
+        for (var i = 0; i < count; i++)
+        {
+            await client.KickAsync(trigger);
+            if (!await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"the triggered stream ended after {i} messages");
+            }
+
             var received = DateTime.UtcNow.Ticks;
-            if (i++ >= Warmup)
+            if (i >= Warmup)
             {
                 samples.Add((received - call.ResponseStream.Current.SentTicks) / 10.0);
             }

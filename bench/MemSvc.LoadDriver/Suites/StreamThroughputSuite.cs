@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MemSvc.Contracts.V1;
+using MemSvc.Core.Identity;
+
 using MemSvc.LoadDriver.Baseline;
 using MemSvc.LoadDriver.Hosting;
 using MemSvc.LoadDriver.Measure;
@@ -23,10 +25,16 @@ internal sealed class StreamThroughputSuite(BenchServer server, DriverOptions op
     {
         using var setup = server.Channel(options.Transport);
         await FillJournalAsync(setup).ConfigureAwait(false);
-        var (count, size) = await CalibrateAsync(setup).ConfigureAwait(false);
+        var (count, size, sample) = await CalibrateAsync(setup).ConfigureAwait(false);
         Progress.Say($"event stream: journal holds {count} events of {size} B on average");
+        var bareSample = new StreamMessage { SentTicks = DateTime.UtcNow.Ticks, Payload = Google.Protobuf.ByteString.CopyFrom(new byte[Math.Max(0, size - 14)]) };
+        var eventCodec = Codec.RoundTripNanos(sample, WatchEventsResponse.Parser);
+        var bareCodec = Codec.RoundTripNanos(bareSample, StreamMessage.Parser);
 
         var rows = new List<Row>();
+        var inProcess = await MedianAsync(() => ReplayInProcessAsync(count)).ConfigureAwait(false);
+        rows.Add(new Row(Group, "journal replay in process, no gRPC (where the stream's time goes)", $"{Format.Rate(inProcess)} events", "-", "-", "-", null));
+        rows.Add(new Row(Group, "protobuf encode + decode of one message", $"{Format.Nanos(eventCodec)} (event)", $"{Format.Nanos(bareCodec)} (bare message)", Format.Ratio(eventCodec / bareCodec), "-", null));
         var points = new List<ThroughputPoint>();
         foreach (var watchers in options.WatcherCounts)
         {
@@ -89,13 +97,14 @@ internal sealed class StreamThroughputSuite(BenchServer server, DriverOptions op
     }
 
     // Reads the whole journal once (until it stays quiet): how many events a replay must read, and their mean size.
-    private static async Task<(int Count, int Size)> CalibrateAsync(GrpcChannel channel)
+    private static async Task<(int Count, int Size, WatchEventsResponse Sample)> CalibrateAsync(GrpcChannel channel)
     {
         var events = new EventService.EventServiceClient(channel);
         using var quiet = new CancellationTokenSource();
         using var call = events.WatchEvents(new WatchEventsRequest { Vm = VmName, StartSequence = 1 }, cancellationToken: quiet.Token);
         var count = 0;
         long bytes = 0;
+        WatchEventsResponse? sample = null;
         try
         {
             while (true)
@@ -107,14 +116,41 @@ internal sealed class StreamThroughputSuite(BenchServer server, DriverOptions op
                 }
 
                 count++;
-                bytes += call.ResponseStream.Current.CalculateSize();
+                var current = call.ResponseStream.Current;
+                bytes += current.CalculateSize();
+
+                // The codec sample is the commonest event here, a guest report.
+                if (current.Event.GuestReport is not null)
+                {
+                    sample = current;
+                }
             }
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
         }
 
-        return (count, (int)(bytes / Math.Max(1, count)));
+        return sample is null
+            ? throw new InvalidOperationException("the benchmark journal is empty")
+            : (count, (int)(bytes / count), sample);
+    }
+
+    // The Core half of a watch (journal, ring copies, filter) without gRPC or mapping: what the stream could reach.
+    private async Task<double> ReplayInProcessAsync(int count)
+    {
+        var manager = server.Services.GetRequiredService<MemSvc.Core.Vms.VmManager>();
+        using var done = new CancellationTokenSource();
+        var start = Stopwatch.GetTimestamp();
+        var read = 0;
+        await foreach (var _ in manager.Events.WatchEvents(new CallerIdentity("bench", IsAdmin: true), "bench-stream", 1, cancellationToken: done.Token).ConfigureAwait(false))
+        {
+            if (++read == count)
+            {
+                break;
+            }
+        }
+
+        return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
     private Task<double> ReplayAsync(int watchers, int count) => AcrossWatchersAsync(watchers, count, async channel =>
