@@ -8,13 +8,13 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
     public const string Usage = "usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH]";
 
     /// <summary>Faults resolved remotely (and baseline round-trip pairs), after warm-up.</summary>
-    public int ResolutionSamples => Quick ? 300 : 5_000;
+    public int ResolutionSamples => Quick ? 300 : 20_000;
 
     /// <summary>Events in the journal that each watcher replays.</summary>
-    public int StreamEvents => Quick ? 10_000 : 100_000;
+    public int StreamEvents => Quick ? 10_000 : 200_000;
 
     /// <summary>Timed repetitions of each throughput measurement; the median is kept.</summary>
-    public int StreamRepeats => Quick ? 1 : 3;
+    public int StreamRepeats => Quick ? 1 : 5;
 
     public IReadOnlyList<int> WatcherCounts => Quick ? [1, 16] : [1, 2, 4, 8, 16];
 

@@ -19,7 +19,8 @@ if (options is null)
 
 var started = Stopwatch.GetTimestamp();
 var mode = options.Quick ? "quick" : "full";
-Progress.Say($"MemSvc load driver, {mode} mode, transport {options.Transport}, {Environment.ProcessorCount} cores");
+var loadBefore = Machine.Load();
+Progress.Say($"MemSvc load driver, {mode} mode, transport {options.Transport}, {Machine.Describe()}, load {loadBefore}");
 var table = new ResultTable();
 LatencyResults latency;
 List<ThroughputPoint> throughput;
@@ -39,11 +40,13 @@ table.AddRange(new KvmExitLoopSuite(options, ProbeSource()).Run());
 table.AddRange(await FootprintSuite.RunAsync().ConfigureAwait(false));
 
 Console.WriteLine($"MemSvc benchmarks ({mode} mode, {options.Transport} transport); every baseline measured in this run");
+Console.WriteLine($"{Machine.Describe()}; load average {loadBefore} at start, {Machine.Load()} at end; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine();
 Console.Write(table.ToMarkdown());
 Progress.Say($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
 if (options.SvgPath is { } svgPath)
 {
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(svgPath))!);
     await File.WriteAllTextAsync(svgPath, SvgPlot.Render(latency, throughput, $"MemSvc vs bare grpc-dotnet, {options.Transport} transport, {mode} run")).ConfigureAwait(false);
     Progress.Say($"plot written to {svgPath}");
 }
