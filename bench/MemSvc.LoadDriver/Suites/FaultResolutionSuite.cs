@@ -33,6 +33,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         {
             Compare("remote resolution p50", memsvc.Resolve.Percentile(50), roundTrips.Percentile(50), 1.5, "2 bare unary RTTs"),
             Compare("remote resolution p99", memsvc.Resolve.Percentile(99), roundTrips.Percentile(99), 3, "2 bare unary RTTs"),
+            new Row(Group, "remote resolution p50, split", $"fault→watcher {Format.Micros(memsvc.Deliver.Percentile(50))}, ResolveFault call {Format.Micros(memsvc.Call.Percentile(50))}", $"1 bare unary RTT {Format.Micros(roundTrips.Percentile(50) / 2)}", "-", "-", null),
             Compare("event delivery p50", memsvc.Deliver.Percentile(50), stream.Percentile(50), 1.5, "1 bare stream message"),
             Compare("event delivery p99", memsvc.Deliver.Percentile(99), stream.Percentile(99), 1.5, "1 bare stream message"),
         };
@@ -45,7 +46,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         return new Row(Group, what, Format.Micros(figure), $"{Format.Micros(baseline)} ({baselineName})", Format.Ratio(ratio), $"≤ {limit}x", ratio <= limit);
     }
 
-    private async Task<(Samples Resolve, Samples Deliver, int EventBytes)> MeasureMemSvcAsync(GrpcChannel channel)
+    private async Task<(Samples Resolve, Samples Deliver, Samples Call, int EventBytes)> MeasureMemSvcAsync(GrpcChannel channel)
     {
         var vms = new VmService.VmServiceClient(channel);
         var memory = new GuestMemoryService.GuestMemoryServiceClient(channel);
@@ -78,6 +79,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
 
         var resolve = new Samples();
         var deliver = new Samples();
+        var call = new Samples();
         var eventBytes = 0;
         var seen = 0;
         while (seen < options.ResolutionSamples + Warmup)
@@ -98,7 +100,12 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
                         deliver.Add((received - faultTime.Value).TotalMicroseconds);
                     }
 
+                    var sent = Stopwatch.GetTimestamp();
                     await events.ResolveFaultAsync(new ResolveFaultRequest { Vm = vm.Name, FaultId = fault.FaultId, Action = FaultAction.Convert });
+                    if (seen >= Warmup)
+                    {
+                        call.AddElapsed(sent, Stopwatch.GetTimestamp());
+                    }
                 }
                 else if (evt.VcpuStateChanged is { State: VcpuState.Running } && faultTime is { } raised)
                 {
@@ -121,7 +128,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         }
 
         await vms.DeleteVmAsync(new DeleteVmRequest { Name = vm.Name });
-        return (resolve, deliver, eventBytes);
+        return (resolve, deliver, call, eventBytes);
     }
 
     private async Task<Samples> MeasureTwoRoundTripsAsync(GrpcChannel channel, int size)
