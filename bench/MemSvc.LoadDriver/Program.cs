@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using MemSvc.LoadDriver;
+using MemSvc.LoadDriver.Hosting;
+using MemSvc.LoadDriver.Measure;
+using MemSvc.LoadDriver.Report;
+using MemSvc.LoadDriver.Suites;
+
+if (args is [FootprintChild.Flag])
+{
+    return await FootprintChild.RunAsync().ConfigureAwait(false);
+}
+
+var options = DriverOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine(DriverOptions.Usage);
+    return 2;
+}
+
+var started = Stopwatch.GetTimestamp();
+var mode = options.Quick ? "quick" : "full";
+var loadBefore = Machine.Load();
+Progress.Say($"MemSvc load driver, {mode} mode, transport {options.Transport}, {Machine.Describe()}, load {loadBefore}");
+var table = new ResultTable();
+LatencyResults latency;
+List<ThroughputPoint> throughput;
+await using (var server = await BenchServer.StartAsync(journalRetention: 4 * options.StreamEvents).ConfigureAwait(false))
+{
+    var (faultRows, faultResults) = await new FaultResolutionSuite(server, options).RunAsync().ConfigureAwait(false);
+    table.AddRange(faultRows);
+    latency = faultResults;
+    var (streamRows, points) = await new StreamThroughputSuite(server, options).RunAsync().ConfigureAwait(false);
+    table.AddRange(streamRows);
+    throughput = points;
+}
+
+table.AddRange(new AttributeScaleSuite(options).Run());
+table.AddRange(new FaultDecisionSuite(options).Run());
+table.AddRange(new KvmExitLoopSuite(options, ProbeSource()).Run());
+table.AddRange(await FootprintSuite.RunAsync().ConfigureAwait(false));
+
+Console.WriteLine($"MemSvc benchmarks ({mode} mode, {options.Transport} transport); every baseline measured in this run");
+Console.WriteLine($"{Machine.Describe()}; load average {loadBefore} at start, {Machine.Load()} at end; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine();
+Console.Write(table.ToMarkdown());
+Progress.Say($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
+if (options.SvgPath is { } svgPath)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(svgPath))!);
+    await File.WriteAllTextAsync(svgPath, SvgPlot.Render(latency, throughput, $"MemSvc vs bare grpc-dotnet, {options.Transport} transport, {mode} run")).ConfigureAwait(false);
+    Progress.Say($"plot written to {svgPath}");
+}
+
+return 0;
+
+// The C probe lives beside the repository in the shared tree; MEMSVC_KVM_PROBE overrides where.
+static string ProbeSource() => Environment.GetEnvironmentVariable("MEMSVC_KVM_PROBE") ?? "/work/shared/kvm/probe";

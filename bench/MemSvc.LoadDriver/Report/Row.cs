@@ -1,0 +1,11 @@
+namespace MemSvc.LoadDriver.Report;
+
+/// <summary>
+/// One line of the table: a measured figure, the baseline measured in the same run (or why there is none), their
+/// ratio, and the target with whether it was met. <see cref="Met"/> is null where there is nothing to judge.
+/// </summary>
+internal sealed record Row(string Group, string What, string Figure, string Baseline, string Ratio, string Target, bool? Met)
+{
+    public static Row Skipped(string group, string what, string reason, string target) =>
+        new(group, what, $"skipped: {reason}", "-", "-", target, null);
+}

@@ -1,0 +1,43 @@
+using System.Globalization;
+using MemSvc.Core.Identity;
+using MemSvc.Core.Vms;
+using MemSvc.Hypervisor;
+using MemSvc.LoadDriver.Hosting;
+using MemSvc.LoadDriver.Measure;
+
+namespace MemSvc.LoadDriver.Suites;
+
+/// <summary>
+/// The footprint's server process (this executable with --footprint-child): the real host with its default
+/// settings, listening, and VMs created through its own VmManager. Each VM gets its own owner because the API's
+/// per-owner quotas (64 VMs, 64 GiB) would stop one client at 64 VMs; the service allows many owners.
+/// Prints "rss {vms} {bytes}" lines.
+/// </summary>
+internal static class FootprintChild
+{
+    public const string Flag = "--footprint-child";
+    public static readonly int[] VmCounts = [0, 100, 1_000];
+
+    public static async Task<int> RunAsync()
+    {
+        await using var server = await BenchServer.StartAsync(journalRetention: 65_536).ConfigureAwait(false);
+        var manager = server.Services.GetRequiredService<VmManager>();
+        var created = 0;
+        foreach (var target in VmCounts)
+        {
+            for (; created < target; created++)
+            {
+                var caller = new CallerIdentity("bench-owner-" + created.ToString(CultureInfo.InvariantCulture));
+                var vm = manager.Vms.CreateVm(caller, new CreateVmRequest { Backend = "simulated", VmType = VmType.SwProtected });
+                manager.GuestMemfds.CreateGuestMemfd(caller, vm.VmId, 1UL << 30, GuestMemfdFlags.None);
+            }
+
+            // Settle as a long-running server would: collected, compacted, trimmed.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            await Task.Delay(500).ConfigureAwait(false);
+            Console.WriteLine($"rss {target} {Rss.OfSelf()}");
+        }
+
+        return 0;
+    }
+}

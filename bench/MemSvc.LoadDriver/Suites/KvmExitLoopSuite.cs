@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Kvm;
+using MemSvc.LoadDriver.Measure;
+using MemSvc.LoadDriver.Report;
+
+namespace MemSvc.LoadDriver.Suites;
+
+/// <summary>
+/// The kvm exit loop: a guest of 255 Report steps (an `out` each, compiled to long mode at CPL3) run through the
+/// C# run loop, against the C probe's KVM_RUN round trip (its long64 CPL3 `out` loop, the mode the kvm backend
+/// compiles to), built with make from a copy of the probe and run in the same job.
+/// </summary>
+internal sealed partial class KvmExitLoopSuite(DriverOptions options, string probeSource)
+{
+    private const string Group = "kvm";
+    private const string What = "exit loop (port write), exits/s";
+    private const string Target = "≥ 1/1.5 of the C probe";
+    private const ulong M = 1UL << 20;
+
+    public List<Row> Run()
+    {
+        if (!KvmHypervisor.TryOpen(out var kvm, out var reason))
+        {
+            return [Row.Skipped(Group, What, $"/dev/kvm absent ({reason})", Target)];
+        }
+
+        using (kvm)
+        {
+            var probe = RunProbe();
+            var csharp = MeasureRunLoop(kvm);
+            if (probe is null)
+            {
+                return [new Row(Group, What, Format.Rate(csharp), "C probe: did not build or run (see stderr)", "-", Target, null)];
+            }
+
+            var fraction = csharp / probe.Value;
+            return [new Row(Group, What, Format.Rate(csharp), $"{Format.Rate(probe.Value)} (C probe, long64 CPL3)", Format.Percent(fraction), Target, fraction >= 1 / 1.5)];
+        }
+    }
+
+    private double MeasureRunLoop(KvmHypervisor kvm)
+    {
+        using var vm = kvm.CreateVm(VmType.Default);
+        vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.None, 2 * M, 4 * M, SharedBacking.Anonymous));
+        using var vcpu = vm.CreateVcpu(0);
+        var steps = Enumerable.Range(0, GuestProgram.MaxSteps - 1).Select(i => (GuestStep)new GuestStep.Report((uint)i)).Append(new GuestStep.Halt()).ToList();
+        var program = new GuestProgram(steps);
+        long exits = 0;
+        var start = Stopwatch.GetTimestamp();
+        while (exits < options.KvmExits)
+        {
+            // Loading is outside KVM_RUN but inside the clock: it happens once per 255 exits, as a real loop would reload.
+            vcpu.LoadProgram(program);
+            while (vcpu.Run() is VmExit.PortIo)
+            {
+                exits++;
+            }
+        }
+
+        var rate = exits / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Progress.Say($"kvm: C# run loop {rate:F0} exits/s");
+        return rate;
+    }
+
+    // Builds the probe in a temporary copy (its bin/ is never written in the shared tree) and parses bench's line.
+    private double? RunProbe()
+    {
+        var directory = Directory.CreateTempSubdirectory("kvm-probe-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(probeSource))
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            }
+
+            if (Execute("make", "bin/bench", directory) is null)
+            {
+                return null;
+            }
+
+            var output = Execute(Path.Combine(directory, "bin", "bench"), string.Empty, directory);
+            var match = output is null ? null : ProbeLine().Match(output);
+            if (match is not { Success: true })
+            {
+                Progress.Say("kvm: the probe's output has no long64 CPL3 exits/s line");
+                return null;
+            }
+
+            var rate = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            Progress.Say($"kvm: C probe {rate:F0} exits/s");
+            return rate;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string? Execute(string file, string arguments, string directory)
+    {
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start);
+        if (process is null)
+        {
+            return null;
+        }
+
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            Progress.Say($"kvm: {file} {arguments} exited {process.ExitCode}: {stderr.Result}");
+            return null;
+        }
+
+        return stdout;
+    }
+
+    [GeneratedRegex(@"long64 CPL3 `out` loop[^\n]*\n\s*-> (\d+) exits/s")]
+    private static partial Regex ProbeLine();
+}
