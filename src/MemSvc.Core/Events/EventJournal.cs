@@ -15,8 +15,12 @@ public sealed class EventJournal
     // Events a watcher copies out per lock acquisition: bounds both lock hold time and per-watcher memory.
     private const int BatchSize = 64;
 
+    // The ring starts this small and doubles up to the retention: an idle VM must not hold a 64 Ki-slot array.
+    private const int InitialRingSize = 64;
+
     private readonly Lock _lock = new();
-    private readonly VmEvent?[] _ring;
+    private readonly int _capacity;
+    private VmEvent?[] _ring;
     private readonly string _vmId;
     private readonly TimeProvider _time;
     private readonly CoreMetrics? _metrics;
@@ -36,14 +40,16 @@ public sealed class EventJournal
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _vmId = vmId;
-        _ring = new VmEvent?[capacity];
+        _capacity = capacity;
+        _ring = new VmEvent?[Math.Min(capacity, InitialRingSize)];
         _time = time ?? TimeProvider.System;
         _metrics = metrics;
     }
 
     public string VmId => _vmId;
 
-    public int Capacity => _ring.Length;
+    /// <summary>The retention window, in events.</summary>
+    public int Capacity => _capacity;
 
     /// <summary>The sequence the next event will get.</summary>
     public ulong NextSequence
@@ -94,6 +100,15 @@ public sealed class EventJournal
             }
 
             evt = new VmEvent(_next, _vmId, _time.GetUtcNow(), payload);
+            if (_next - 1 == (ulong)_ring.Length && _ring.Length < _capacity)
+            {
+                // Full before anything was ever dropped: sequences 1.._next-1 sit at their own indexes, so a
+                // plain copy keeps (sequence - 1) % length valid in the larger ring.
+                var larger = new VmEvent?[Math.Min(_ring.Length * 2, _capacity)];
+                Array.Copy(_ring, larger, _ring.Length);
+                _ring = larger;
+            }
+
             _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
             _next++;
             signal = _signal;
@@ -212,7 +227,7 @@ public sealed class EventJournal
         }
     }
 
-    private ulong OldestLocked() => _next > (ulong)_ring.Length ? _next - (ulong)_ring.Length : 1;
+    private ulong OldestLocked() => _next > (ulong)_capacity ? _next - (ulong)_capacity : 1;
 
     private CoreException FellBehind(ulong next, ulong oldest) =>
         new(

@@ -35,6 +35,24 @@ public class EventJournalTests
         Assert.Equal(Range(13, 20), (await Collect(journal.Watch(13, cancellationToken: Ct))).Select(e => e.Sequence));
     }
 
+    [Theory]
+    [InlineData(100, 150)]
+    [InlineData(1000, 2500)]
+    [InlineData(65536, 3000)]
+    public async Task The_ring_grows_to_the_window_without_losing_or_reordering_events(int capacity, int appended)
+    {
+        // The ring starts small and grows as events arrive: every held event must keep its sequence and payload.
+        var journal = new EventJournal("vm-a", capacity);
+        AppendMany(journal, appended);
+        journal.Complete();
+
+        var oldest = (ulong)Math.Max(1, appended - capacity + 1);
+        Assert.Equal(oldest, journal.OldestSequence);
+        var seen = await Collect(journal.Watch(oldest, cancellationToken: Ct));
+        Assert.Equal(Range(oldest, (ulong)appended), seen.Select(e => e.Sequence));
+        Assert.All(seen, e => Assert.Equal((uint)(e.Sequence - 1), ((EventPayload.GuestReport)e.Payload).Value));
+    }
+
     [Fact]
     public void A_start_before_the_window_fails_with_SEQUENCE_COMPACTED_and_the_oldest_sequence()
     {

@@ -114,10 +114,29 @@ public class VcpuLifecycleTests
         hypervisor.Vcpus[0].Then(new VmExit.MapGpaRange(0x1000, 1, VmExit.MapGpaRange.Encrypted));
         var waiting = Until(manager.Events.WatchEvents(Alice, "live", 0, cancellationToken: Ct), e => e[^1].Payload is EventPayload.VcpuStateChanged { State: VcpuState.Waiting });
         var single = All(manager.Events.WatchEvents(Alice, "live", 1, cancellationToken: Ct));
-        var everything = All(manager.Events.WatchEvents(Admin, null, 1, cancellationToken: Ct));
+        // An all-VMs watch starts at its first read and a shutdown ends it without draining, so the test waits
+        // until it has delivered the request before shutting down.
+        var everythingSawRequest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var everything = Task.Run(
+            async () =>
+            {
+                var seen = new List<VmEvent>();
+                await foreach (var e in manager.Events.WatchEvents(Admin, null, 1, cancellationToken: Ct))
+                {
+                    seen.Add(e);
+                    if (e.Kind == EventKind.ConversionRequested)
+                    {
+                        everythingSawRequest.TrySetResult();
+                    }
+                }
+
+                return seen;
+            },
+            Ct);
         manager.Vcpus.StartVcpu(Alice, "live", 0);
         manager.Vcpus.StartVcpu(Bob, "spinning", 0);
         await waiting;
+        await everythingSawRequest.Task.WaitAsync(Ct);
 
         await manager.DisposeAsync();
 
