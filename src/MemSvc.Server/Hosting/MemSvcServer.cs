@@ -1,6 +1,7 @@
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Services;
+using MemSvc.Server.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,10 @@ namespace MemSvc.Server.Hosting;
 public static class MemSvcServer
 {
     /// <param name="args">Command-line arguments (configuration overrides such as --MemSvc:LoopbackPort=50051).</param>
-    /// <param name="configure">Last changes to the builder, after every default: tests set their listeners here.</param>
+    /// <param name="configure">
+    /// Last changes to the builder, after every default: tests set their listeners here, and attach exporters of
+    /// their own to the OpenTelemetry providers (ConfigureOpenTelemetryTracerProvider / MeterProvider).
+    /// </param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
@@ -21,6 +25,8 @@ public static class MemSvcServer
             .Bind(builder.Configuration.GetSection(MemSvcOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MemSvcOptions>, MemSvcOptionsValidator>();
+
+        builder.AddMemSvcTelemetry();
 
         builder.Services.AddSingleton<Listeners>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
