@@ -1,5 +1,6 @@
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Security;
 using MemSvc.Server.Services;
 using MemSvc.Server.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -36,6 +37,11 @@ public static class MemSvcServer
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
         builder.Services.AddSingleton<CreateVmRetries>();
+        builder.Services.AddOptions<SecurityOptions>()
+            .Bind(builder.Configuration.GetSection(SecurityOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
