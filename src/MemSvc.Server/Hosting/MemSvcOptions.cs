@@ -16,7 +16,7 @@ public sealed class MemSvcOptions
 
     /// <summary>
     /// A plaintext HTTP/2 port on 127.0.0.1 for development; null: none; 0: an ephemeral port. Never another
-    /// address: TCP beyond loopback needs TLS, which is not configured here.
+    /// address: TCP beyond loopback is MemSvc:Tls (mTLS only).
     /// </summary>
     public int? LoopbackPort { get; set; }
 

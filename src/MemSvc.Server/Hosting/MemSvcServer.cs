@@ -41,6 +41,10 @@ public static class MemSvcServer
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        builder.Services.AddOptions<TlsOptions>()
+            .Bind(builder.Configuration.GetSection(TlsOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TlsOptions>, TlsOptionsValidator>();
         builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
@@ -62,8 +66,8 @@ public static class MemSvcServer
     }
 
     /// <summary>Kestrel's listeners come from validated options, resolved when Kestrel starts.</summary>
-    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options) : IConfigureOptions<KestrelServerOptions>
+    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls) : IConfigureOptions<KestrelServerOptions>
     {
-        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value);
+        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value);
     }
 }

@@ -8,7 +8,12 @@ namespace MemSvc.Server.Tests.Telemetry;
 /// <summary>
 /// The fault flow seen through OpenTelemetry: a private write on a sw-protected VM faults, the orchestrator
 /// resolves it by converting, and the RPC, the backend operations and the metrics all say so.
+/// Alone in its collection: every VM manager has a Meter named "MemSvc.Core", and when another test's server
+/// disposes its Meter while this test's MeterProvider merges both into one stream, the SDK ends that stream.
+/// A real process has one manager, so this is a test-process effect only.
 /// </summary>
+[Collection(nameof(TelemetryTests))]
+[CollectionDefinition(nameof(TelemetryTests), DisableParallelization = true)]
 public sealed class TelemetryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
