@@ -48,6 +48,8 @@ public static class MemSvcServer
         builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<MemSvcOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         // Checked on each request: the cached default reports UNKNOWN until its first periodic publish.
         builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<CoreHealthCheck>("core");
