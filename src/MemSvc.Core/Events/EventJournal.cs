@@ -181,6 +181,7 @@ public sealed class EventJournal
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = 0;
+            long lag;
             Task? wait = null;
             lock (_lock)
             {
@@ -190,6 +191,8 @@ public sealed class EventJournal
                     throw FellBehind(next, oldest);
                 }
 
+                // How far behind the journal this watcher is when it reads: the number a slow consumer grows.
+                lag = (long)(_next - next);
                 while (count < BatchSize && next + (ulong)count < _next)
                 {
                     batch[count] = _ring[(int)((next + (ulong)count - 1) % (ulong)_ring.Length)]!;
@@ -213,6 +216,8 @@ public sealed class EventJournal
                 await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
+
+            _metrics?.WatcherLag(_vmId, lag);
 
             for (var i = 0; i < count; i++)
             {

@@ -20,6 +20,10 @@ internal sealed class MemoryConverter(ManagedVm vm)
         using var activity = CoreActivities.Start("memsvc.core.convert", vm.Id, gpa, size);
         activity?.SetTag("to_private", toPrivate);
         activity?.SetTag("initiator", initiator.ToString());
+        if (vcpu is { } index)
+        {
+            activity?.SetTag("vcpu", index);
+        }
         try
         {
             lock (vm.Memory.Sync)

@@ -10,6 +10,9 @@ public static class CoreActivities
 {
     public const string SourceName = "MemSvc.Core";
 
+    /// <summary>The Meter's name, public so that a host can subscribe to it without reaching into Core's metrics.</summary>
+    public const string MeterName = CoreMetrics.MeterName;
+
     public static ActivitySource Source { get; } = new(SourceName);
 
     internal static Activity? Start(string name, string vmId)

@@ -21,6 +21,7 @@ internal sealed class CoreMetrics : IDisposable
     private readonly Counter<long> _vcpuExits;
     private readonly Counter<long> _eventsAppended;
     private readonly UpDownCounter<long> _activeWatchers;
+    private readonly Histogram<long> _watcherLag;
 
     public CoreMetrics(Func<IEnumerable<Measurement<long>>> memoryBytes)
     {
@@ -32,6 +33,7 @@ internal sealed class CoreMetrics : IDisposable
         _vcpuExits = _meter.CreateCounter<long>("memsvc.core.vcpu.exits", "{exit}", "vCPU exits by reason");
         _eventsAppended = _meter.CreateCounter<long>("memsvc.core.events.appended", "{event}", "Journal events appended");
         _activeWatchers = _meter.CreateUpDownCounter<long>("memsvc.core.watchers.active", "{watcher}", "Open event watches");
+        _watcherLag = _meter.CreateHistogram<long>("memsvc.core.watcher.lag", "{event}", "Events appended but not yet read by a watcher, each time it reads");
 
         // The journal never drops: a slow watcher falls behind and is told. The instrument says so explicitly.
         _meter.CreateObservableCounter("memsvc.core.events.dropped", static () => 0L, "{event}", "Journal events dropped (always 0)");
@@ -60,6 +62,8 @@ internal sealed class CoreMetrics : IDisposable
     public void WatcherOpened() => _activeWatchers.Add(1);
 
     public void WatcherClosed() => _activeWatchers.Add(-1);
+
+    public void WatcherLag(string vmId, long events) => _watcherLag.Record(events, new KeyValuePair<string, object?>("vm", vmId));
 
     public void Dispose() => _meter.Dispose();
 

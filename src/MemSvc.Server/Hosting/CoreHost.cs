@@ -50,6 +50,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
                 JournalCapacity = settings.JournalRetention,
                 DefaultResolutionTimeout = settings.ResolutionTimeout,
                 MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
+                Quotas = settings.Quotas,
             });
     }
 

@@ -1,11 +1,12 @@
 using System.Net;
+using MemSvc.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace MemSvc.Server.Hosting;
 
 /// <summary>
 /// Kestrel's listeners: the Unix domain socket (the daemon's real interface) and, when configured, plaintext
-/// HTTP/2 on 127.0.0.1 for development. HTTP/2 only: gRPC needs nothing else, and h2c without TLS cannot
+/// HTTP/2 on 127.0.0.1 for development, and, when configured, mTLS on every address. HTTP/2 only: gRPC needs nothing else, and h2c without TLS cannot
 /// negotiate HTTP/1.1 anyway.
 /// </summary>
 internal sealed class Listeners
@@ -13,8 +14,13 @@ internal sealed class Listeners
     /// <summary>Where the socket went, once Kestrel is configured; null when no socket is configured.</summary>
     public SocketLocation? Socket { get; private set; }
 
-    public void Configure(KestrelServerOptions kestrel, MemSvcOptions options)
+    public void Configure(KestrelServerOptions kestrel, MemSvcOptions options, TlsOptions tls)
     {
+        if (tls.Port is not null)
+        {
+            MutualTls.Listen(kestrel, tls);
+        }
+
         if (!string.IsNullOrEmpty(options.SocketPath))
         {
             Socket = SocketLocation.Choose(options.SocketPath);

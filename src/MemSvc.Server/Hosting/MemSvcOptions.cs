@@ -1,3 +1,5 @@
+using MemSvc.Core.Options;
+
 namespace MemSvc.Server.Hosting;
 
 /// <summary>The "MemSvc" configuration section. Checked at start-up by <see cref="MemSvcOptionsValidator"/>.</summary>
@@ -16,7 +18,7 @@ public sealed class MemSvcOptions
 
     /// <summary>
     /// A plaintext HTTP/2 port on 127.0.0.1 for development; null: none; 0: an ephemeral port. Never another
-    /// address: TCP beyond loopback needs TLS, which is not configured here.
+    /// address: TCP beyond loopback is MemSvc:Tls (mTLS only).
     /// </summary>
     public int? LoopbackPort { get; set; }
 
@@ -34,4 +36,16 @@ public sealed class MemSvcOptions
 
     /// <summary>How long a fault waits for ResolveFault when CreateVm does not say.</summary>
     public TimeSpan ResolutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Per-owner and per-VM limits (MemSvc:Quotas:MaxVmsPerOwner, MaxVcpusPerVm, MaxGuestMemoryBytesPerOwner,
+    /// MaxWatchersPerOwner). Exceeding one fails RESOURCE_EXHAUSTED QUOTA_EXCEEDED, its ErrorInfo naming the quota.
+    /// </summary>
+    public QuotaOptions Quotas { get; set; } = new();
+
+    /// <summary>
+    /// Largest request message, in bytes (gRPC's MaxReceiveMessageSize): one WriteGuestMemory of Core's 4 MiB
+    /// transfer limit plus its envelope. Bigger messages fail RESOURCE_EXHAUSTED before any parsing.
+    /// </summary>
+    public int MaxReceiveMessageBytes { get; set; } = (4 << 20) + (64 << 10);
 }

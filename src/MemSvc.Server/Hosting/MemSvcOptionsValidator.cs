@@ -44,6 +44,17 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:ResolutionTimeout must be more than 0 and at most {MaxResolutionTimeout}, not {options.ResolutionTimeout}.");
         }
 
+        var quotas = options.Quotas;
+        if (quotas.MaxVmsPerOwner < 1 || quotas.MaxVcpusPerVm < 1 || quotas.MaxWatchersPerOwner < 1 || quotas.MaxGuestMemoryBytesPerOwner == 0)
+        {
+            failures.Add("MemSvc:Quotas:* must each be at least 1.");
+        }
+
+        if (options.MaxReceiveMessageBytes < 64 << 10)
+        {
+            failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,8 @@
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Security;
 using MemSvc.Server.Services;
+using MemSvc.Server.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +15,10 @@ namespace MemSvc.Server.Hosting;
 public static class MemSvcServer
 {
     /// <param name="args">Command-line arguments (configuration overrides such as --MemSvc:LoopbackPort=50051).</param>
-    /// <param name="configure">Last changes to the builder, after every default: tests set their listeners here.</param>
+    /// <param name="configure">
+    /// Last changes to the builder, after every default: tests set their listeners here, and attach exporters of
+    /// their own to the OpenTelemetry providers (ConfigureOpenTelemetryTracerProvider / MeterProvider).
+    /// </param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // appsettings*.json sit beside the binary; the working directory (a checkout, systemd's, a container's) must
@@ -24,6 +29,8 @@ public static class MemSvcServer
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MemSvcOptions>, MemSvcOptionsValidator>();
 
+        builder.AddMemSvcTelemetry();
+
         builder.Services.AddSingleton<Listeners>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
@@ -32,8 +39,19 @@ public static class MemSvcServer
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
         builder.Services.AddSingleton<CreateVmRetries>();
+        builder.Services.AddOptions<SecurityOptions>()
+            .Bind(builder.Configuration.GetSection(SecurityOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        builder.Services.AddOptions<TlsOptions>()
+            .Bind(builder.Configuration.GetSection(TlsOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TlsOptions>, TlsOptionsValidator>();
+        builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<MemSvcOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         // Checked on each request: the cached default reports UNKNOWN until its first periodic publish.
         builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<CoreHealthCheck>("core");
@@ -52,8 +70,8 @@ public static class MemSvcServer
     }
 
     /// <summary>Kestrel's listeners come from validated options, resolved when Kestrel starts.</summary>
-    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options) : IConfigureOptions<KestrelServerOptions>
+    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls) : IConfigureOptions<KestrelServerOptions>
     {
-        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value);
+        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using MemSvc.Core.Identity;
 using Microsoft.AspNetCore.Connections.Features;
@@ -8,36 +9,51 @@ using Microsoft.AspNetCore.Connections.Features;
 namespace MemSvc.Server.Identity;
 
 /// <summary>
-/// A development identity taken from the connection: "uid:{n}" for a Unix socket peer (SO_PEERCRED, which
-/// the kernel fills and the peer cannot forge), "local" for loopback TCP, which carries no identity.
+/// The principal is taken from the connection, never from anything the request says: "cert:{CN}" for an mTLS
+/// client certificate (Kestrel has already validated it against the configured CA), "uid:{n}" for a Unix socket
+/// peer (SO_PEERCRED, which the kernel fills and the peer cannot forge), "local" for development loopback TCP,
+/// which carries no identity. <see cref="CallerMapper"/> then gives it its owner and role.
 /// </summary>
-internal sealed class ConnectionCallerResolver : ICallerResolver
+internal sealed class ConnectionCallerResolver(CallerMapper mapper) : ICallerResolver
 {
     public const string LoopbackIdentity = "local";
-
-    private static readonly CallerIdentity Loopback = new(LoopbackIdentity);
 
     // SOL_SOCKET and SO_PEERCRED on Linux; struct ucred is { pid_t pid; uid_t uid; gid_t gid; }.
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;
     private const int UcredSize = 12;
 
-    public CallerIdentity Resolve(ServerCallContext context)
+    public CallerIdentity Resolve(ServerCallContext context) => mapper.Map(Principal(context));
+
+    private static string Principal(ServerCallContext context)
     {
-        var socket = context.GetHttpContext().Features.Get<IConnectionSocketFeature>()?.Socket;
+        var http = context.GetHttpContext();
+        if (http.Connection.ClientCertificate is { } certificate)
+        {
+            return CertificatePrincipal(certificate);
+        }
+
+        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is null || socket.AddressFamily != AddressFamily.Unix || !OperatingSystem.IsLinux())
         {
-            return Loopback;
+            return LoopbackIdentity;
         }
 
         Span<byte> ucred = stackalloc byte[UcredSize];
         var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred);
         if (length < UcredSize)
         {
-            return Loopback;
+            return LoopbackIdentity;
         }
 
         var uid = MemoryMarshal.Read<uint>(ucred[4..8]);
-        return new CallerIdentity("uid:" + uid.ToString(CultureInfo.InvariantCulture));
+        return "uid:" + uid.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>"cert:{CN}"; a certificate without a CN is named by its whole subject, so that it is still distinct.</summary>
+    public static string CertificatePrincipal(X509Certificate2 certificate)
+    {
+        var commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        return "cert:" + (string.IsNullOrEmpty(commonName) ? certificate.Subject : commonName);
     }
 }

@@ -1,0 +1,41 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace MemSvc.Server.Security;
+
+/// <summary>
+/// The mTLS listener: HTTP/2 over TLS on every address, a client certificate required and accepted only when it
+/// chains to the configured CA alone (the system's roots are not trusted for callers: any public certificate
+/// would otherwise become an identity).
+/// </summary>
+internal static class MutualTls
+{
+    public static void Listen(KestrelServerOptions kestrel, TlsOptions options)
+    {
+        var serverCertificate = X509Certificate2.CreateFromPemFile(options.CertificatePath!, options.KeyPath!);
+        var clientCas = new X509Certificate2Collection();
+        clientCas.ImportFromPemFile(options.ClientCaPath!);
+        kestrel.ListenAnyIP(options.Port!.Value, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = serverCertificate;
+                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, clientCas);
+            });
+        });
+    }
+
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection roots)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        // Client CAs of orchestrator fleets rarely publish CRLs; expiry and signature are what is checked.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+}

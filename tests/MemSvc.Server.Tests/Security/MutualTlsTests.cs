@@ -1,0 +1,91 @@
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MemSvc.Contracts.V1;
+using MemSvc.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MemSvc.Server.Tests.Security;
+
+/// <summary>TCP beyond loopback: TLS with a client certificate from the configured CA, whose CN names the caller.</summary>
+public sealed class MutualTlsTests : IDisposable
+{
+    private readonly TestCertificates _certificates = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_call_with_a_client_certificate_works_and_its_VM_belongs_to_the_certificates_CN()
+    {
+        await using var server = await StartAsync();
+        using var channel = TlsChannel(server, _certificates.Client("orchestrator-1"));
+        var clients = new Clients(channel);
+
+        var vm = await clients.Vms.CreateVmAsync(new() { VmId = "tls-vm", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct);
+
+        Assert.Equal("cert:orchestrator-1", vm.Vm.Owner);
+        var other = new Clients(server.LoopbackChannel());
+        await RpcAssert.FailsAsync(() => other.Vms.GetVmAsync(new() { Name = "vms/tls-vm" }, cancellationToken: Ct).ResponseAsync, StatusCode.NotFound, "VM_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task TLS_without_a_client_certificate_is_refused()
+    {
+        await using var server = await StartAsync();
+        using var channel = TlsChannel(server, null);
+
+        await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_from_another_CA_is_refused()
+    {
+        await using var server = await StartAsync();
+        using var channel = TlsChannel(server, _certificates.Client("intruder", selfSigned: true));
+
+        await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task Plaintext_to_the_TLS_port_is_refused()
+    {
+        await using var server = await StartAsync();
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{TlsPort(server)}");
+
+        await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task A_TLS_port_without_its_files_fails_start_up()
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => RunningServer.StartAsync(("MemSvc:Tls:Port", "0")));
+
+        Assert.Contains("MemSvc:Tls:ClientCaPath", e.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _certificates.Dispose();
+
+    private Task<RunningServer> StartAsync() => RunningServer.StartAsync(
+        ("MemSvc:Tls:Port", "0"),
+        ("MemSvc:Tls:CertificatePath", _certificates.CertificatePath),
+        ("MemSvc:Tls:KeyPath", _certificates.KeyPath),
+        ("MemSvc:Tls:ClientCaPath", _certificates.CaPath));
+
+    private static int TlsPort(RunningServer server) =>
+        new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Single(a => a.StartsWith("https://", StringComparison.Ordinal))).Port;
+
+    private GrpcChannel TlsChannel(RunningServer server, X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => _certificates.IsCa(certificate as X509Certificate2);
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        return GrpcChannel.ForAddress($"https://127.0.0.1:{TlsPort(server)}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+}

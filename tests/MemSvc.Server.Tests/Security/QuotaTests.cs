@@ -1,0 +1,72 @@
+using Grpc.Core;
+using MemSvc.Contracts.V1;
+using MemSvc.Server.Tests.Infrastructure;
+using static MemSvc.Server.Tests.Infrastructure.Steps;
+
+namespace MemSvc.Server.Tests.Security;
+
+/// <summary>MemSvc:Quotas reach Core: exhaustion names the quota, and deleting frees it again.</summary>
+public sealed class QuotaTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_VM_quota_is_exhausted_with_its_name_and_a_delete_frees_it()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxVmsPerOwner", "1"));
+        var clients = new Clients(server.LoopbackChannel());
+        await clients.Vms.CreateVmAsync(new() { VmId = "one", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct);
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Vms.CreateVmAsync(new() { VmId = "two", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "QUOTA_EXCEEDED");
+        await clients.Vms.DeleteVmAsync(new() { Name = "vms/one" }, cancellationToken: Ct);
+        await clients.Vms.CreateVmAsync(new() { VmId = "two", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct);
+
+        Assert.Equal(("max_vms_per_owner", "1"), (error.Info.Metadata["quota"], error.Info.Metadata["limit"]));
+    }
+
+    [Fact]
+    public async Task The_guest_memory_quota_is_exhausted_with_its_name_and_deleting_the_guest_memfd_frees_it()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxGuestMemoryBytesPerOwner", (2 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "mem", VcpuCount = 1, Backend = Backend.Simulated, VmType = VmType.SwProtected }, cancellationToken: Ct)).Vm;
+        var first = (await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = 2 * MiB }, cancellationToken: Ct)).GuestMemfd;
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "QUOTA_EXCEEDED");
+        await clients.Memory.DeleteGuestMemfdAsync(new() { Name = first.Name }, cancellationToken: Ct);
+        await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct);
+
+        Assert.Equal("max_guest_memory_bytes_per_owner", error.Info.Metadata["quota"]);
+    }
+
+    [Fact]
+    public async Task The_vCPU_limit_per_VM_comes_from_configuration()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxVcpusPerVm", "2"));
+        var clients = new Clients(server.LoopbackChannel());
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => clients.Vms.CreateVmAsync(new() { VmId = "big", VcpuCount = 3, Backend = Backend.Simulated }, cancellationToken: Ct).ResponseAsync);
+        await clients.Vms.CreateVmAsync(new() { VmId = "small", VcpuCount = 2, Backend = Backend.Simulated }, cancellationToken: Ct);
+
+        Assert.NotEqual(StatusCode.OK, e.StatusCode);
+        Assert.Contains("max_vcpus_per_vm", RpcError.From(e).Message + string.Join(",", RpcError.From(e).Info.Metadata.Values), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_larger_than_MaxReceiveMessageBytes_is_refused_RESOURCE_EXHAUSTED()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:MaxReceiveMessageBytes", "65536"));
+        var clients = new Clients(server.LoopbackChannel());
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => clients.Memory.WriteGuestMemoryAsync(
+            new() { Vm = "vms/none", Gpa = 0, Data = Google.Protobuf.ByteString.CopyFrom(new byte[128 << 10]) }, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+    }
+}
