@@ -6,7 +6,8 @@ namespace MemSvc.Server.Hosting;
 
 /// <summary>
 /// Kestrel's listeners: the Unix domain socket (the daemon's real interface) and, when configured, plaintext
-/// HTTP/2 on 127.0.0.1 for development, and, when configured, mTLS on every address. HTTP/2 only: gRPC needs nothing else, and h2c without TLS cannot
+/// HTTP/2 on 127.0.0.1 for development, when configured, mTLS on every address, and, when configured, a
+/// health-only plaintext port. HTTP/2 only: gRPC needs nothing else, and h2c without TLS cannot
 /// negotiate HTTP/1.1 anyway.
 /// </summary>
 internal sealed class Listeners
@@ -30,6 +31,12 @@ internal sealed class Listeners
         if (options.LoopbackPort is { } port)
         {
             kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+        }
+
+        if (options.HealthPort is { } health)
+        {
+            // Plaintext on every address, but HealthOnlyPort lets nothing through except grpc.health.v1.
+            kestrel.ListenAnyIP(health, listen => listen.Protocols = HttpProtocols.Http2);
         }
     }
 }

@@ -23,6 +23,13 @@ public sealed class MemSvcOptions
     public int? LoopbackPort { get; set; }
 
     /// <summary>
+    /// A plaintext HTTP/2 port on every address that serves grpc.health.v1 and nothing else; null: none. For probes
+    /// that cannot present a client certificate (kubelet's gRPC probes); every other RPC there is refused (404,
+    /// which gRPC clients see as UNIMPLEMENTED).
+    /// </summary>
+    public int? HealthPort { get; set; }
+
+    /// <summary>
     /// Whether to open /dev/kvm at start-up, so that VMs may ask for the kvm backend. False keeps the server on the
     /// simulated backend alone, even on a host with /dev/kvm (orchestrator CI that must not touch the host's KVM).
     /// </summary>

@@ -24,6 +24,16 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:LoopbackPort must be 0 to 65535, not {options.LoopbackPort}.");
         }
 
+        if (options.HealthPort is < 1 or > 65535)
+        {
+            failures.Add($"MemSvc:HealthPort must be 1 to 65535, not {options.HealthPort}.");
+        }
+
+        if (options.HealthPort is { } health && health == options.LoopbackPort)
+        {
+            failures.Add($"MemSvc:HealthPort and MemSvc:LoopbackPort must differ, not both {health}.");
+        }
+
         if (string.IsNullOrEmpty(options.SocketPath) && options.LoopbackPort is null)
         {
             failures.Add("MemSvc needs a listener: set MemSvc:SocketPath or MemSvc:LoopbackPort.");

@@ -59,6 +59,7 @@ public static class MemSvcServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseHealthOnlyPort();
         app.MapGrpcService<HostGrpcService>();
         app.MapGrpcService<VmGrpcService>();
         app.MapGrpcService<GuestMemoryGrpcService>();

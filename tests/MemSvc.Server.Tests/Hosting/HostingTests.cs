@@ -33,6 +33,32 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task The_health_port_answers_health_checks_and_refuses_every_other_RPC()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var server = await RunningServer.StartAsync(("MemSvc:HealthPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<RpcException>(
+            async () => await new HostService.HostServiceClient(channel).GetHostInfoAsync(new GetHostInfoRequest(), cancellationToken: Ct));
+        var createRefused = await Assert.ThrowsAsync<RpcException>(
+            async () => await new VmService.VmServiceClient(channel).CreateVmAsync(new CreateVmRequest { VmId = "via-health" }, cancellationToken: Ct));
+        var vms = await new VmService.VmServiceClient(server.LoopbackChannel()).ListVmsAsync(new ListVmsRequest(), cancellationToken: Ct);
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        Assert.Equal(StatusCode.Unimplemented, refused.StatusCode);
+        Assert.Equal(StatusCode.Unimplemented, createRefused.StatusCode);
+        Assert.Empty(vms.Vms);
+    }
+
+    [Fact]
     public async Task Over_the_Unix_socket_a_guest_runs_and_the_VM_belongs_to_the_peer_uid()
     {
         await using var server = await RunningServer.StartAsync();
