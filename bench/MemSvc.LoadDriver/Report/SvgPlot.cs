@@ -104,7 +104,7 @@ internal static class SvgPlot
 
     private static string Short(double value) => value >= 1e6
         ? (value / 1e6).ToString("F1", CultureInfo.InvariantCulture) + "M"
-        : value >= 1e3 ? (value / 1e3).ToString("F0", CultureInfo.InvariantCulture) + "k" : value.ToString("F0", CultureInfo.InvariantCulture);
+        : value >= 1e3 ? (value / 1e3).ToString(value >= 1e4 ? "F0" : "F1", CultureInfo.InvariantCulture) + "k" : value.ToString("F0", CultureInfo.InvariantCulture);
 
     private static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
 }
