@@ -40,26 +40,12 @@ public sealed class GuestMemfdOperations
         }
     }
 
-    public GuestMemfdInfo GetGuestMemfd(CallerIdentity caller, string vmId, ulong id)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
-        {
-            vm.ThrowIfDeleted();
-            return vm.Memory.GetMemfd(id).ToInfo(vm.Id);
-        }
-    }
+    public GuestMemfdInfo GetGuestMemfd(CallerIdentity caller, string vmId, ulong id) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm => vm.Memory.GetMemfd(id).ToInfo(vm.Id));
 
     /// <summary>The VM's open files, by id; closed (deleted) ones are gone.</summary>
-    public IReadOnlyList<GuestMemfdInfo> ListGuestMemfds(CallerIdentity caller, string vmId)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
-        {
-            vm.ThrowIfDeleted();
-            return [.. vm.Memory.Memfds.Select(m => m.ToInfo(vm.Id))];
-        }
-    }
+    public IReadOnlyList<GuestMemfdInfo> ListGuestMemfds(CallerIdentity caller, string vmId) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm => (IReadOnlyList<GuestMemfdInfo>)[.. vm.Memory.Memfds.Select(m => m.ToInfo(vm.Id))]);
 
     /// <summary>Closes the file. Memslots bound to it stay, as in KVM; private accesses through them then fault.</summary>
     public void DeleteGuestMemfd(CallerIdentity caller, string vmId, ulong id)

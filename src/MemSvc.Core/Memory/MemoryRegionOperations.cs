@@ -64,26 +64,12 @@ public sealed class MemoryRegionOperations
         }
     }
 
-    public MemoryRegionInfo GetMemoryRegion(CallerIdentity caller, string vmId, uint slot)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
-        {
-            vm.ThrowIfDeleted();
-            return vm.Memory.GetRegion(slot).ToInfo(vm.Id);
-        }
-    }
+    public MemoryRegionInfo GetMemoryRegion(CallerIdentity caller, string vmId, uint slot) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm => vm.Memory.GetRegion(slot).ToInfo(vm.Id));
 
     /// <summary>The VM's memslots by slot id.</summary>
-    public IReadOnlyList<MemoryRegionInfo> ListMemoryRegions(CallerIdentity caller, string vmId)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
-        {
-            vm.ThrowIfDeleted();
-            return [.. vm.Memory.Regions.Select(r => r.ToInfo(vm.Id))];
-        }
-    }
+    public IReadOnlyList<MemoryRegionInfo> ListMemoryRegions(CallerIdentity caller, string vmId) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm => (IReadOnlyList<MemoryRegionInfo>)[.. vm.Memory.Regions.Select(r => r.ToInfo(vm.Id))]);
 
     /// <summary>
     /// Deliberately breaks a gmem-only slot (shared backing GUEST_MEMFD): unmaps its shared side and closes its

@@ -86,6 +86,16 @@ internal sealed class ManagedVm
         }
     }
 
+    /// <summary>Runs <paramref name="read"/> under the VM's memory lock, refusing a VM deleted in the meantime.</summary>
+    internal T UnderMemoryLock<T>(Func<ManagedVm, T> read)
+    {
+        lock (Memory.Sync)
+        {
+            ThrowIfDeleted();
+            return read(this);
+        }
+    }
+
     public VmInfo ToInfo()
     {
         var running = _vcpus.Any(v => v.State is VcpuState.Running or VcpuState.Waiting);
