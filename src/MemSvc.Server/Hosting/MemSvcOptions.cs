@@ -1,4 +1,5 @@
 using MemSvc.Core.Options;
+using MemSvc.Server.Security;
 
 namespace MemSvc.Server.Hosting;
 
@@ -49,6 +50,9 @@ public sealed class MemSvcOptions
     /// MaxWatchersPerOwner). Exceeding one fails RESOURCE_EXHAUSTED QUOTA_EXCEEDED, its ErrorInfo naming the quota.
     /// </summary>
     public QuotaOptions Quotas { get; set; } = new();
+
+    /// <summary>Per-owner rate of state-changing calls (MemSvc:RateLimit:MutationsPerMinute, MutationBurst).</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>
     /// Largest request message, in bytes (gRPC's MaxReceiveMessageSize): one WriteGuestMemory of Core's 4 MiB

@@ -60,6 +60,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add("MemSvc:Quotas:* must each be at least 1.");
         }
 
+        if (options.RateLimit.MutationsPerMinute < 1 || options.RateLimit.MutationBurst < 1)
+        {
+            failures.Add("MemSvc:RateLimit:MutationsPerMinute and MutationBurst must each be at least 1.");
+        }
+
         if (options.MaxReceiveMessageBytes < 64 << 10)
         {
             failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");

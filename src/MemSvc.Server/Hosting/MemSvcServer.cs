@@ -49,7 +49,13 @@ public static class MemSvcServer
         builder.Services.AddSingleton<IValidateOptions<TlsOptions>, TlsOptionsValidator>();
         builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
-        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        // Error mapping first: it is the outermost interceptor, so the rate limit's refusals are mapped too.
+        builder.Services.AddSingleton<MutationRateLimit>();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.Interceptors.Add<MutationRateLimit>();
+        });
         builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<MemSvcOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
