@@ -34,6 +34,12 @@ public sealed class MemoryRegionOperations
                 throw new CoreException(ErrorKind.AlreadyExists, ErrorReasons.MemoryRegionExists, $"memory region {request.Slot} exists; delete it first", "slot", CoreErrors.Meta("slot", CoreErrors.Dec(request.Slot)));
             }
 
+            var memslotQuota = _context.Options.Quotas.MaxMemslotsPerVm;
+            if (vm.Memory.RegionCount >= memslotQuota)
+            {
+                throw CoreErrors.QuotaExceeded("max_memslots_per_vm", (ulong)memslotQuota, (ulong)vm.Memory.RegionCount + 1);
+            }
+
             var memfd = request.GuestMemfdId != 0 ? vm.Memory.GetMemfd(request.GuestMemfdId) : null;
             var shared = backing == SharedBackingKind.GuestMemfd ? SharedBacking.GuestMemfdMapping : SharedBacking.Anonymous;
             using (CoreActivities.Start("memsvc.core.set_memory_region", vm.Id, request.Gpa, request.Size)?.SetTag("slot", request.Slot))

@@ -23,6 +23,8 @@ internal sealed class VmMemory
 
     public IEnumerable<RegionEntry> Regions => _regions.Values;
 
+    public int RegionCount => _regions.Count;
+
     public GuestMemfdEntry AddMemfd(IGuestMemfd file, DateTimeOffset createTime)
     {
         var entry = new GuestMemfdEntry(_nextMemfdId++, file, createTime);

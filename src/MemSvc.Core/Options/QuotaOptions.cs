@@ -15,6 +15,9 @@ public sealed record QuotaOptions
     /// <summary>Guest memory one owner may hold, in bytes: open guest_memfd sizes plus anonymous shared backings.</summary>
     public ulong MaxGuestMemoryBytesPerOwner { get; init; } = 64UL << 30;
 
+    /// <summary>Memslots one VM may have (also bounded by the backend's KVM_CAP_NR_MEMSLOTS).</summary>
+    public int MaxMemslotsPerVm { get; init; } = 512;
+
     /// <summary>Event watches one owner may have open at once.</summary>
     public int MaxWatchersPerOwner { get; init; } = 64;
 }

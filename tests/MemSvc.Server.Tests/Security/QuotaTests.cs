@@ -46,6 +46,26 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task The_memslot_quota_is_exhausted_with_its_name_and_deleting_a_region_frees_it()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxMemslotsPerVm", "1"));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "slots", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+        await clients.Memory.SetMemoryRegionAsync(new() { Parent = vm.Name, Slot = 0, Gpa = 0, Size = Page }, cancellationToken: Ct);
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Memory.SetMemoryRegionAsync(new() { Parent = vm.Name, Slot = 1, Gpa = MiB, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "QUOTA_EXCEEDED");
+        var regionsAfterRefusal = await clients.Memory.ListMemoryRegionsAsync(new() { Parent = vm.Name }, cancellationToken: Ct);
+        await clients.Memory.DeleteMemoryRegionAsync(new() { Name = $"{vm.Name}/memoryRegions/0" }, cancellationToken: Ct);
+        await clients.Memory.SetMemoryRegionAsync(new() { Parent = vm.Name, Slot = 1, Gpa = MiB, Size = Page }, cancellationToken: Ct);
+
+        Assert.Equal(("max_memslots_per_vm", "1"), (error.Info.Metadata["quota"], error.Info.Metadata["limit"]));
+        Assert.Equal([0U], regionsAfterRefusal.MemoryRegions.Select(r => r.Slot));
+    }
+
+    [Fact]
     public async Task The_vCPU_limit_per_VM_comes_from_configuration()
     {
         await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxVcpusPerVm", "2"));
