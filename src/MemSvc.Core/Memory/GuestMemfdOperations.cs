@@ -48,15 +48,8 @@ public sealed class GuestMemfdOperations
         _context.Find(caller, vmId).UnderMemoryLock(vm => (IReadOnlyList<GuestMemfdInfo>)[.. vm.Memory.Memfds.Select(m => m.ToInfo(vm.Id))]);
 
     /// <summary>Closes the file. Memslots bound to it stay, as in KVM; private accesses through them then fault.</summary>
-    public void DeleteGuestMemfd(CallerIdentity caller, string vmId, ulong id)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
-        {
-            vm.ThrowIfDeleted();
-            vm.Memory.RemoveMemfd(vm.Memory.GetMemfd(id));
-        }
-    }
+    public void DeleteGuestMemfd(CallerIdentity caller, string vmId, ulong id) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm => vm.Memory.RemoveMemfd(vm.Memory.GetMemfd(id)));
 
     /// <summary>fallocate(KEEP_SIZE) over [offset, offset + size).</summary>
     public void AllocateGuestMemfd(CallerIdentity caller, string vmId, ulong id, ulong offset, ulong size) =>
@@ -70,14 +63,13 @@ public sealed class GuestMemfdOperations
     {
         var vm = _context.Find(caller, vmId);
         RangeChecks.FileRange(offset, size);
-        lock (vm.Memory.Sync)
+        vm.UnderMemoryLock(_ =>
         {
-            vm.ThrowIfDeleted();
             var entry = vm.Memory.GetMemfd(id);
             using (CoreActivities.Start(span, vm.Id, offset, size))
             {
                 entry.File.Fallocate(mode, (long)offset, (long)size);
             }
-        }
+        });
     }
 }

@@ -54,12 +54,9 @@ public sealed class MemoryRegionOperations
     }
 
     /// <summary>Deletes the memslot (its guest_memfd range is unbound and can be bound again).</summary>
-    public void DeleteMemoryRegion(CallerIdentity caller, string vmId, uint slot)
-    {
-        var vm = _context.Find(caller, vmId);
-        lock (vm.Memory.Sync)
+    public void DeleteMemoryRegion(CallerIdentity caller, string vmId, uint slot) =>
+        _context.Find(caller, vmId).UnderMemoryLock(vm =>
         {
-            vm.ThrowIfDeleted();
             var entry = vm.Memory.GetRegion(slot);
             using (CoreActivities.Start("memsvc.core.delete_memory_region", vm.Id, entry.Gpa, entry.Size)?.SetTag("slot", slot))
             {
@@ -67,8 +64,7 @@ public sealed class MemoryRegionOperations
             }
 
             vm.Memory.RemoveRegion(entry);
-        }
-    }
+        });
 
     public MemoryRegionInfo GetMemoryRegion(CallerIdentity caller, string vmId, uint slot) =>
         _context.Find(caller, vmId).UnderMemoryLock(vm => vm.Memory.GetRegion(slot).ToInfo(vm.Id));

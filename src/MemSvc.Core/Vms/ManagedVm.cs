@@ -86,6 +86,16 @@ internal sealed class ManagedVm
         }
     }
 
+    /// <summary>Runs <paramref name="change"/> under the VM's memory lock, refusing a VM deleted in the meantime.</summary>
+    internal void UnderMemoryLock(Action<ManagedVm> change)
+    {
+        lock (Memory.Sync)
+        {
+            ThrowIfDeleted();
+            change(this);
+        }
+    }
+
     /// <summary>Runs <paramref name="read"/> under the VM's memory lock, refusing a VM deleted in the meantime.</summary>
     internal T UnderMemoryLock<T>(Func<ManagedVm, T> read)
     {
