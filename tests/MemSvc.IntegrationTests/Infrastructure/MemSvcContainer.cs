@@ -51,7 +51,9 @@ internal sealed class MemSvcContainer : IAsyncDisposable
     /// <param name="image">The image under test.</param>
     /// <param name="withKvm">Pass the host's /dev/kvm into the container, with its group for the non-root user.</param>
     /// <param name="socketOnHost">Mount a fresh host folder on /run/memsvc, so that the host can use the socket.</param>
-    public static async Task<MemSvcContainer> StartAsync(string image, bool withKvm = false, bool socketOnHost = false)
+    /// <param name="environment">More environment variables for the server, such as the OTEL_* of its exporter.</param>
+    public static async Task<MemSvcContainer> StartAsync(
+        string image, bool withKvm = false, bool socketOnHost = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (_neverServing is { } reason)
         {
@@ -65,6 +67,7 @@ internal sealed class MemSvcContainer : IAsyncDisposable
         var builder = new ContainerBuilder(image)
             .WithImagePullPolicy(PullPolicy.Never)
             .WithEnvironment("MemSvc__LoopbackPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment(environment ?? new Dictionary<string, string>())
             .WithCreateParameterModifier(parameters =>
             {
                 parameters.HostConfig ??= new HostConfig();
