@@ -30,6 +30,8 @@ internal static class VmCommands
         .Add("resolution timeout", vm.ResolutionTimeout?.ToTimeSpan().ToString() ?? "-")
         .Add("timeout fallback", EnumWords.Kebab(vm.TimeoutFallback))
         .Add("state", EnumWords.Kebab(vm.State))
+        // Where `events watch --from` picks up: this plus one is the next event.
+        .Add("last event", vm.LastEventSequence.ToString(System.Globalization.CultureInfo.InvariantCulture))
         .Add("created", Units.Time(vm.CreateTime))
         .Render();
 

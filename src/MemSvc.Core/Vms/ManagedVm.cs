@@ -119,7 +119,8 @@ internal sealed class ManagedVm
             ResolutionTimeout,
             TimeoutFallback,
             Settings.CreateTime,
-            running ? VmState.Running : VmState.Ready);
+            running ? VmState.Running : VmState.Ready,
+            Journal.NextSequence - 1);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using MemSvc.Hypervisor;
 namespace MemSvc.Core.Vms;
 
 /// <summary>A VM as GetVm and ListVms report it.</summary>
+/// <param name="LastEventSequence">The newest journal sequence; 0 before the first event.</param>
 public sealed record VmInfo(
     string VmId,
     string Owner,
@@ -14,7 +15,8 @@ public sealed record VmInfo(
     TimeSpan ResolutionTimeout,
     FaultAction TimeoutFallback,
     DateTimeOffset CreateTime,
-    VmState State);
+    VmState State,
+    ulong LastEventSequence);
 
 /// <summary>One page of ListVms; <paramref name="NextPageToken"/> is empty on the last page.</summary>
 public sealed record VmPage(IReadOnlyList<VmInfo> Vms, string NextPageToken);

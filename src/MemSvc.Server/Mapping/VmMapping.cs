@@ -20,6 +20,7 @@ internal static class VmMapping
         TimeoutFallback = EnumMapping.ToProto(vm.TimeoutFallback),
         CreateTime = Timestamp.FromDateTimeOffset(vm.CreateTime),
         State = EnumMapping.ToProto(vm.State),
+        LastEventSequence = vm.LastEventSequence,
     };
 
     /// <summary>Core's request from a validated contract request.</summary>

@@ -74,6 +74,26 @@ public sealed class WatchTests
     }
 
     [Fact]
+    public async Task GetVm_names_the_newest_sequence_so_that_a_watch_from_now_starts_exactly_after_it()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = await Scenario.VmWithMemoryAsync(clients, "now");
+        var convert = new ConvertMemoryRequest { Vm = vm.Name, Gpa = 0, Size = Page, Target = MemoryVisibility.Private };
+        var first = await clients.Memory.ConvertMemoryAsync(convert, cancellationToken: Ct);
+
+        var last = (await clients.Vms.GetVmAsync(new GetVmRequest { Name = vm.Name }, cancellationToken: Ct)).Vm.LastEventSequence;
+        Assert.Equal(first.EventSequence, last);
+        await using var watcher = Watcher.Start(clients, vm.Name, startSequence: last + 1);
+        convert.Target = MemoryVisibility.Shared;
+        var second = await clients.Memory.ConvertMemoryAsync(convert, cancellationToken: Ct);
+
+        var next = await watcher.NextAsync();
+        Assert.Equal((last + 1, last + 1, false), (second.EventSequence, next.Sequence, next.ConversionApplied.ToPrivate));
+        Assert.Equal(last + 1, (await clients.Vms.GetVmAsync(new GetVmRequest { Name = vm.Name }, cancellationToken: Ct)).Vm.LastEventSequence);
+    }
+
+    [Fact]
     public async Task A_start_older_than_the_journal_keeps_fails_SEQUENCE_COMPACTED_with_the_oldest_sequence()
     {
         await using var server = await RunningServer.StartAsync(("MemSvc:JournalRetention", "16"));
