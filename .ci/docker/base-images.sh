@@ -92,7 +92,10 @@ make_sdk_base() {
     local dotnet_root sdk_version key context
     dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
     sdk_version=$(dotnet --version)
-    key="runtime-$(image_recipe "$MEMSVC_RUNTIME_BASE")-sdk-$sdk_version"
+    # The host's own certificate authorities (a TLS-inspecting proxy's, say) go in as well: the in-container
+    # restore reaches NuGet the way the host does, and would not trust that proxy otherwise.
+    local host_cas=/usr/local/share/ca-certificates
+    key="runtime-$(image_recipe "$MEMSVC_RUNTIME_BASE")-sdk-$sdk_version-cas-$(cat "$host_cas"/*.crt 2>/dev/null | sha256sum | cut -c1-12)"
     if image_exists "$MEMSVC_SDK_BASE" && [ "$(image_recipe "$MEMSVC_SDK_BASE")" = "$key" ]; then
         took "$MEMSVC_SDK_BASE exists ($key)"
         return
@@ -103,12 +106,15 @@ make_sdk_base() {
     trap 'rm -rf "$context"' RETURN
     say "copying the .NET SDK $sdk_version from $dotnet_root"
     cp -a "$dotnet_root" "$context/dotnet"
+    mkdir -p "$context/ca-certificates"
+    cp "$host_cas"/*.crt "$context/ca-certificates/" 2>/dev/null || true
     cat >"$context/Dockerfile" <<DOCKERFILE
 FROM $MEMSVC_RUNTIME_BASE
 COPY dotnet/ /usr/share/dotnet/
-RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+COPY ca-certificates/ /usr/local/share/ca-certificates/
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet && update-ca-certificates >/dev/null
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-    DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+    DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 NUGET_CERT_REVOCATION_MODE=${NUGET_CERT_REVOCATION_MODE:-online}
 LABEL org.memsvc.base.recipe=$key
 DOCKERFILE
     docker build --network none -q -t "$MEMSVC_SDK_BASE" "$context" >/dev/null
