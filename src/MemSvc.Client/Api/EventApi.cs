@@ -15,7 +15,7 @@ public sealed class EventApi
     {
         _stub = stub;
         _invoker = invoker;
-        _watch = new ResumableWatch(stub, options, ct => vms.ListAsync(ct).Select(v => v.Name));
+        _watch = new ResumableWatch(stub, options, (vm, ct) => LastSequencesAsync(vms, vm, ct));
     }
 
     /// <summary>
@@ -27,6 +27,17 @@ public sealed class EventApi
     {
         ArgumentNullException.ThrowIfNull(watch);
         return _watch.RunAsync(watch, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyDictionary<string, ulong>> LastSequencesAsync(VmApi vms, string? vm, CancellationToken cancellationToken)
+    {
+        if (vm is not null)
+        {
+            var one = await vms.GetAsync(vm, cancellationToken).ConfigureAwait(false);
+            return new Dictionary<string, ulong>(StringComparer.Ordinal) { [one.Name] = one.LastEventSequence };
+        }
+
+        return await vms.ListAsync(cancellationToken).ToDictionaryAsync(v => v.Name, v => v.LastEventSequence, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Resolves a fault a vCPU waits on. Never retried: a repeat would find the fault already resolved.</summary>

@@ -7,23 +7,29 @@ namespace MemSvc.Client.Events;
 
 /// <summary>
 /// A WatchEvents stream that outlives its connection: when the stream breaks (UNAVAILABLE, a reset, the server
-/// ending it), it opens a new one from the sequence after the last event it delivered, and drops any event it
-/// already delivered, so the caller sees every event exactly once and in order per VM. A compacted start
-/// surfaces as <see cref="EventsCompactedException"/>; other errors as <see cref="MemSvcException"/>.
+/// ending it), it opens a new one that starts every VM right after the last event it delivered of it (an
+/// all-VMs watch sends these as start_sequences), so the caller sees every event exactly once and in order per
+/// VM. A compacted start surfaces as <see cref="EventsCompactedException"/>; other errors as
+/// <see cref="MemSvcException"/>.
 /// </summary>
-/// <param name="listVms">The names of the VMs the caller may see, for resuming all-VMs watches.</param>
+/// <param name="lastSequences">
+/// The newest sequence of one VM (given its name) or of every VM the caller may see (given null), for pinning
+/// a watch that starts "from now".
+/// </param>
 internal sealed class ResumableWatch(
-    EventService.EventServiceClient stub, MemSvcClientOptions options, Func<CancellationToken, IAsyncEnumerable<string>> listVms)
+    EventService.EventServiceClient stub,
+    MemSvcClientOptions options,
+    Func<string?, CancellationToken, Task<IReadOnlyDictionary<string, ulong>>> lastSequences)
 {
     public async IAsyncEnumerable<Event> RunAsync(WatchOptions watch, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var vm = watch.Vm is null ? string.Empty : ResourceNames.Vm(watch.Vm);
-        var delivered = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        var positions = await WatchPositions.BeginAsync(
+            watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
         var failures = 0;
-        var start = watch.StartSequence;
         while (true)
         {
-            var request = BuildRequest(vm, start, watch);
+            var request = BuildRequest(vm, positions, watch);
             Exception? cause = null;
             using (var call = stub.WatchEvents(request, cancellationToken: cancellationToken))
             {
@@ -55,13 +61,11 @@ internal sealed class ResumableWatch(
                     }
 
                     var item = stream.Current.Event;
-                    if (delivered.TryGetValue(item.Vm, out var last) && item.Sequence <= last)
+                    if (!positions.Advance(item.Vm, item.Sequence))
                     {
-                        // Replayed by a resume that had to start before this VM's position (all-VMs watches).
                         continue;
                     }
 
-                    delivered[item.Vm] = item.Sequence;
                     failures = 0;
                     yield return item;
                 }
@@ -76,8 +80,7 @@ internal sealed class ResumableWatch(
             }
 
             var delay = Backoff(failures);
-            start = await ResumeFromAsync(vm, watch, delivered, cancellationToken).ConfigureAwait(false);
-            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, start, delay, cause));
+            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, vm.Length > 0 ? positions.Of(vm) : positions.Lowest, delay, cause));
             if (delay > TimeSpan.Zero)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -85,49 +88,17 @@ internal sealed class ResumableWatch(
         }
     }
 
-    /// <summary>
-    /// Where a new stream starts so that nothing is lost. A single-VM watch resumes right after its last event. An
-    /// all-VMs watch has one start for every VM (the contract has no per-VM cursor): when every VM it may see has
-    /// delivered an event, it resumes after the earliest VM's last one and drops what the others already delivered;
-    /// while some VM has not, it starts over from its original start (dropping all it delivered), since that VM's
-    /// events may lie anywhere after it. A watch that started at 0 ("from now") has no such start to go back to.
-    /// </summary>
-    private async Task<ulong> ResumeFromAsync(string vm, WatchOptions watch, Dictionary<string, ulong> delivered, CancellationToken cancellationToken)
+    private static WatchEventsRequest BuildRequest(string vm, WatchPositions positions, WatchOptions watch)
     {
-        if (delivered.Count == 0)
+        var request = new WatchEventsRequest { Vm = vm, StartSequence = vm.Length > 0 ? positions.Of(vm) : positions.OtherVms };
+        if (vm.Length == 0)
         {
-            return watch.StartSequence;
+            foreach (var (name, next) in positions.Next)
+            {
+                request.StartSequences[name] = next;
+            }
         }
 
-        var earliest = delivered.Values.Min() + 1;
-        if (vm.Length > 0)
-        {
-            return earliest;
-        }
-
-        List<string> names;
-        try
-        {
-            names = await listVms(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (MemSvcException)
-        {
-            // Not knowing which VMs exist, only the original start is sure to lose nothing.
-            return watch.StartSequence > 0 ? watch.StartSequence : earliest;
-        }
-
-        if (watch.StartSequence > 0 && names.Any(n => !delivered.ContainsKey(n)))
-        {
-            return watch.StartSequence;
-        }
-
-        // Deleted VMs no longer hold the start back.
-        return names.Where(delivered.ContainsKey).Select(n => delivered[n] + 1).DefaultIfEmpty(earliest).Min();
-    }
-
-    private static WatchEventsRequest BuildRequest(string vm, ulong start, WatchOptions watch)
-    {
-        var request = new WatchEventsRequest { Vm = vm, StartSequence = start };
         if (watch.Kinds.Count > 0 || watch.Vcpus.Count > 0)
         {
             request.Filter = new EventFilter();
@@ -137,7 +108,6 @@ internal sealed class ResumableWatch(
 
         return request;
     }
-
     /// <summary>
     /// Statuses a broken connection or a restarting server produce. INTERNAL and UNKNOWN count only without a
     /// google.rpc.Status: the transport reports a reset stream so, while the server's own errors always carry one.

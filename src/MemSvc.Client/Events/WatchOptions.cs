@@ -23,7 +23,7 @@ public sealed record WatchOptions
 
 /// <summary>A watch lost its stream and reconnects.</summary>
 /// <param name="Failures">Reconnects in a row that have not delivered an event yet, from 1.</param>
-/// <param name="ResumeFrom">The sequence the watch asks for next (per VM for a single-VM watch).</param>
+/// <param name="ResumeFrom">The sequence the watch asks for next; for an all-VMs watch the lowest of its per-VM positions.</param>
 /// <param name="Delay">The wait before reconnecting.</param>
 /// <param name="Cause">Why the stream ended; null when the server ended it cleanly.</param>
 public sealed record WatchReconnect(int Failures, ulong ResumeFrom, TimeSpan Delay, Exception? Cause);

@@ -23,17 +23,34 @@ public sealed class EventOperations
     /// <paramref name="startSequence"/> on (0: only new events), each exactly once and in order per VM. A compacted
     /// start fails OUT_OF_RANGE SEQUENCE_COMPACTED (for one VM, here; for all VMs, at the first read); a watcher
     /// the journal laps ends with OUT_OF_RANGE WATCHER_FELL_BEHIND. The stream ends when the VM is deleted or
-    /// the manager shuts down.
+    /// the manager shuts down. <paramref name="vmStarts"/> (VM id to start) overrides the start of the VMs it
+    /// names in an all-VMs watch, so that a resuming watcher continues each VM where it was; a VM created after
+    /// the watch began starts at 1 whatever it says, being new in full.
     /// </summary>
-    public IAsyncEnumerable<VmEvent> WatchEvents(CallerIdentity caller, string? vmId, ulong startSequence, EventFilter? filter = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<VmEvent> WatchEvents(
+        CallerIdentity caller,
+        string? vmId,
+        ulong startSequence,
+        EventFilter? filter = null,
+        CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, ulong>? vmStarts = null)
     {
         CallerIdentity.Validate(caller);
         filter ??= EventFilter.All;
         filter.Validate();
+        vmStarts ??= new Dictionary<string, ulong>();
+        if (!string.IsNullOrEmpty(vmId) && vmStarts.Count > 0)
+        {
+            throw CoreException.InvalidArgument(
+                ErrorReasons.InvalidStartSequences,
+                "start_sequences",
+                "per-VM starts are for an all-VMs watch; a watch of one VM takes start_sequence");
+        }
+
         CheckWatcherQuota(caller.Identity, 0);
         if (string.IsNullOrEmpty(vmId))
         {
-            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, startSequence, filter, cancellationToken), cancellationToken);
+            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, startSequence, vmStarts, filter, cancellationToken), cancellationToken);
         }
 
         var vm = _context.Find(caller, vmId);

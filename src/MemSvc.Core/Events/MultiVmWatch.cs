@@ -20,6 +20,7 @@ internal static class MultiVmWatch
         CoreContext context,
         CallerIdentity caller,
         ulong startSequence,
+        IReadOnlyDictionary<string, ulong> vmStarts,
         EventFilter filter,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -52,7 +53,7 @@ internal static class MultiVmWatch
         {
             foreach (var vm in existing)
             {
-                StartPump(vm, vm.Journal.ResolveStart(startSequence));
+                StartPump(vm, vm.Journal.ResolveStart(vmStarts.GetValueOrDefault(vm.Id, startSequence)));
             }
 
             await foreach (var evt in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))

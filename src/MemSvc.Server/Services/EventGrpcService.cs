@@ -15,11 +15,13 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         var caller = callers.Resolve(context);
         var vmId = request.Vm.Length == 0 ? null : ResourceNames.ParseVm(request.Vm, "vm");
         var filter = EventMapping.ToCore(request.Filter);
+        var vmStarts = request.StartSequences.ToDictionary(
+            start => ResourceNames.ParseVm(start.Key, "start_sequences"), start => start.Value, StringComparer.Ordinal);
 
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
         // last sequence it saw, against this server's successor.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, stop.Token);
+        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, stop.Token, vmStarts);
         try
         {
             await foreach (var evt in events.ConfigureAwait(false))

@@ -17,6 +17,7 @@ public sealed class FaultInjector : Interceptor
     private readonly ConcurrentBag<DateTime?> _deadlines = [];
     private int _streamDrops;
     private int _streamOpens;
+    private int _streamMessages;
 
     /// <summary>Cuts a stream after this many messages (chosen per stream); null: streams are left alone.</summary>
     public Func<int, int>? MessagesBeforeDrop { get; set; }
@@ -33,6 +34,9 @@ public sealed class FaultInjector : Interceptor
     public int StreamDrops => _streamDrops;
 
     public int StreamOpens => _streamOpens;
+
+    /// <summary>Messages passed on by streams that are being cut: more than the caller got means replays.</summary>
+    public int StreamMessages => _streamMessages;
 
     /// <summary>The deadline of every unary call attempt seen.</summary>
     public IReadOnlyCollection<DateTime?> Deadlines => _deadlines;
@@ -83,7 +87,8 @@ public sealed class FaultInjector : Interceptor
             return call;
         }
 
-        var cut = new CuttingReader<TResponse>(call, MessagesBeforeDrop(opens), DropStatus, () => Interlocked.Increment(ref _streamDrops));
+        var cut = new CuttingReader<TResponse>(
+            call, MessagesBeforeDrop(opens), DropStatus, () => Interlocked.Increment(ref _streamDrops), () => Interlocked.Increment(ref _streamMessages));
         return new AsyncServerStreamingCall<TResponse>(cut, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
@@ -102,7 +107,7 @@ public sealed class FaultInjector : Interceptor
     }
 
     /// <summary>Passes <c>limit</c> messages on, then resets the real stream and fails with <c>status</c> (or ends).</summary>
-    private sealed class CuttingReader<T>(AsyncServerStreamingCall<T> call, int limit, StatusCode? status, Action dropped) : IAsyncStreamReader<T>
+    private sealed class CuttingReader<T>(AsyncServerStreamingCall<T> call, int limit, StatusCode? status, Action dropped, Action passed) : IAsyncStreamReader<T>
     {
         private int _passed;
 
@@ -118,7 +123,12 @@ public sealed class FaultInjector : Interceptor
             }
 
             var more = await call.ResponseStream.MoveNext(cancellationToken);
-            _passed += more ? 1 : 0;
+            if (more)
+            {
+                _passed++;
+                passed();
+            }
+
             return more;
         }
     }

@@ -89,7 +89,8 @@ public sealed class ResumableWatchTests
         Assert.Equal(reference, received.ToList());
     }
 
-    [Fact]
+    // The timeout is a hang guard: a resume that restarts VMs from an old start never gets past the drops.
+    [Fact(Timeout = 120_000)]
     public async Task An_all_vms_watch_delivers_each_vms_events_once_in_order_across_drops()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -128,6 +129,57 @@ public sealed class ResumableWatchTests
         }
 
         Assert.True(injector.StreamDrops > 10);
+        // Each resume names every VM's own next sequence (start_sequences): nothing was sent twice to be dropped.
+        Assert.Equal(received.Count, injector.StreamMessages);
+    }
+
+    // The timeout is a hang guard: a watch that lost the events waits for them forever.
+    [Theory(Timeout = 60_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_watch_from_now_whose_first_stream_fails_still_gets_every_event_after_it_began(bool allVms)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(Options(server));
+        var a = await Memory.VmWithMemoryAsync(plain, "now-a", FaultPolicy.Auto, vcpus: 1);
+        var b = await Memory.VmWithMemoryAsync(plain, "now-b", FaultPolicy.Auto, vcpus: 1);
+        var before = new Dictionary<string, ulong>
+        {
+            [a.Name] = await plain.Memory.ConvertMemoryAsync(a.Name, 0, 4096, MemoryVisibility.Private, ct),
+            [b.Name] = await plain.Memory.ConvertMemoryAsync(b.Name, 0, 4096, MemoryVisibility.Private, ct),
+        };
+
+        // The first stream is refused after events happened (as a connection lost before the first event): a watch
+        // that only knew "0" would resume at a new "now" and lose them.
+        var during = new Dictionary<string, ulong>();
+        var injector = new FaultInjector
+        {
+            FailStreamOpen = open =>
+            {
+                if (open > 1)
+                {
+                    return false;
+                }
+
+                // The interceptor's hook is synchronous; the server runs in this process, on other threads.
+                foreach (var vm in new[] { a, b })
+                {
+                    during[vm.Name] = plain.Memory.ConvertMemoryAsync(vm.Name, 0, 4096, MemoryVisibility.Shared, ct).GetAwaiter().GetResult();
+                }
+
+                return true;
+            },
+        };
+        using var client = new MemSvcClient(Options(server, injector));
+        var watch = new WatchOptions { Vm = allVms ? null : a.Name, StartSequence = 0 };
+        var first = await client.Events.WatchAsync(watch, ct).Take(allVms ? 2 : 1).ToListAsync(ct);
+
+        Assert.Equal(2, injector.StreamOpens);
+        var expected = allVms ? new[] { a.Name, b.Name } : [a.Name];
+        Assert.Equal(
+            expected.Select(vm => (vm, before[vm] + 1, during[vm])).Order(),
+            first.Select(e => (e.Vm, e.Sequence, e.Sequence)).Order());
     }
 
     [Theory]

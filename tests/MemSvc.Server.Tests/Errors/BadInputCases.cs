@@ -94,6 +94,8 @@ public sealed record BadInputCase(Func<Clients, CancellationToken, Task> Call, S
 
         ["WatchEvents: not a VM name"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = "p" }), StatusCode.InvalidArgument, "INVALID_NAME", "vm"),
         ["WatchEvents: kind unspecified"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, Filter = new() { Kinds = { EventKind.Unspecified } } }), StatusCode.InvalidArgument, "INVALID_ENUM_VALUE", "filter.kinds"),
+        ["WatchEvents: per-VM starts on a one-VM watch"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, StartSequences = { [P] = 1 } }), StatusCode.InvalidArgument, "INVALID_START_SEQUENCES", "start_sequences"),
+        ["WatchEvents: per-VM start of not a VM name"] = new((c, ct) => WatchAsync(c, ct, new() { StartSequences = { ["p"] = 1 } }), StatusCode.InvalidArgument, "INVALID_NAME", "start_sequences"),
         ["WatchEvents: absent VM"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = "vms/nope" }), StatusCode.NotFound, "VM_NOT_FOUND", null),
         ["ResolveFault: no action"] = new((c, ct) => c.Events.ResolveFaultAsync(new() { Vm = P, FaultId = 1 }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "FIELD_REQUIRED", "action"),
         ["ResolveFault: unknown fault"] = new((c, ct) => c.Events.ResolveFaultAsync(new() { Vm = P, FaultId = 9, Action = FaultAction.Convert }, cancellationToken: ct).ResponseAsync, StatusCode.NotFound, "FAULT_NOT_FOUND", "fault_id"),

@@ -207,4 +207,42 @@ public sealed class WatchTests
         Assert.Equal(["vms/two 1"], events.Where(e => e.Vm == "vms/two").Select(e => $"{e.Vm} {e.Sequence}"));
         Assert.All(events, e => Assert.Equal(ConversionInitiator.Api, e.ConversionApplied.Initiator));
     }
+
+    [Fact]
+    public async Task A_watch_of_every_VM_starts_each_VM_named_in_start_sequences_where_it_says()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var clients = new Clients(server.LoopbackChannel());
+        var converts = new Dictionary<string, int> { ["one"] = 3, ["two"] = 2, ["three"] = 1 };
+        foreach (var (id, count) in converts)
+        {
+            var vm = await Scenario.VmWithMemoryAsync(clients, id);
+            for (var i = 0; i < count; i++)
+            {
+                await ConvertAsync(clients, vm.Name, i % 2 == 0);
+            }
+        }
+
+        var request = new WatchEventsRequest
+        {
+            StartSequence = 2,
+            Filter = new EventFilter { Kinds = { EventKind.ConversionApplied } },
+            // one resumes after its second event, three from now; a VM that does not exist is ignored.
+            StartSequences = { ["vms/one"] = 3, ["vms/three"] = 0, ["vms/ghost"] = 5 },
+        };
+        await using var all = Watcher.Start(clients, request);
+        var seen = new List<string> { Describe(await all.NextAsync()), Describe(await all.NextAsync()) };
+        // Every VM's start is fixed before the first event is sent, so three's "now" is already behind this.
+        await ConvertAsync(clients, "vms/three", toPrivate: false);
+        var next = all.NextAsync();
+        seen.Add(Describe(await next));
+        Assert.Equal(["vms/one 3", "vms/three 2", "vms/two 2"], seen.Order());
+    }
+
+    private static Task ConvertAsync(Clients clients, string vm, bool toPrivate) =>
+        clients.Memory.ConvertMemoryAsync(
+            new ConvertMemoryRequest { Vm = vm, Gpa = 0, Size = Page, Target = toPrivate ? MemoryVisibility.Private : MemoryVisibility.Shared },
+            cancellationToken: Ct).ResponseAsync;
+
+    private static string Describe(Event e) => $"{e.Vm} {e.Sequence}";
 }

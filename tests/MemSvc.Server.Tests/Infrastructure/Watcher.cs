@@ -41,6 +41,8 @@ public sealed class Watcher : IAsyncDisposable
     public static Watcher Start(Clients clients, string vm, ulong startSequence = 1, EventFilter? filter = null) =>
         new(clients.Events, new WatchEventsRequest { Vm = vm, StartSequence = startSequence, Filter = filter });
 
+    public static Watcher Start(Clients clients, WatchEventsRequest request) => new(clients.Events, request);
+
     /// <summary>The next event; fails the test if the stream ends first.</summary>
     public async Task<Event> NextAsync()
     {
