@@ -8,18 +8,7 @@ internal static class CoreErrors
     public static CoreException VmNotFound(string vmId) =>
         new(ErrorKind.NotFound, ErrorReasons.VmNotFound, $"vm '{vmId}' not found", null, Meta("vm_id", vmId));
 
-    public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) =>
-        new(
-            ErrorKind.ResourceExhausted,
-            ErrorReasons.QuotaExceeded,
-            $"quota {quota} is {limit}; this call would need {requested}",
-            null,
-            new Dictionary<string, string>
-            {
-                ["quota"] = quota,
-                ["limit"] = limit.ToString(CultureInfo.InvariantCulture),
-                ["requested"] = requested.ToString(CultureInfo.InvariantCulture),
-            });
+    public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) => CoreException.QuotaExceeded(quota, limit, requested);
 
     public static CoreException ShuttingDown() =>
         new(ErrorKind.Unavailable, ErrorReasons.ShuttingDown, "the VM manager is shutting down");

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MemSvc.Core.Errors;
 
 /// <summary>
@@ -50,6 +52,23 @@ public sealed class CoreException : Exception
 
     public static CoreException NotFound(string reason, string message, string? field = null) =>
         new(ErrorKind.NotFound, reason, message, field);
+
+    /// <summary>
+    /// RESOURCE_EXHAUSTED QUOTA_EXCEEDED with metadata quota (the snake_case name of the <see cref="Options.QuotaOptions"/>
+    /// property), limit and requested (what the call would have needed): one shape for every quota, whichever layer enforces it.
+    /// </summary>
+    public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) =>
+        new(
+            ErrorKind.ResourceExhausted,
+            ErrorReasons.QuotaExceeded,
+            $"quota {quota} is {limit}; this call would need {requested}",
+            null,
+            new Dictionary<string, string>
+            {
+                ["quota"] = quota,
+                ["limit"] = limit.ToString(CultureInfo.InvariantCulture),
+                ["requested"] = requested.ToString(CultureInfo.InvariantCulture),
+            });
 
     public static CoreException FailedPrecondition(string reason, string message, string? field = null) =>
         new(ErrorKind.FailedPrecondition, reason, message, field);

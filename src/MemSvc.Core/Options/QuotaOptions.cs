@@ -20,4 +20,12 @@ public sealed record QuotaOptions
 
     /// <summary>Event watches one owner may have open at once.</summary>
     public int MaxWatchersPerOwner { get; init; } = 64;
+
+    /// <summary>
+    /// Unary calls one owner may have executing at once. Enforced by the server's gRPC layer (Core has no notion
+    /// of a call); ResolveFault and streams do not count. 64 is one call for each VM the default MaxVmsPerOwner
+    /// allows: Core serializes each VM's memory operations, so more calls than VMs only queue on VM locks, and
+    /// every queued call holds a thread-pool thread, which is the starvation of other owners this limit bounds.
+    /// </summary>
+    public int MaxInFlightRequestsPerOwner { get; init; } = 64;
 }

@@ -49,11 +49,16 @@ public static class MemSvcServer
         builder.Services.AddSingleton<IValidateOptions<TlsOptions>, TlsOptionsValidator>();
         builder.Services.AddSingleton<CallerMapper>();
         builder.Services.AddSingleton<ICallerResolver, ConnectionCallerResolver>();
-        // Error mapping first: it is the outermost interceptor, so the rate limit's refusals are mapped too.
+        builder.Services.AddSingleton(services => new InFlightCounter(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Quotas.MaxInFlightRequestsPerOwner));
+        builder.Services.AddSingleton<InFlightLimit>();
         builder.Services.AddSingleton<MutationRateLimit>();
+
+        // Error mapping first: it is the outermost interceptor, so the limits' refusals are mapped too. The in-flight
+        // limit before the rate limit, so that a call it refuses spends none of the owner's tokens.
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.Interceptors.Add<InFlightLimit>();
             grpc.Interceptors.Add<MutationRateLimit>();
         });
         builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()

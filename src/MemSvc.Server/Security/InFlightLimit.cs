@@ -1,0 +1,57 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using MemSvc.Core.Errors;
+using MemSvc.Server.Identity;
+
+namespace MemSvc.Server.Security;
+
+/// <summary>
+/// MemSvc:Quotas:MaxInFlightRequestsPerOwner: how many unary calls of the MemSvc API one owner may have executing at
+/// once. Handlers are synchronous and queue on VM locks, so without it one owner's burst of slow calls (conversions,
+/// 4 MiB writes) could hold every thread-pool thread and stall the host's other owners. A call past the limit fails
+/// RESOURCE_EXHAUSTED QUOTA_EXCEEDED naming the quota, before its service runs.
+/// <para>
+/// What counts: every unary RPC under memsvc.v1, so that a new RPC is limited unless exempted on purpose.
+/// ResolveFault is exempt, as from the rate limit: an orchestrator whose bulk calls fill its slots must still
+/// resolve its vCPUs' faults, or those vCPUs stall until the resolution timeout. WatchEvents (the one stream)
+/// lives as long as its client wants and has its own quota, MaxWatchersPerOwner. Health checks and reflection are
+/// not MemSvc's API and never count. Admins are counted under their own owner, as the rate limit does.
+/// </para>
+/// </summary>
+internal sealed class InFlightLimit(ICallerResolver callers, InFlightCounter counter) : Interceptor
+{
+    public const string Quota = "max_in_flight_requests_per_owner";
+
+    private const string CountedPrefix = "/memsvc.v1.";
+    private const string ResolveFault = "/memsvc.v1.EventService/ResolveFault";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!IsCounted(context.Method))
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+
+        var owner = callers.Resolve(context).Identity;
+        if (!counter.TryEnter(owner))
+        {
+            throw CoreException.QuotaExceeded(Quota, (ulong)counter.Limit, (ulong)counter.Limit + 1);
+        }
+
+        // The slot is held until the handler really returns, whatever way it ends: a client that cancels or whose
+        // deadline passes does not stop a synchronous handler, which keeps its thread until it finishes.
+        try
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            counter.Exit(owner);
+        }
+    }
+
+    // "/memsvc.v1.VmService/CreateVm": counted; "/grpc.health.v1.Health/Check", ResolveFault: not.
+    private static bool IsCounted(string method) =>
+        method.StartsWith(CountedPrefix, StringComparison.Ordinal) && !string.Equals(method, ResolveFault, StringComparison.Ordinal);
+}

@@ -1,0 +1,34 @@
+using Grpc.Core;
+
+namespace MemSvc.Server.Tests.Security;
+
+/// <summary>
+/// A ServerCallContext for calling a server interceptor directly, without a server: the method, the request headers
+/// and the cancellation token are what the test gives; everything else is inert.
+/// </summary>
+internal sealed class TestCallContext(string method, Metadata headers, CancellationToken cancellationToken) : ServerCallContext
+{
+    protected override string MethodCore => method;
+
+    protected override string HostCore => "localhost";
+
+    protected override string PeerCore => "ipv4:127.0.0.1:1";
+
+    protected override DateTime DeadlineCore => DateTime.MaxValue;
+
+    protected override Metadata RequestHeadersCore => headers;
+
+    protected override CancellationToken CancellationTokenCore => cancellationToken;
+
+    protected override Metadata ResponseTrailersCore { get; } = [];
+
+    protected override Status StatusCore { get; set; }
+
+    protected override WriteOptions? WriteOptionsCore { get; set; }
+
+    protected override AuthContext AuthContextCore => new(null, []);
+
+    protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) => throw new NotSupportedException();
+
+    protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => Task.CompletedTask;
+}
