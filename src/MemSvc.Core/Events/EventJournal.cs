@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using MemSvc.Core.Errors;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemSvc.Core.Events;
 
@@ -24,6 +27,7 @@ public sealed class EventJournal
     private readonly string _vmId;
     private readonly TimeProvider _time;
     private readonly CoreMetrics? _metrics;
+    private readonly ILogger _logger;
     private ulong _next = 1;
     private bool _completed;
 
@@ -36,7 +40,7 @@ public sealed class EventJournal
     {
     }
 
-    internal EventJournal(string vmId, int capacity, TimeProvider? time, CoreMetrics? metrics)
+    internal EventJournal(string vmId, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _vmId = vmId;
@@ -44,6 +48,7 @@ public sealed class EventJournal
         _ring = new VmEvent?[Math.Min(capacity, InitialRingSize)];
         _time = time ?? TimeProvider.System;
         _metrics = metrics;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     public string VmId => _vmId;
@@ -188,6 +193,7 @@ public sealed class EventJournal
                 var oldest = OldestLocked();
                 if (next < oldest)
                 {
+                    CoreLog.WatcherFellBehind(_logger, _vmId, next, oldest);
                     throw FellBehind(next, oldest);
                 }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
@@ -30,6 +31,7 @@ internal sealed class FaultCoordinator(ManagedVm vm)
     /// </summary>
     public FaultAction? Decide(PendingFault fault, Action announce, Action<PendingFault> enterWaiting, CancellationToken stop)
     {
+        CoreLog.FaultRaised(vm.Logger, vm.Id, fault.Vcpu, fault.Id, fault.IsConversionRequest ? "conversion request" : "memory fault", fault.Gpa, fault.Size, CoreMetrics.Direction(fault.ToPrivate));
         if (vm.FaultPolicy == FaultPolicy.Auto)
         {
             lock (fault.Sync)
@@ -65,6 +67,7 @@ internal sealed class FaultCoordinator(ManagedVm vm)
             {
                 if (fault.Action is null)
                 {
+                    CoreLog.FaultTimedOut(vm.Logger, vm.Id, fault.Vcpu, fault.Id, fault.Gpa, vm.ResolutionTimeout, vm.TimeoutFallback);
                     Apply(fault, vm.TimeoutFallback, byFallback: true, ConversionInitiator.Fallback, throwOnFailure: false);
                 }
             }
@@ -127,6 +130,7 @@ internal sealed class FaultCoordinator(ManagedVm vm)
                 }
                 catch (Exception e) when (!throwOnFailure && e is CoreException or HypervisorException)
                 {
+                    CoreLog.FaultConversionFailed(vm.Logger, e, vm.Id, fault.Id, initiator);
                     failure = $"{initiator} conversion for fault {fault.Id} failed: {e.Message}";
                 }
             }
@@ -148,6 +152,7 @@ internal sealed class FaultCoordinator(ManagedVm vm)
         var latency = Stopwatch.GetElapsedTime(fault.RaisedAt);
         vm.Journal.Append(new EventPayload.FaultResolved(fault.Id, applied, byFallback, (long)latency.TotalNanoseconds, fault.Vcpu));
         vm.Metrics.FaultResolved(vm.Id, applied, byFallback, latency);
+        CoreLog.FaultResolved(vm.Logger, vm.Id, fault.Vcpu, fault.Id, applied, byFallback, latency.TotalMilliseconds);
         _pending.TryRemove(fault.Id, out _);
         fault.MarkResolved(applied, failure);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
@@ -44,12 +45,18 @@ internal sealed class MemoryConverter(ManagedVm vm)
 
                 var duration = Stopwatch.GetElapsedTime(started);
                 vm.Metrics.Conversion(vm.Id, toPrivate, initiator, duration);
+                CoreLog.ConversionApplied(vm.Logger, vm.Id, gpa, size, CoreMetrics.Direction(toPrivate), initiator, faultId, duration.TotalMilliseconds);
                 return vm.Journal.Append(new EventPayload.ConversionApplied(gpa, size, toPrivate, initiator, (long)duration.TotalNanoseconds, faultId, vcpu));
             }
         }
         catch (Exception e) when (e is CoreException or HypervisorException)
         {
             CoreActivities.Fail(activity, e);
+            if (e is HypervisorException backend)
+            {
+                CoreLog.BackendCallFailed(vm.Logger, vm.Id, backend.Operation, backend.Errno, backend.Reason);
+            }
+
             throw;
         }
     }
@@ -88,9 +95,10 @@ internal sealed class MemoryConverter(ManagedVm vm)
             {
                 vm.Vm.SetMemoryAttributes(run.Start, run.Size, run.Attributes);
             }
-            catch (HypervisorException)
+            catch (HypervisorException e)
             {
                 // The original failure is the one to report; a failed restore leaves the backend's own state.
+                CoreLog.ConversionRestoreFailed(vm.Logger, e, vm.Id, run.Start, run.Size, e.Errno);
             }
         }
     }

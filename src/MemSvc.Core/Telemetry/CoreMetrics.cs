@@ -6,66 +6,72 @@ using MemSvc.Core.Faults;
 namespace MemSvc.Core.Telemetry;
 
 /// <summary>
-/// The Meter "MemSvc.Core" of one VM manager. Instruments are created once; recording is a tag-struct call,
-/// cheap enough for the fault path.
+/// A VM manager's handle on the process-wide Meter "MemSvc.Core". The Meter and its instruments are static: one
+/// per process, never disposed, so that any number of managers (tests start many) feed the same streams and a
+/// MeterProvider never sees its Meter go away under it. Recording is a tag-struct call, cheap enough for the
+/// fault path. Each live manager adds its VMs to the memory gauge until it is disposed.
 /// </summary>
 internal sealed class CoreMetrics : IDisposable
 {
     public const string MeterName = "MemSvc.Core";
 
-    private readonly Meter _meter;
-    private readonly Counter<long> _faults;
-    private readonly Counter<long> _conversions;
-    private readonly Histogram<double> _conversionDuration;
-    private readonly Histogram<double> _resolutionLatency;
-    private readonly Counter<long> _vcpuExits;
-    private readonly Counter<long> _eventsAppended;
-    private readonly UpDownCounter<long> _activeWatchers;
-    private readonly Histogram<long> _watcherLag;
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> Faults = Meter.CreateCounter<long>("memsvc.core.faults", "{fault}", "Memory faults by VM and the direction the access wanted");
+    private static readonly Counter<long> Conversions = Meter.CreateCounter<long>("memsvc.core.conversions", "{conversion}", "Conversions applied");
+    private static readonly Histogram<double> ConversionDuration = Meter.CreateHistogram<double>("memsvc.core.conversion.duration", "s", "Time to apply one conversion");
+    private static readonly Histogram<double> ResolutionLatency = Meter.CreateHistogram<double>("memsvc.core.fault.resolution.duration", "s", "Time from a fault to its resolution");
+    private static readonly Counter<long> VcpuExits = Meter.CreateCounter<long>("memsvc.core.vcpu.exits", "{exit}", "vCPU exits by reason");
+    private static readonly Counter<long> EventsAppended = Meter.CreateCounter<long>("memsvc.core.events.appended", "{event}", "Journal events appended");
+    private static readonly UpDownCounter<long> ActiveWatchers = Meter.CreateUpDownCounter<long>("memsvc.core.watchers.active", "{watcher}", "Open event watches");
+    private static readonly Histogram<long> WatcherLagEvents = Meter.CreateHistogram<long>("memsvc.core.watcher.lag", "{event}", "Events appended but not yet read by a watcher, each time it reads");
+    private static readonly MemoryGauge Memory = new(Meter);
 
+    // The journal never drops: a slow watcher falls behind and is told. The instrument says so explicitly.
+    private static readonly ObservableCounter<long> EventsDropped = Meter.CreateObservableCounter("memsvc.core.events.dropped", static () => 0L, "{event}", "Journal events dropped (always 0)");
+
+    private readonly Func<IEnumerable<Measurement<long>>> _memoryBytes;
+    private int _disposed;
+
+    /// <param name="memoryBytes">This manager's VMs' private and shared bytes, read at each collection while the manager lives.</param>
     public CoreMetrics(Func<IEnumerable<Measurement<long>>> memoryBytes)
     {
-        _meter = new Meter(MeterName);
-        _faults = _meter.CreateCounter<long>("memsvc.core.faults", "{fault}", "Memory faults by VM and the direction the access wanted");
-        _conversions = _meter.CreateCounter<long>("memsvc.core.conversions", "{conversion}", "Conversions applied");
-        _conversionDuration = _meter.CreateHistogram<double>("memsvc.core.conversion.duration", "s", "Time to apply one conversion");
-        _resolutionLatency = _meter.CreateHistogram<double>("memsvc.core.fault.resolution.duration", "s", "Time from a fault to its resolution");
-        _vcpuExits = _meter.CreateCounter<long>("memsvc.core.vcpu.exits", "{exit}", "vCPU exits by reason");
-        _eventsAppended = _meter.CreateCounter<long>("memsvc.core.events.appended", "{event}", "Journal events appended");
-        _activeWatchers = _meter.CreateUpDownCounter<long>("memsvc.core.watchers.active", "{watcher}", "Open event watches");
-        _watcherLag = _meter.CreateHistogram<long>("memsvc.core.watcher.lag", "{event}", "Events appended but not yet read by a watcher, each time it reads");
-
-        // The journal never drops: a slow watcher falls behind and is told. The instrument says so explicitly.
-        _meter.CreateObservableCounter("memsvc.core.events.dropped", static () => 0L, "{event}", "Journal events dropped (always 0)");
-        _meter.CreateObservableGauge("memsvc.core.memory.bytes", memoryBytes, "By", "Memslot bytes per VM by attribute (private or shared)");
+        _memoryBytes = memoryBytes;
+        Memory.Add(_memoryBytes);
     }
 
     public void Fault(string vmId, bool toPrivate) =>
-        _faults.Add(1, new("vm", vmId), new("direction", Direction(toPrivate)));
+        Faults.Add(1, new("vm", vmId), new("direction", Direction(toPrivate)));
 
     public void Conversion(string vmId, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
     {
         var tags = new TagList { { "vm", vmId }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
-        _conversions.Add(1, tags);
-        _conversionDuration.Record(duration.TotalSeconds, tags);
+        Conversions.Add(1, tags);
+        ConversionDuration.Record(duration.TotalSeconds, tags);
     }
 
     public void FaultResolved(string vmId, FaultAction action, bool byFallback, TimeSpan latency) =>
-        _resolutionLatency.Record(latency.TotalSeconds, new("vm", vmId), new("action", Name(action)), new("by_fallback", byFallback));
+        ResolutionLatency.Record(latency.TotalSeconds, new("vm", vmId), new("action", Name(action)), new("by_fallback", byFallback));
 
     public void VcpuExit(string vmId, string reason) =>
-        _vcpuExits.Add(1, new("vm", vmId), new("reason", reason));
+        VcpuExits.Add(1, new("vm", vmId), new("reason", reason));
 
     public void EventAppended(string vmId, EventKind kind) =>
-        _eventsAppended.Add(1, new("vm", vmId), new("kind", Name(kind)));
+        EventsAppended.Add(1, new("vm", vmId), new("kind", Name(kind)));
 
-    public void WatcherOpened() => _activeWatchers.Add(1);
+    public void WatcherOpened() => ActiveWatchers.Add(1);
 
-    public void WatcherClosed() => _activeWatchers.Add(-1);
+    public void WatcherClosed() => ActiveWatchers.Add(-1);
 
-    public void WatcherLag(string vmId, long events) => _watcherLag.Record(events, new KeyValuePair<string, object?>("vm", vmId));
+    public void WatcherLag(string vmId, long events) => WatcherLagEvents.Record(events, new KeyValuePair<string, object?>("vm", vmId));
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Takes this manager's VMs out of the memory gauge; the instruments stay for the others.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Memory.Remove(_memoryBytes);
+        }
+    }
 
     internal static string Direction(bool toPrivate) => toPrivate ? "private" : "shared";
 

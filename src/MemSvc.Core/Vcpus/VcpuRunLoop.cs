@@ -1,6 +1,7 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
 using MemSvc.Core.Faults;
+using MemSvc.Core.Logging;
 using MemSvc.Hypervisor;
 
 namespace MemSvc.Core.Vcpus;
@@ -21,6 +22,7 @@ internal sealed partial class VcpuRunner
                 }
                 catch (HypervisorException e)
                 {
+                    CoreLog.VcpuRunError(_vm.Logger, _vm.Id, Index, e);
                     Count(VcpuExitKind.RunError);
                     Finish(VcpuState.Failed, $"KVM_RUN failed: {e.Errno}: {e.Reason}");
                     return;
@@ -37,6 +39,7 @@ internal sealed partial class VcpuRunner
         {
             // A backend call made while handling an exit (CompleteHypercall, an attribute read) failed: the vCPU
             // cannot go on, but the service must.
+            CoreLog.VcpuRunError(_vm.Logger, _vm.Id, Index, e);
             Finish(VcpuState.Failed, $"exit handling failed: {e.Message}");
         }
     }

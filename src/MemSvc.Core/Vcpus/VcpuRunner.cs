@@ -1,5 +1,6 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
@@ -105,7 +106,8 @@ internal sealed partial class VcpuRunner : IDisposable
             var resuming = _state == VcpuState.Paused;
             _pauseRequested = false;
             SetState(VcpuState.Running, resuming ? "resumed" : "started");
-            _thread = new Thread(Loop) { IsBackground = true, Name = $"vcpu {_vm.Id}/{Index}" };
+            CoreLog.VcpuStarted(_vm.Logger, _vm.Id, Index, resuming);
+            _thread = new Thread(Run) { IsBackground = true, Name = $"vcpu {_vm.Id}/{Index}" };
             _thread.Start();
         }
     }
@@ -146,6 +148,33 @@ internal sealed partial class VcpuRunner : IDisposable
     {
         _stop.Dispose();
         _vcpu.Dispose();
+    }
+
+    // The thread's body: the loop, then one line saying how it ended.
+    private void Run()
+    {
+        try
+        {
+            Loop();
+        }
+        finally
+        {
+            LogEnd();
+        }
+    }
+
+    // Reads the state without _sync: this thread made the last change, and Load and Start join this thread while
+    // holding _sync before they change it, so taking _sync here could deadlock with them.
+    private void LogEnd()
+    {
+        if (_state == VcpuState.Failed)
+        {
+            CoreLog.VcpuFailed(_vm.Logger, _vm.Id, Index, _reason, _lastExit);
+        }
+        else
+        {
+            CoreLog.VcpuStopped(_vm.Logger, _vm.Id, Index, _state, Volatile.Read(ref _stopping) ? "stopped with its VM" : _reason, _lastExit);
+        }
     }
 
     private void ThrowIfBusy()

@@ -1,21 +1,24 @@
 using System.Diagnostics.Metrics;
 using MemSvc.Core.Backends;
 using MemSvc.Core.Identity;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Options;
 using MemSvc.Core.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace MemSvc.Core.Vms;
 
-/// <summary>What every operation class shares: the registry, the backends, the options, the meter, the shutdown signal.</summary>
+/// <summary>What every operation class shares: the registry, the backends, the options, the meter, the logger, the shutdown signal.</summary>
 internal sealed class CoreContext : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
 
-    public CoreContext(BackendCatalog backends, CoreOptions options)
+    public CoreContext(BackendCatalog backends, CoreOptions options, ILoggerFactory loggerFactory)
     {
         Backends = backends;
         Options = options;
         Metrics = new CoreMetrics(MeasureMemory);
+        Logger = loggerFactory.CreateLogger(CoreLog.Category);
     }
 
     public VmRegistry Registry { get; } = new();
@@ -25,6 +28,8 @@ internal sealed class CoreContext : IDisposable
     public CoreOptions Options { get; }
 
     public CoreMetrics Metrics { get; }
+
+    public ILogger Logger { get; }
 
     /// <summary>Cancelled when the manager shuts down: multi-VM watches end on it.</summary>
     public CancellationToken ShutdownToken => _shutdown.Token;

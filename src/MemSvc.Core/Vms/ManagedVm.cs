@@ -1,10 +1,12 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
 using MemSvc.Core.Faults;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Memory;
 using MemSvc.Core.Telemetry;
 using MemSvc.Core.Vcpus;
 using MemSvc.Hypervisor;
+using Microsoft.Extensions.Logging;
 
 namespace MemSvc.Core.Vms;
 
@@ -14,12 +16,13 @@ internal sealed class ManagedVm
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;
 
-    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, int journalCapacity, TimeProvider time)
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time)
     {
         Settings = settings;
         Vm = vm;
         Metrics = metrics;
-        Journal = new EventJournal(settings.VmId, journalCapacity, time, metrics);
+        Logger = logger;
+        Journal = new EventJournal(settings.VmId, journalCapacity, time, metrics, logger);
         Memory = new VmMemory();
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);
@@ -40,6 +43,8 @@ internal sealed class ManagedVm
     public IVm Vm { get; }
 
     public CoreMetrics Metrics { get; }
+
+    public ILogger Logger { get; }
 
     public EventJournal Journal { get; }
 
@@ -146,6 +151,7 @@ internal sealed class ManagedVm
 
         if (!allStopped)
         {
+            CoreLog.VcpuThreadAbandoned(Logger, Id, stopTimeout);
             return;
         }
 

@@ -3,6 +3,8 @@ using MemSvc.Core.Events;
 using MemSvc.Core.Memory;
 using MemSvc.Core.Options;
 using MemSvc.Core.Vcpus;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemSvc.Core.Vms;
 
@@ -17,12 +19,15 @@ public sealed class VmManager : IAsyncDisposable
     private readonly CoreContext _context;
     private int _disposed;
 
-    public VmManager(BackendCatalog backends, CoreOptions? options = null)
+    /// <param name="backends">The hypervisors VMs may run on, and the default.</param>
+    /// <param name="options">Limits, quotas and timeouts; defaults when null.</param>
+    /// <param name="loggerFactory">Where Core's log messages (category "MemSvc.Core") go; none when null.</param>
+    public VmManager(BackendCatalog backends, CoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(backends);
         options ??= new CoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalCapacity, 1);
-        _context = new CoreContext(backends, options);
+        _context = new CoreContext(backends, options, loggerFactory ?? NullLoggerFactory.Instance);
         Vms = new VmOperations(_context);
         GuestMemfds = new GuestMemfdOperations(_context);
         MemoryRegions = new MemoryRegionOperations(_context);

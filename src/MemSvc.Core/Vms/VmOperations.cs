@@ -2,6 +2,7 @@ using System.Globalization;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Faults;
 using MemSvc.Core.Identity;
+using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
 using MemSvc.Hypervisor;
 
@@ -53,6 +54,7 @@ public sealed class VmOperations
             throw CoreErrors.ShuttingDown();
         }
 
+        CoreLog.VmCreated(_context.Logger, vm.Id, vm.Owner, vm.Settings.Backend, vm.Settings.VmType, request.VcpuCount, vm.FaultPolicy);
         return vm.ToInfo();
     }
 
@@ -84,6 +86,7 @@ public sealed class VmOperations
         var vm = _context.Registry.Remove(caller, vmId ?? string.Empty);
         using var activity = CoreActivities.Start("memsvc.core.delete_vm", vm.Id);
         vm.Shutdown(_context.Options.VcpuStopTimeout);
+        CoreLog.VmDeleted(_context.Logger, vm.Id, vm.Owner, vm.Settings.Backend);
     }
 
     private VmSettings Settle(CallerIdentity caller, CreateVmRequest request, string backend, HypervisorCapabilities capabilities)
@@ -160,7 +163,7 @@ public sealed class VmOperations
     private ManagedVm CreateBackendVm(IHypervisor hypervisor, VmSettings settings, int vcpuCount)
     {
         var backendVm = hypervisor.CreateVm(settings.VmType);
-        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Options.JournalCapacity, _context.Options.TimeProvider);
+        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider);
         try
         {
             vm.CreateVcpus(vcpuCount);

@@ -18,7 +18,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory)
     {
         _logger = logger;
         var settings = options.Value;
@@ -51,7 +51,8 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
                 DefaultResolutionTimeout = settings.ResolutionTimeout,
                 MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
                 Quotas = settings.Quotas,
-            });
+            },
+            loggerFactory);
     }
 
     public VmManager Manager { get; }

@@ -1,5 +1,6 @@
 using MemSvc.Core.Options;
 using MemSvc.Server.Security;
+using MemSvc.Server.Telemetry;
 
 namespace MemSvc.Server.Hosting;
 
@@ -60,4 +61,7 @@ public sealed class MemSvcOptions
     /// transfer limit plus its envelope. Bigger messages fail RESOURCE_EXHAUSTED before any parsing.
     /// </summary>
     public int MaxReceiveMessageBytes { get; set; } = (4 << 20) + (64 << 10);
+
+    /// <summary>What the server exposes besides OTLP: MemSvc:Telemetry:PrometheusPort (off by default).</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
 }

@@ -34,6 +34,17 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:HealthPort and MemSvc:LoopbackPort must differ, not both {health}.");
         }
 
+        if (options.Telemetry.PrometheusPort is < 1 or > 65535)
+        {
+            failures.Add($"MemSvc:Telemetry:PrometheusPort must be 1 to 65535, not {options.Telemetry.PrometheusPort}.");
+        }
+
+        // Only a valid port can collide: a loopback port of 0 (ephemeral) never equals it.
+        if (options.Telemetry.PrometheusPort is { } scrape && scrape >= 1 && (scrape == options.HealthPort || scrape == options.LoopbackPort))
+        {
+            failures.Add($"MemSvc:Telemetry:PrometheusPort must differ from MemSvc:HealthPort and MemSvc:LoopbackPort, not {scrape}.");
+        }
+
         if (string.IsNullOrEmpty(options.SocketPath) && options.LoopbackPort is null)
         {
             failures.Add("MemSvc needs a listener: set MemSvc:SocketPath or MemSvc:LoopbackPort.");

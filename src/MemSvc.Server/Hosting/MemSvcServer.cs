@@ -71,6 +71,7 @@ public static class MemSvcServer
 
         var app = builder.Build();
         app.UseHealthOnlyPort();
+        app.UsePrometheusScrapePort();
         app.MapGrpcService<HostGrpcService>();
         app.MapGrpcService<VmGrpcService>();
         app.MapGrpcService<GuestMemoryGrpcService>();

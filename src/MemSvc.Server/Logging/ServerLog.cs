@@ -2,7 +2,10 @@ using Grpc.Core;
 
 namespace MemSvc.Server;
 
-/// <summary>The server's log messages, source-generated so that a disabled level costs nothing.</summary>
+/// <summary>
+/// The server's log messages, source-generated so that a disabled level costs nothing. Event ids are stable and
+/// live in 1-999; Core's (MemSvc.Core.Logging.CoreLog, category "MemSvc.Core") are 1000-1999.
+/// </summary>
 internal static partial class ServerLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on unix socket {Path} (mode 0660)")]

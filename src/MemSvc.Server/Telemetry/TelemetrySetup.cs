@@ -1,4 +1,5 @@
 using MemSvc.Core.Telemetry;
+using MemSvc.Server.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -12,7 +13,8 @@ namespace MemSvc.Server.Telemetry;
 /// method and status) with Core's backend spans as children, Core's and ASP.NET Core's metrics, and logs.
 /// Exporting is the operator's choice: with OTEL_EXPORTER_OTLP_ENDPOINT set, everything goes there over OTLP
 /// (the exporter reads the standard OTEL_* variables itself); without it nothing leaves the process, but the
-/// providers still exist so that tests, or a debugger, can attach an exporter of their own.
+/// providers still exist so that tests, or a debugger, can attach an exporter of their own. With
+/// MemSvc:Telemetry:PrometheusPort set, the metrics are also kept for a Prometheus scrape (see PrometheusScrapePort).
 /// </summary>
 internal static class TelemetrySetup
 {
@@ -35,8 +37,10 @@ internal static class TelemetrySetup
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                 {
-                    // Health probes every few seconds would drown the spans that matter.
-                    aspNetCore.Filter = context => !context.Request.Path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal);
+                    // Health probes and scrapes every few seconds would drown the spans that matter.
+                    aspNetCore.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal)
+                        && context.Request.Path != TelemetryOptions.ScrapePath;
                 })
                 .AddSource(CoreActivities.SourceName))
             .WithMetrics(metrics => metrics
@@ -52,8 +56,18 @@ internal static class TelemetrySetup
         {
             telemetry.UseOtlpExporter();
         }
+
+        // Only when asked for: a reader keeps its own copy of every metric stream, updated on every recording.
+        if (IsPrometheusConfigured(builder.Configuration))
+        {
+            telemetry.WithMetrics(metrics => metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeEndpointPath = TelemetryOptions.ScrapePath));
+        }
     }
 
     public static bool IsOtlpConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
+
+    // The raw value: a bad one is refused by MemSvcOptionsValidator at start-up, with the other settings' failures.
+    public static bool IsPrometheusConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration[$"{MemSvcOptions.Section}:{TelemetryOptions.Section}:{nameof(TelemetryOptions.PrometheusPort)}"]);
 }

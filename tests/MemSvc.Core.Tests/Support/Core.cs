@@ -5,6 +5,7 @@ using MemSvc.Core.Options;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Simulated;
+using Microsoft.Extensions.Logging;
 
 namespace MemSvc.Core.Tests.Support;
 
@@ -20,8 +21,8 @@ internal static class Core
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static VmManager Manager(CoreOptions? options = null, IHypervisor? hypervisor = null) =>
-        new(new BackendCatalog(new Dictionary<string, IHypervisor> { ["simulated"] = hypervisor ?? new SimulatedHypervisor() }, "simulated"), options);
+    public static VmManager Manager(CoreOptions? options = null, IHypervisor? hypervisor = null, ILoggerFactory? loggerFactory = null) =>
+        new(new BackendCatalog(new Dictionary<string, IHypervisor> { ["simulated"] = hypervisor ?? new SimulatedHypervisor() }, "simulated"), options, loggerFactory);
 
     public static GuestProgram Program(params GuestStep[] steps) => new(steps);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MemSvc.Core.Telemetry;
 using MemSvc.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,11 @@ public sealed class TelemetryCapture
     public void Attach(WebApplicationBuilder builder)
     {
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans));
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics));
+        // Every VM of every server in the test process lands in these streams: lift the SDK's default of 2000 points
+        // per stream so that this test's VM cannot be folded into the overflow point by the others'.
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
+            .AddView(instrument => instrument.Meter.Name == CoreActivities.MeterName ? new MetricStreamConfiguration { CardinalityLimit = 1_000_000 } : null)
+            .AddInMemoryExporter(_metrics));
     }
 
     /// <summary>The exported spans once <paramref name="done"/> holds for them (spans export when they end, which may follow the response).</summary>

@@ -7,13 +7,9 @@ namespace MemSvc.Server.Tests.Telemetry;
 
 /// <summary>
 /// The fault flow seen through OpenTelemetry: a private write on a sw-protected VM faults, the orchestrator
-/// resolves it by converting, and the RPC, the backend operations and the metrics all say so.
-/// Alone in its collection: every VM manager has a Meter named "MemSvc.Core", and when another test's server
-/// disposes its Meter while this test's MeterProvider merges both into one stream, the SDK ends that stream.
-/// A real process has one manager, so this is a test-process effect only.
+/// resolves it by converting, and the RPC, the backend operations and the metrics all say so. Core's Meter and
+/// ActivitySource are process-wide, so these tests run beside the others and pick out their own VM by a unique id.
 /// </summary>
-[Collection(nameof(TelemetryTests))]
-[CollectionDefinition(nameof(TelemetryTests), DisableParallelization = true)]
 public sealed class TelemetryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -54,6 +50,31 @@ public sealed class TelemetryTests
         Assert.NotEmpty(capture.Points(server.Services, "memsvc.core.watcher.lag", vmId));
         var memory = capture.Points(server.Services, "memsvc.core.memory.bytes", vmId);
         Assert.Equal((long)Page, memory.Single(p => (string)TelemetryCapture.Tag(p, "attribute")! == "private").GetGaugeLastValueLong());
+    }
+
+    [Fact]
+    public async Task Another_server_in_the_process_stopping_leaves_this_servers_metric_streams_running()
+    {
+        var capture = new TelemetryCapture();
+        await using var server = await RunningServer.StartAsync(capture.Attach);
+        var clients = new Clients(server.LoopbackChannel());
+        var vmId = "otel-" + Guid.NewGuid().ToString("N")[..12];
+        var vm = await Scenario.VmWithMemoryAsync(clients, vmId);
+        var convert = new ConvertMemoryRequest { Vm = vm.Name, Gpa = 0, Size = Page, Target = MemoryVisibility.Private };
+        await clients.Memory.ConvertMemoryAsync(convert, cancellationToken: Ct);
+        var before = Assert.Single(capture.Points(server.Services, "memsvc.core.conversions", vmId)).GetSumLong();
+
+        // The other server's VM manager goes away with it; Core's Meter, shared by both, must stay.
+        var other = await RunningServer.StartAsync();
+        await Scenario.VmWithMemoryAsync(new Clients(other.LoopbackChannel()), "otel-other-" + Guid.NewGuid().ToString("N")[..12]);
+        await other.DisposeAsync();
+        convert.Gpa = Page;
+        await clients.Memory.ConvertMemoryAsync(convert, cancellationToken: Ct);
+
+        Assert.Equal(1L, before);
+        Assert.Equal(2L, Assert.Single(capture.Points(server.Services, "memsvc.core.conversions", vmId)).GetSumLong());
+        var memory = capture.Points(server.Services, "memsvc.core.memory.bytes", vmId);
+        Assert.Equal(2 * (long)Page, memory.Single(p => (string)TelemetryCapture.Tag(p, "attribute")! == "private").GetGaugeLastValueLong());
     }
 
     [Fact]
