@@ -35,6 +35,9 @@ internal sealed class StreamThroughputSuite(BenchServer server, DriverOptions op
         var inProcess = await MedianAsync(() => ReplayInProcessAsync(count)).ConfigureAwait(false);
         rows.Add(new Row(Group, "journal replay in process, no gRPC (where the stream's time goes)", $"{Format.Rate(inProcess)} events", "-", "-", "-", null));
         rows.Add(new Row(Group, "protobuf encode + decode of one message", $"{Format.Nanos(eventCodec)} (event)", $"{Format.Nanos(bareCodec)} (bare message)", Format.Ratio(eventCodec / bareCodec), "-", null));
+        var eventAlloc = await AllocatedPerMessageAsync(() => ReplayAsync(1, count), count).ConfigureAwait(false);
+        var bareAlloc = await AllocatedPerMessageAsync(() => BareAsync(1, count, size), count).ConfigureAwait(false);
+        rows.Add(new Row(Group, "bytes allocated per message, server and client, 1 watcher", $"{Format.Bytes(eventAlloc)} (event)", $"{Format.Bytes(bareAlloc)} (bare message)", Format.Ratio(eventAlloc / bareAlloc), "-", null));
         var points = new List<ThroughputPoint>();
         foreach (var watchers in options.WatcherCounts)
         {
@@ -62,6 +65,14 @@ internal sealed class StreamThroughputSuite(BenchServer server, DriverOptions op
 
         results.Sort();
         return results[results.Count / 2];
+    }
+
+    // Everything the process allocates during one replay (both ends of the stream are in it), per message.
+    private static async Task<double> AllocatedPerMessageAsync(Func<Task<double>> replay, int count)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await replay().ConfigureAwait(false);
+        return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / count;
     }
 
     private async Task FillJournalAsync(GrpcChannel channel)
