@@ -22,10 +22,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, stop.Token);
         try
         {
-            await foreach (var evt in events.ConfigureAwait(false))
-            {
-                await responseStream.WriteAsync(messages.For(evt), stop.Token).ConfigureAwait(false);
-            }
+            await EventStreamSender.SendAsync(events, responseStream, messages, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
