@@ -2,10 +2,17 @@ using MemSvc.LoadDriver.Hosting;
 
 namespace MemSvc.LoadDriver;
 
-/// <summary>Command line: --quick (small counts, for CI to see the benchmarks still run), --transport, --svg.</summary>
-internal sealed record DriverOptions(bool Quick, Transport Transport, string? SvgPath)
+/// <summary>
+/// Command line: --quick (small counts, for CI to see the benchmarks still run), --transport, --svg, and, to repeat
+/// a few rows while working on them, --only (suites) and --watchers (the stream's watcher counts).
+/// </summary>
+internal sealed record DriverOptions(bool Quick, Transport Transport, string? SvgPath, IReadOnlySet<string> Only, IReadOnlyList<int>? Watchers)
 {
-    public const string Usage = "usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH]";
+    /// <summary>The suites --only can name, in the order a run makes them.</summary>
+    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "attributes", "faults", "kvm", "footprint"];
+
+    public static readonly string Usage =
+        $"usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH] [--only SUITE[,SUITE...]] [--watchers N[,N...]] (suites: {string.Join(", ", Suites)})";
 
     /// <summary>Faults resolved remotely (and baseline round-trip pairs), after warm-up.</summary>
     public int ResolutionSamples => Quick ? 300 : 20_000;
@@ -16,7 +23,7 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
     /// <summary>Timed repetitions of each throughput measurement; the median is kept.</summary>
     public int StreamRepeats => Quick ? 1 : 5;
 
-    public IReadOnlyList<int> WatcherCounts => Quick ? [1, 16] : [1, 2, 4, 8, 16];
+    public IReadOnlyList<int> WatcherCounts => Watchers ?? (Quick ? [1, 16] : [1, 2, 4, 8, 16]);
 
     public int AttributeRepeats => Quick ? 20 : 200;
 
@@ -24,11 +31,16 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
 
     public int KvmExits => Quick ? 20_000 : 200_000;
 
+    /// <summary>Whether this run includes <paramref name="suite"/> (every suite unless --only narrowed them).</summary>
+    public bool Runs(string suite) => Only.Count == 0 || Only.Contains(suite);
+
     public static DriverOptions? Parse(string[] args)
     {
         var quick = false;
         var transport = Transport.Uds;
         string? svg = null;
+        var only = new HashSet<string>(StringComparer.Ordinal);
+        List<int>? watchers = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,11 +54,42 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
                 case "--svg" when i + 1 < args.Length:
                     svg = args[++i];
                     break;
+                case "--only" when i + 1 < args.Length:
+                    foreach (var suite in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (!Suites.Contains(suite))
+                        {
+                            return null;
+                        }
+
+                        only.Add(suite);
+                    }
+
+                    break;
+                case "--watchers" when i + 1 < args.Length:
+                    watchers = [];
+                    foreach (var n in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (!int.TryParse(n, System.Globalization.CultureInfo.InvariantCulture, out var count) || count < 1)
+                        {
+                            return null;
+                        }
+
+                        watchers.Add(count);
+                    }
+
+                    break;
                 default:
                     return null;
             }
         }
 
-        return new DriverOptions(quick, transport, svg);
+        // The plot needs both the latency and the throughput results.
+        if (svg is not null && only.Count > 0 && !(only.Contains("fault") && only.Contains("stream")))
+        {
+            return null;
+        }
+
+        return new DriverOptions(quick, transport, svg, only, watchers);
     }
 }

@@ -22,29 +22,52 @@ var mode = options.Quick ? "quick" : "full";
 var loadBefore = Machine.Load();
 Progress.Say($"MemSvc load driver, {mode} mode, transport {options.Transport}, {Machine.Describe()}, load {loadBefore}");
 var table = new ResultTable();
-LatencyResults latency;
-List<ThroughputPoint> throughput;
-await using (var server = await BenchServer.StartAsync(journalRetention: 4 * options.StreamEvents).ConfigureAwait(false))
+LatencyResults? latency = null;
+List<ThroughputPoint>? throughput = null;
+if (options.Runs("fault") || options.Runs("stream"))
 {
-    var (faultRows, faultResults) = await new FaultResolutionSuite(server, options).RunAsync().ConfigureAwait(false);
-    table.AddRange(faultRows);
-    latency = faultResults;
-    var (streamRows, points) = await new StreamThroughputSuite(server, options).RunAsync().ConfigureAwait(false);
-    table.AddRange(streamRows);
-    throughput = points;
+    await using var server = await BenchServer.StartAsync(journalRetention: 4 * options.StreamEvents).ConfigureAwait(false);
+    if (options.Runs("fault"))
+    {
+        var (faultRows, faultResults) = await new FaultResolutionSuite(server, options).RunAsync().ConfigureAwait(false);
+        table.AddRange(faultRows);
+        latency = faultResults;
+    }
+
+    if (options.Runs("stream"))
+    {
+        var (streamRows, points) = await new StreamThroughputSuite(server, options).RunAsync().ConfigureAwait(false);
+        table.AddRange(streamRows);
+        throughput = points;
+    }
 }
 
-table.AddRange(new AttributeScaleSuite(options).Run());
-table.AddRange(new FaultDecisionSuite(options).Run());
-table.AddRange(new KvmExitLoopSuite(options, ProbeSource()).Run());
-table.AddRange(await FootprintSuite.RunAsync().ConfigureAwait(false));
+if (options.Runs("attributes"))
+{
+    table.AddRange(new AttributeScaleSuite(options).Run());
+}
+
+if (options.Runs("faults"))
+{
+    table.AddRange(new FaultDecisionSuite(options).Run());
+}
+
+if (options.Runs("kvm"))
+{
+    table.AddRange(new KvmExitLoopSuite(options, ProbeSource()).Run());
+}
+
+if (options.Runs("footprint"))
+{
+    table.AddRange(await FootprintSuite.RunAsync().ConfigureAwait(false));
+}
 
 Console.WriteLine($"MemSvc benchmarks ({mode} mode, {options.Transport} transport); every baseline measured in this run");
 Console.WriteLine($"{Machine.Describe()}; load average {loadBefore} at start, {Machine.Load()} at end; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine();
 Console.Write(table.ToMarkdown());
 Progress.Say($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
-if (options.SvgPath is { } svgPath)
+if (options.SvgPath is { } svgPath && latency is not null && throughput is not null)
 {
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(svgPath))!);
     await File.WriteAllTextAsync(svgPath, SvgPlot.Render(latency, throughput, $"MemSvc vs bare grpc-dotnet, {options.Transport} transport, {mode} run")).ConfigureAwait(false);

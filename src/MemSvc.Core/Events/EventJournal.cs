@@ -31,9 +31,10 @@ public sealed class EventJournal
     private ulong _next = 1;
     private bool _completed;
 
-    // One signal shared by every waiting watcher, created only when someone waits and swapped out by the next
-    // append, so an append costs one allocation-free completion at most.
-    private TaskCompletionSource? _signal;
+    // The watchers waiting for an event: an append wakes only those whose filter it matches, so a watcher is not
+    // woken (a thread-pool dispatch each) for events it would drop, such as the conversion and resolution events of
+    // a fault it only wants the MEMORY_FAULT of.
+    private readonly JournalWaitList _waiting = new();
 
     public EventJournal(string vmId, int capacity, TimeProvider? time = null)
         : this(vmId, capacity, time, null)
@@ -96,7 +97,7 @@ public sealed class EventJournal
     {
         ArgumentNullException.ThrowIfNull(payload);
         VmEvent evt;
-        TaskCompletionSource? signal;
+        JournalWaiter? woken = null;
         lock (_lock)
         {
             if (_completed)
@@ -116,11 +117,13 @@ public sealed class EventJournal
 
             _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
             _next++;
-            signal = _signal;
-            _signal = null;
+            if (!_waiting.IsEmpty)
+            {
+                woken = _waiting.TakeFor(evt, _next);
+            }
         }
 
-        signal?.TrySetResult();
+        JournalWaitList.Wake(woken);
         _metrics?.EventAppended(_vmId, payload.Kind);
         return evt;
     }
@@ -128,15 +131,14 @@ public sealed class EventJournal
     /// <summary>No more events: watches deliver what is held after their position, then end.</summary>
     public void Complete()
     {
-        TaskCompletionSource? signal;
+        JournalWaiter? woken;
         lock (_lock)
         {
             _completed = true;
-            signal = _signal;
-            _signal = null;
+            woken = _waiting.TakeAll();
         }
 
-        signal?.TrySetResult();
+        JournalWaitList.Wake(woken);
     }
 
     /// <summary>
@@ -181,15 +183,17 @@ public sealed class EventJournal
     internal async IAsyncEnumerable<VmEvent> WatchFrom(ulong first, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var batch = new VmEvent[BatchSize];
-        var next = first;
+        var waiter = new JournalWaiter(filter) { Next = first };
+        using var cancellation = cancellationToken.Register(() => CancelWait(waiter, cancellationToken));
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = 0;
             long lag;
-            Task? wait = null;
+            ValueTask? wait = null;
             lock (_lock)
             {
+                var next = waiter.Next;
                 var oldest = OldestLocked();
                 if (next < oldest)
                 {
@@ -212,14 +216,17 @@ public sealed class EventJournal
                         yield break;
                     }
 
-                    _signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    wait = _signal.Task;
+                    // Checked under the lock that CancelWait takes: a cancellation either finds this waiter on the
+                    // list or is seen here, never neither.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    wait = waiter.Prepare();
+                    _waiting.Add(waiter);
                 }
             }
 
-            if (wait is not null)
+            if (wait is { } pending)
             {
-                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await pending.ConfigureAwait(false);
                 continue;
             }
 
@@ -229,13 +236,26 @@ public sealed class EventJournal
             {
                 var evt = batch[i];
                 batch[i] = null!;
-                next = evt.Sequence + 1;
+                waiter.Next = evt.Sequence + 1;
                 if (filter.Matches(evt))
                 {
                     yield return evt;
                 }
             }
         }
+    }
+
+    private void CancelWait(JournalWaiter waiter, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_waiting.Remove(waiter))
+            {
+                return;
+            }
+        }
+
+        waiter.Cancel(cancellationToken);
     }
 
     private ulong OldestLocked() => _next > (ulong)_capacity ? _next - (ulong)_capacity : 1;

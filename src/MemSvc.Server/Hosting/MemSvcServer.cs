@@ -1,5 +1,6 @@
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Mapping;
 using MemSvc.Server.Security;
 using MemSvc.Server.Services;
 using MemSvc.Server.Telemetry;
@@ -39,6 +40,7 @@ public static class MemSvcServer
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
         builder.Services.AddSingleton<CreateVmRetries>();
+        builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))
             .ValidateOnStart();

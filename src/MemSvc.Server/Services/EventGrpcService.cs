@@ -8,7 +8,7 @@ using MemSvc.Server.Validation;
 namespace MemSvc.Server.Services;
 
 /// <summary>EventService: journal watches and fault resolution.</summary>
-internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, IHostApplicationLifetime lifetime) : EventService.EventServiceBase
+internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime) : EventService.EventServiceBase
 {
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
@@ -24,10 +24,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, stop.Token, vmStarts);
         try
         {
-            await foreach (var evt in events.ConfigureAwait(false))
-            {
-                await responseStream.WriteAsync(new WatchEventsResponse { Event = EventMapping.ToProto(evt) }, stop.Token).ConfigureAwait(false);
-            }
+            await EventStreamSender.SendAsync(events, responseStream, messages, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
