@@ -36,7 +36,10 @@ public sealed class PauseResumeTests(DockerFixture docker)
         region.Flags.Add(MemoryRegionFlag.GuestMemfd);
         await api.Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
 
-        await using var watcher = new EventStream(api.Events, Vm, startSequence: 0);
+        // From the VM's next event on: a start of 0 would race the conversion below (whichever the server takes
+        // first), and could not be resumed from if the pause cut the stream before its first event.
+        var last = (await api.Vms.GetVmAsync(new GetVmRequest { Name = Vm }, cancellationToken: ct)).Vm.LastEventSequence;
+        await using var watcher = new EventStream(api.Events, Vm, startSequence: last + 1);
         await ConvertAsync(api, 0, ct);
         var first = await watcher.NextAsync(TimeSpan.FromSeconds(10), "the conversion before the pause");
         Assert.Equal(Event.PayloadOneofCase.ConversionApplied, first.PayloadCase);
