@@ -18,6 +18,9 @@ public enum CallKind
     /// </summary>
     Delete,
 
-    /// <summary>A repeat would do something else (start a vCPU, resolve a fault, create without request_id): never retried.</summary>
+    /// <summary>
+    /// A repeat would do something else (start a vCPU, resolve a fault, create without request_id): never retried once
+    /// it may have run; only the server's admission refusals (rate and in-flight limits, decided before it runs) are.
+    /// </summary>
     NonIdempotent,
 }

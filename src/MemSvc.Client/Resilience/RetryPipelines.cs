@@ -4,7 +4,11 @@ using Polly.Retry;
 
 namespace MemSvc.Client.Resilience;
 
-/// <summary>The Polly v8 pipelines, one per <see cref="CallKind"/>: jittered exponential backoff on transient statuses.</summary>
+/// <summary>
+/// The Polly v8 pipelines, one per <see cref="CallKind"/>: jittered exponential backoff on transient statuses for
+/// the kinds that may repeat, and for every kind a retry of the server's admission refusals (rate limit,
+/// in-flight limit), which come before the call runs and so are safe to repeat for any call.
+/// </summary>
 public sealed class RetryPipelines
 {
     private readonly Dictionary<CallKind, ResiliencePipeline> _pipelines;
@@ -17,7 +21,7 @@ public sealed class RetryPipelines
             [CallKind.Read] = Build(options, timeProvider, CallKind.Read),
             [CallKind.IdempotentWrite] = Build(options, timeProvider, CallKind.IdempotentWrite),
             [CallKind.Delete] = Build(options, timeProvider, CallKind.Delete),
-            [CallKind.NonIdempotent] = ResiliencePipeline.Empty,
+            [CallKind.NonIdempotent] = Build(options, timeProvider, CallKind.NonIdempotent),
         };
     }
 
@@ -45,8 +49,11 @@ public sealed class RetryPipelines
             builder.TimeProvider = timeProvider;
         }
 
-        return builder
-            .AddRetry(new RetryStrategyOptions
+        // Outermost: transient failures, for the kinds that may repeat. Added second, so innermost: admission
+        // refusals, retried for every attempt the transient retry makes.
+        if (kind != CallKind.NonIdempotent)
+        {
+            builder.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => IsRetried(kind, e.StatusCode)),
                 BackoffType = DelayBackoffType.Exponential,
@@ -54,6 +61,24 @@ public sealed class RetryPipelines
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
+            });
+        }
+
+        return builder
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => AdmissionRefusal.Is(e, out _)),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = options.RetryMaxDelay,
+                // The rate limit says when a token is back: wait that long, plus up to as much again so that the
+                // owner's other callers do not all come back in the same instant. Without it, the backoff above.
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } e && AdmissionRefusal.Is(e, out var after) && after is { } delay
+                        ? (TimeSpan?)TimeSpan.FromTicks(Math.Min(options.RetryMaxDelay.Ticks, (long)(delay.Ticks * (1 + Random.Shared.NextDouble()))))
+                        : null),
             })
             .Build();
     }

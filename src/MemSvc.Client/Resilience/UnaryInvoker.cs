@@ -13,22 +13,27 @@ internal sealed class UnaryInvoker(RetryPipelines pipelines, TimeSpan deadline)
         CallKind kind, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
         where TResponse : class, new()
     {
-        var attempt = 0;
+        // Whether an earlier attempt may have run on the server: one refused at admission did not.
+        var mayHaveRun = false;
         try
         {
             return await pipelines.For(kind).ExecuteAsync(
                 async token =>
                 {
-                    attempt++;
                     var options = new CallOptions(deadline: DateTime.UtcNow + deadline, cancellationToken: token);
                     try
                     {
                         return await call(options).ResponseAsync.ConfigureAwait(false);
                     }
-                    catch (RpcException e) when (kind == CallKind.Delete && attempt > 1 && e.StatusCode == StatusCode.NotFound)
+                    catch (RpcException e) when (kind == CallKind.Delete && mayHaveRun && e.StatusCode == StatusCode.NotFound)
                     {
                         // The earlier attempt reached the server and deleted it before its answer was lost.
                         return new TResponse();
+                    }
+                    catch (RpcException e) when (!AdmissionRefusal.Is(e, out _))
+                    {
+                        mayHaveRun = true;
+                        throw;
                     }
                 },
                 cancellationToken).ConfigureAwait(false);

@@ -19,21 +19,34 @@ public sealed class PipelineCompositionTests
     [InlineData(CallKind.Read)]
     [InlineData(CallKind.IdempotentWrite)]
     [InlineData(CallKind.Delete)]
-    public void Retried_kinds_have_one_jittered_exponential_retry(CallKind kind)
+    public void Retried_kinds_have_a_jittered_exponential_retry_around_the_admission_retry(CallKind kind)
     {
-        var descriptor = _pipelines.For(kind).GetPipelineDescriptor();
+        var strategies = _pipelines.For(kind).GetPipelineDescriptor().Strategies;
 
-        var retry = Assert.IsType<RetryStrategyOptions>(Assert.Single(descriptor.Strategies).Options);
+        Assert.Equal(2, strategies.Count);
+        var transient = AssertBackoff(strategies[0].Options);
+        Assert.Null(transient.DelayGenerator);
+        var admission = AssertBackoff(strategies[1].Options);
+        Assert.NotNull(admission.DelayGenerator);
+    }
+
+    [Fact]
+    public void Non_idempotent_calls_are_retried_only_when_refused_at_admission()
+    {
+        var admission = AssertBackoff(Assert.Single(_pipelines.For(CallKind.NonIdempotent).GetPipelineDescriptor().Strategies).Options);
+        Assert.NotNull(admission.DelayGenerator);
+    }
+
+    private static RetryStrategyOptions AssertBackoff(ResilienceStrategyOptions? options)
+    {
+        var retry = Assert.IsType<RetryStrategyOptions>(options);
         Assert.Equal(DelayBackoffType.Exponential, retry.BackoffType);
         Assert.True(retry.UseJitter);
         Assert.Equal(3, retry.MaxRetryAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(200), retry.Delay);
         Assert.Equal(TimeSpan.FromSeconds(2), retry.MaxDelay);
+        return retry;
     }
-
-    [Fact]
-    public void Non_idempotent_calls_run_without_any_strategy() =>
-        Assert.Empty(_pipelines.For(CallKind.NonIdempotent).GetPipelineDescriptor().Strategies);
 
     [Theory]
     [InlineData(CallKind.Read, Grpc.Core.StatusCode.Unavailable, true)]
