@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using MemSvc.Core.Errors;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Telemetry;
 
 namespace MemSvc.Server.Security;
 
@@ -36,6 +37,7 @@ internal sealed class InFlightLimit(ICallerResolver callers, InFlightCounter cou
         var owner = callers.Resolve(context).Identity;
         if (!counter.TryEnter(owner))
         {
+            ServerMetrics.CallRefused(owner, context.Method, ServerMetrics.InFlight);
             throw CoreException.QuotaExceeded(Quota, (ulong)counter.Limit, (ulong)counter.Limit + 1);
         }
 

@@ -6,6 +6,7 @@ using Grpc.Core.Interceptors;
 using MemSvc.Core.Errors;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Security;
@@ -56,6 +57,7 @@ internal sealed class MutationRateLimit : Interceptor, IDisposable
             using var lease = _limiter.AttemptAcquire(owner);
             if (!lease.IsAcquired)
             {
+                ServerMetrics.CallRefused(owner, context.Method, ServerMetrics.RateLimited);
                 throw new CoreException(
                     ErrorKind.ResourceExhausted,
                     Reason,

@@ -45,7 +45,7 @@ internal static class TelemetrySetup
                 .AddSource(CoreActivities.SourceName))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
-                .AddMeter(CoreActivities.MeterName));
+                .AddMeter(CoreActivities.MeterName, ServerMetrics.MeterName));
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -52,7 +52,11 @@ public sealed class TelemetryCapture
     }
 
     /// <summary>Collects every instrument now and returns the points of <paramref name="name"/> tagged with <paramref name="vm"/>.</summary>
-    public List<MetricPoint> Points(IServiceProvider services, string name, string vm)
+    public List<MetricPoint> Points(IServiceProvider services, string name, string vm) =>
+        Points(services, name, p => Tag(p, "vm") as string == vm);
+
+    /// <summary>Collects every instrument now and returns the points of <paramref name="name"/> that <paramref name="mine"/> picks.</summary>
+    public List<MetricPoint> Points(IServiceProvider services, string name, Func<MetricPoint, bool> mine)
     {
         lock (_metrics)
         {
@@ -65,7 +69,7 @@ public sealed class TelemetryCapture
             return [.. _metrics
                 .Where(m => m.Name == name)
                 .SelectMany(m => m.MetricPoints)
-                .Where(p => Tag(p, "vm") as string == vm)];
+                .Where(mine)];
         }
     }
 
