@@ -17,15 +17,15 @@ public sealed class GuestMemoryApi
     }
 
     /// <summary>
-    /// KVM_CREATE_GUEST_MEMFD. Never retried: the request has no request_id, so a repeat after a lost answer
-    /// would create a second file.
+    /// KVM_CREATE_GUEST_MEMFD. Sent with a fresh request_id, so that the retries of a lost answer return the same
+    /// guest_memfd instead of creating a second file.
     /// </summary>
     public async Task<GuestMemfd> CreateGuestMemfdAsync(
         string vm, ulong size, IEnumerable<GuestMemfdFlag>? flags = null, CancellationToken cancellationToken = default)
     {
-        var request = new CreateGuestMemfdRequest { Parent = ResourceNames.Vm(vm), Size = size };
+        var request = new CreateGuestMemfdRequest { Parent = ResourceNames.Vm(vm), Size = size, RequestId = Guid.NewGuid().ToString() };
         request.Flags.AddRange(flags ?? []);
-        var response = await _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.CreateGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.CreateGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.GuestMemfd;
     }
 

@@ -39,7 +39,7 @@ public static class MemSvcServer
         builder.Services.AddSingleton<CoreHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
-        builder.Services.AddSingleton<CreateVmRetries>();
+        builder.Services.AddSingleton<RequestIds>();
         builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))

@@ -10,14 +10,19 @@ using MemSvc.Server.Validation;
 namespace MemSvc.Server.Services;
 
 /// <summary>GuestMemoryService: guest_memfds, memory regions, attributes, conversion and shared-memory access.</summary>
-internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver callers) : GuestMemoryService.GuestMemoryServiceBase
+internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds) : GuestMemoryService.GuestMemoryServiceBase
 {
     public override Task<CreateGuestMemfdResponse> CreateGuestMemfd(CreateGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Parent, "parent");
         var flags = EnumMapping.ToCore(Require.DistinctSpecified(request.Flags, "flags"));
-        var memfd = manager.GuestMemfds.CreateGuestMemfd(caller, vmId, request.Size, flags);
+        var memfd = requestIds.Create(
+            caller,
+            request,
+            request.RequestId,
+            () => manager.GuestMemfds.CreateGuestMemfd(caller, vmId, request.Size, flags),
+            made => manager.GuestMemfds.GetGuestMemfd(caller, made.VmId, made.Id));
         return Task.FromResult(new CreateGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(memfd) });
     }
 

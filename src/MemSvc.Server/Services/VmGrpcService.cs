@@ -9,7 +9,7 @@ using CreateVmRequest = MemSvc.Contracts.V1.CreateVmRequest;
 namespace MemSvc.Server.Services;
 
 /// <summary>VmService: validates, maps, and delegates to Core's VM operations.</summary>
-internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, CreateVmRetries retries) : VmService.VmServiceBase
+internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds) : VmService.VmServiceBase
 {
     public override Task<CreateVmResponse> CreateVm(CreateVmRequest request, ServerCallContext context)
     {
@@ -19,7 +19,8 @@ internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, 
         Require.Known(request.FaultPolicy, "fault_policy");
         Require.Known(request.TimeoutFallback, "timeout_fallback");
         var timeout = DurationField.ToTimeSpan(request.ResolutionTimeout, "resolution_timeout");
-        var vm = retries.Create(caller, request, () => manager.Vms.CreateVm(caller, VmMapping.ToCore(request, timeout)));
+        var vm = requestIds.Create(
+            caller, request, request.RequestId, () => manager.Vms.CreateVm(caller, VmMapping.ToCore(request, timeout)), made => manager.Vms.GetVm(caller, made.VmId));
         return Task.FromResult(new CreateVmResponse { Vm = VmMapping.ToProto(vm) });
     }
 

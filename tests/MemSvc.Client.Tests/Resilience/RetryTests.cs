@@ -72,6 +72,19 @@ public sealed class RetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_guest_memfd_create_whose_answer_was_lost_is_retried_with_its_request_id_and_makes_one_file()
+    {
+        var vm = await _client.Vms.CreateAsync(new CreateVmRequest { VmId = "one-file", VcpuCount = 1 }, Ct);
+        _injector.FailAfter("CreateGuestMemfd", 2);
+
+        var file = await _client.Memory.CreateGuestMemfdAsync(vm.Name, 2 * 1024 * 1024, [], Ct);
+
+        Assert.Equal("vms/one-file/guestMemfds/1", file.Name);
+        Assert.Equal(3, _injector.Attempts("CreateGuestMemfd"));
+        Assert.Equal(["vms/one-file/guestMemfds/1"], await _client.Memory.ListGuestMemfdsAsync(vm.Name, Ct).Select(g => g.Name).ToListAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_delete_whose_answer_was_lost_succeeds_on_the_retry_that_finds_nothing()
     {
         await _client.Vms.CreateAsync(new CreateVmRequest { VmId = "gone", VcpuCount = 1 }, Ct);
@@ -114,17 +127,18 @@ public sealed class RetryTests : IAsyncLifetime
         var vm = await Memory.VmWithMemoryAsync(_client, "once-only", FaultPolicy.Auto, vcpus: 1);
         await _client.Vcpus.LoadProgramAsync(vm.Name, 0, Memory.Reporter(1), Ct);
         _injector.FailBefore("StartVcpu", StatusCode.Unavailable);
-        _injector.FailBefore("CreateGuestMemfd", StatusCode.Unavailable);
+        _injector.FailBefore("SetMemoryRegion", StatusCode.Unavailable);
         _injector.FailBefore("ResolveFault", StatusCode.Unavailable);
-        var gmemBefore = _injector.Attempts("CreateGuestMemfd");
+        var regionBefore = _injector.Attempts("SetMemoryRegion");
 
         var start = await Assert.ThrowsAsync<MemSvcException>(() => _client.Vcpus.StartAsync(vm.Name, 0, Ct));
-        var gmem = await Assert.ThrowsAsync<MemSvcException>(() => _client.Memory.CreateGuestMemfdAsync(vm.Name, 4096, [], Ct));
+        var region = await Assert.ThrowsAsync<MemSvcException>(() => _client.Memory.SetMemoryRegionAsync(
+            new SetMemoryRegionRequest { Parent = vm.Name, Slot = 9, Gpa = 1UL << 32, Size = 4096, SharedBacking = SharedBacking.Anonymous }, Ct));
         var resolve = await Assert.ThrowsAsync<MemSvcException>(() => _client.Events.ResolveFaultAsync(vm.Name, 1, FaultAction.Convert, Ct));
 
-        Assert.All([start, gmem, resolve], e => Assert.Equal(StatusCode.Unavailable, e.StatusCode));
+        Assert.All([start, region, resolve], e => Assert.Equal(StatusCode.Unavailable, e.StatusCode));
         Assert.Equal(1, _injector.Attempts("StartVcpu"));
-        Assert.Equal(gmemBefore + 1, _injector.Attempts("CreateGuestMemfd"));
+        Assert.Equal(regionBefore + 1, _injector.Attempts("SetMemoryRegion"));
         Assert.Equal(1, _injector.Attempts("ResolveFault"));
     }
 

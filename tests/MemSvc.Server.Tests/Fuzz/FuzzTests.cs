@@ -26,7 +26,7 @@ public sealed class FuzzTests
         ["GetVm"] = (c, f, ct) => c.Vms.GetVmAsync(new() { Name = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["ListVms"] = (c, f, ct) => c.Vms.ListVmsAsync(new() { PageSize = f.I32(), PageToken = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["DeleteVm"] = (c, f, ct) => c.Vms.DeleteVmAsync(new() { Name = f.Name() }, cancellationToken: ct).ResponseAsync,
-        ["CreateGuestMemfd"] = (c, f, ct) => c.Memory.CreateGuestMemfdAsync(new() { Parent = f.Name(), Size = f.U64(), Flags = { Many(f, f.Enum<GuestMemfdFlag>) } }, cancellationToken: ct).ResponseAsync,
+        ["CreateGuestMemfd"] = (c, f, ct) => c.Memory.CreateGuestMemfdAsync(new() { Parent = f.Name(), Size = f.U64(), Flags = { Many(f, f.Enum<GuestMemfdFlag>) }, RequestId = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["GetGuestMemfd"] = (c, f, ct) => c.Memory.GetGuestMemfdAsync(new() { Name = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["ListGuestMemfds"] = (c, f, ct) => c.Memory.ListGuestMemfdsAsync(new() { Parent = f.Name(), PageSize = f.I32(), PageToken = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["DeleteGuestMemfd"] = (c, f, ct) => c.Memory.DeleteGuestMemfdAsync(new() { Name = f.Name() }, cancellationToken: ct).ResponseAsync,

@@ -97,6 +97,29 @@ public sealed class HostAndVmServiceTests
     }
 
     [Fact]
+    public async Task A_retried_CreateGuestMemfd_with_the_same_request_id_returns_the_same_file_and_a_changed_one_is_refused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync();
+        var clients = new Clients(server.LoopbackChannel());
+        await clients.Vms.CreateVmAsync(new CreateVmRequest { VmId = "files", VcpuCount = 1 }, cancellationToken: ct);
+        var request = new CreateGuestMemfdRequest { Parent = "vms/files", Size = 2 * 1024 * 1024, RequestId = "0f4c2b7e-2222-4d3c-9d0b-5f3e2f7b8a90" };
+
+        var first = (await clients.Memory.CreateGuestMemfdAsync(request, cancellationToken: ct)).GuestMemfd;
+        var retry = (await clients.Memory.CreateGuestMemfdAsync(request, cancellationToken: ct)).GuestMemfd;
+
+        Assert.Equal(("vms/files/guestMemfds/1", first), (retry.Name, retry));
+        var changed = request.Clone();
+        changed.Size *= 2;
+        await RpcAssert.FailsAsync(() => clients.Memory.CreateGuestMemfdAsync(changed, cancellationToken: ct).ResponseAsync, Grpc.Core.StatusCode.InvalidArgument, "REQUEST_ID_REUSED", "request_id");
+        // The same request_id on another RPC is another key: CreateVm does not see this one.
+        var vm = (await clients.Vms.CreateVmAsync(new CreateVmRequest { VmId = "other", VcpuCount = 1, RequestId = request.RequestId }, cancellationToken: ct)).Vm;
+        Assert.Equal("vms/other", vm.Name);
+        var files = await clients.Memory.ListGuestMemfdsAsync(new ListGuestMemfdsRequest { Parent = "vms/files" }, cancellationToken: ct);
+        Assert.Equal(["vms/files/guestMemfds/1"], files.GuestMemfds.Select(g => g.Name));
+    }
+
+    [Fact]
     public async Task ListVms_pages_through_every_VM_once_in_id_order()
     {
         var ct = TestContext.Current.CancellationToken;

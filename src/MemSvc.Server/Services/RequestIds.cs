@@ -1,0 +1,63 @@
+using Google.Protobuf;
+using MemSvc.Core.Errors;
+using MemSvc.Core.Identity;
+
+namespace MemSvc.Server.Services;
+
+/// <summary>
+/// request_id (AIP-155) of the RPCs that create: a retry of a creation that already happened returns what it
+/// created, read again now, instead of a second one or ALREADY_EXISTS. Remembers the last <see cref="Capacity"/>
+/// creations per server, keyed by owner, RPC and request_id; the same request_id with a different request is
+/// refused, since it can only be a client bug.
+/// </summary>
+internal sealed class RequestIds
+{
+    public const int Capacity = 4096;
+    public const int MaxRequestIdLength = 128;
+    public const string RequestIdReused = "REQUEST_ID_REUSED";
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Owner, string Rpc, string RequestId), (IMessage Request, object Created)> _done = [];
+    private readonly Queue<(string Owner, string Rpc, string RequestId)> _order = new();
+
+    /// <param name="create">Makes the thing; runs at most once per request_id.</param>
+    /// <param name="readAgain">What a retry returns: the thing <paramref name="create"/> made, as it is now.</param>
+    public T Create<TRequest, T>(CallerIdentity caller, TRequest request, string requestId, Func<T> create, Func<T, T> readAgain)
+        where TRequest : IMessage<TRequest>
+        where T : class
+    {
+        if (requestId.Length == 0)
+        {
+            return create();
+        }
+
+        if (requestId.Length > MaxRequestIdLength)
+        {
+            throw CoreException.InvalidArgument("VALUE_OUT_OF_RANGE", "request_id", $"request_id has at most {MaxRequestIdLength} characters");
+        }
+
+        var key = (caller.Identity, request.Descriptor.FullName, requestId);
+
+        // One lock around the check and the creation: a retry that races its original waits for it rather
+        // than creating a twin. Creations are quick (no vCPU runs), so the serialization costs little.
+        lock (_lock)
+        {
+            if (_done.TryGetValue(key, out var earlier))
+            {
+                return earlier.Request.Equals(request)
+                    ? readAgain((T)earlier.Created)
+                    : throw CoreException.InvalidArgument(RequestIdReused, "request_id", $"request_id was used before for a different {request.Descriptor.Name}");
+            }
+
+            var created = create();
+            _done[key] = (request.Clone(), created);
+            _order.Enqueue(key);
+            if (_order.Count > Capacity)
+            {
+                _done.Remove(_order.Dequeue());
+            }
+
+            return created;
+        }
+    }
+}
