@@ -61,11 +61,7 @@ internal sealed class ResumableWatch(
                     }
 
                     var item = stream.Current.Event;
-                    if (!positions.Advance(item.Vm, item.Sequence))
-                    {
-                        continue;
-                    }
-
+                    positions.Advance(item.Vm, item.Sequence);
                     failures = 0;
                     yield return item;
                 }

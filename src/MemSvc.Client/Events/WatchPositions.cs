@@ -37,17 +37,13 @@ internal sealed class WatchPositions
         return positions;
     }
 
-    /// <summary>True when the event is new to this watch (a replayed one is not); moves the VM's position past it.</summary>
-    public bool Advance(string vm, ulong sequence)
-    {
-        if (sequence < Of(vm))
-        {
-            return false;
-        }
-
-        _next[vm] = sequence + 1;
-        return true;
-    }
+    /// <summary>Moves the VM's position past a delivered event.</summary>
+    /// <remarks>
+    /// The server starts each VM exactly at its position, so it never repeats an event; an event below the
+    /// position is from a VM deleted and created again under that name, whose sequences start over at 1, and is
+    /// new to this watch like the rest of that VM's journal.
+    /// </remarks>
+    public void Advance(string vm, ulong sequence) => _next[vm] = sequence + 1;
 
     /// <summary>The next sequence wanted of one VM.</summary>
     public ulong Of(string vm) => _next.TryGetValue(vm, out var next) ? next : OtherVms;

@@ -53,7 +53,7 @@ internal static class MultiVmWatch
         {
             foreach (var vm in existing)
             {
-                StartPump(vm, vm.Journal.ResolveStart(vmStarts.GetValueOrDefault(vm.Id, startSequence)));
+                StartPump(vm, vm.Journal.ResolveStart(StartOf(vm, vmStarts, startSequence)));
             }
 
             await foreach (var evt in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -73,6 +73,21 @@ internal static class MultiVmWatch
 
             await Task.WhenAll(all).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A VM's own start, else the watch's. A per-VM start past the VM's next sequence cannot come from this VM (a
+    /// watcher only holds positions of events that exist): it is a position in an earlier VM of the same name,
+    /// deleted since, so this one is new to the watcher in full and starts at 1.
+    /// </summary>
+    private static ulong StartOf(ManagedVm vm, IReadOnlyDictionary<string, ulong> vmStarts, ulong startSequence)
+    {
+        if (!vmStarts.TryGetValue(vm.Id, out var start))
+        {
+            return startSequence;
+        }
+
+        return start > vm.Journal.NextSequence ? 1 : start;
     }
 
     private static async Task Pump(ManagedVm vm, ulong first, EventFilter filter, ChannelWriter<VmEvent> writer, CancellationToken stop)

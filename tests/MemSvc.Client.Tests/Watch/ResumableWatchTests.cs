@@ -133,6 +133,48 @@ public sealed class ResumableWatchTests
         Assert.Equal(received.Count, injector.StreamMessages);
     }
 
+    // The timeout is a hang guard: a resume that kept the old VM's position would wait for it forever.
+    [Fact(Timeout = 60_000)]
+    public async Task An_all_vms_watch_that_resumes_after_a_VM_was_deleted_and_created_again_gets_the_new_VMs_events_from_1()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(Options(server));
+        await Memory.VmWithMemoryAsync(plain, "again", FaultPolicy.Auto, vcpus: 1);
+        ulong oldLast = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            oldLast = await plain.Memory.ConvertMemoryAsync("vms/again", 0, 4096, i % 2 == 0 ? MemoryVisibility.Private : MemoryVisibility.Shared, ct);
+        }
+
+        // The first stream ends after the old VM's events; while the watch is away, the VM is deleted and made again
+        // with fewer events than the position the watch holds for that name.
+        ulong newLast = 0;
+        var injector = new FaultInjector
+        {
+            MessagesBeforeDrop = open => open == 1 ? (int)oldLast : int.MaxValue,
+            FailStreamOpen = open =>
+            {
+                if (open != 2)
+                {
+                    return false;
+                }
+
+                // The interceptor's hook is synchronous; the server runs in this process, on other threads.
+                plain.Vms.DeleteAsync("again", ct).GetAwaiter().GetResult();
+                Memory.VmWithMemoryAsync(plain, "again", FaultPolicy.Auto, vcpus: 1).GetAwaiter().GetResult();
+                newLast = plain.Memory.ConvertMemoryAsync("vms/again", 0, 4096, MemoryVisibility.Private, ct).GetAwaiter().GetResult();
+                return true;
+            },
+        };
+        using var client = new MemSvcClient(Options(server, injector));
+
+        var received = await client.Events.WatchAsync(new WatchOptions { StartSequence = 1 }, ct).Take((int)oldLast + 1).ToListAsync(ct);
+
+        Assert.True(newLast < oldLast, $"the new VM has {newLast} events, the old had {oldLast}");
+        Assert.Equal(Enumerable.Range(1, (int)oldLast).Select(i => (ulong)i).Append(1UL), received.Select(e => e.Sequence));
+    }
+
     // The timeout is a hang guard: a watch that lost the events waits for them forever.
     [Theory(Timeout = 60_000)]
     [InlineData(true)]

@@ -213,7 +213,7 @@ public sealed class WatchTests
     {
         await using var server = await RunningServer.StartAsync();
         var clients = new Clients(server.LoopbackChannel());
-        var converts = new Dictionary<string, int> { ["one"] = 3, ["two"] = 2, ["three"] = 1 };
+        var converts = new Dictionary<string, int> { ["one"] = 3, ["two"] = 2, ["three"] = 1, ["four"] = 1 };
         foreach (var (id, count) in converts)
         {
             var vm = await Scenario.VmWithMemoryAsync(clients, id);
@@ -227,16 +227,17 @@ public sealed class WatchTests
         {
             StartSequence = 2,
             Filter = new EventFilter { Kinds = { EventKind.ConversionApplied } },
-            // one resumes after its second event, three from now; a VM that does not exist is ignored.
-            StartSequences = { ["vms/one"] = 3, ["vms/three"] = 0, ["vms/ghost"] = 5 },
+            // one resumes after its second event, three from now; a VM that does not exist is ignored; four's start is
+            // past its journal, a position in an earlier VM of that name, so four starts at 1.
+            StartSequences = { ["vms/one"] = 3, ["vms/three"] = 0, ["vms/ghost"] = 5, ["vms/four"] = 50 },
         };
         await using var all = Watcher.Start(clients, request);
-        var seen = new List<string> { Describe(await all.NextAsync()), Describe(await all.NextAsync()) };
+        var seen = new List<string> { Describe(await all.NextAsync()), Describe(await all.NextAsync()), Describe(await all.NextAsync()) };
         // Every VM's start is fixed before the first event is sent, so three's "now" is already behind this.
         await ConvertAsync(clients, "vms/three", toPrivate: false);
         var next = all.NextAsync();
         seen.Add(Describe(await next));
-        Assert.Equal(["vms/one 3", "vms/three 2", "vms/two 2"], seen.Order());
+        Assert.Equal(["vms/four 1", "vms/one 3", "vms/three 2", "vms/two 2"], seen.Order());
     }
 
     private static Task ConvertAsync(Clients clients, string vm, bool toPrivate) =>
