@@ -25,7 +25,7 @@ internal sealed class ResumableWatch(
     {
         var vm = watch.Vm is null ? string.Empty : ResourceNames.Vm(watch.Vm);
         var positions = await WatchPositions.BeginAsync(
-            watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
+            vm.Length == 0, watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
         var failures = 0;
         while (true)
         {

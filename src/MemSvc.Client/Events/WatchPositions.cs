@@ -10,20 +10,24 @@ internal sealed class WatchPositions
 
     private WatchPositions(ulong otherVms) => OtherVms = otherVms;
 
-    /// <summary>The start of VMs without a position: ones created after the watch began start at 1.</summary>
+    /// <summary>The start of VMs without a position: for an all-VMs watch, ones created after it began (from 1).</summary>
     public ulong OtherVms { get; }
 
     public IReadOnlyDictionary<string, ulong> Next => _next;
 
     /// <summary>
-    /// The positions a watch begins with. A start of 0 ("from now") is pinned to each VM's newest sequence plus
-    /// one, read before the stream opens, because a stream that breaks before its first event could not
-    /// otherwise say where "now" was; VMs created after that read are new in full and start at 1.
+    /// The positions a watch begins with, pinned before the stream opens so that every resume can name them.
+    /// A start of 0 ("from now") becomes each VM's newest sequence plus one: a stream that breaks before its
+    /// first event could not otherwise say where "now" was. An all-VMs watch pins every VM that exists now (at
+    /// the start, or at "now"), and any VM it has no position for is one created after it began, new in full,
+    /// from sequence 1: resuming with the original start would skip the beginning of a VM created while the
+    /// watch was away.
     /// </summary>
+    /// <param name="lastSequences">The newest sequence of every VM the watch covers.</param>
     public static async Task<WatchPositions> BeginAsync(
-        ulong startSequence, Func<CancellationToken, Task<IReadOnlyDictionary<string, ulong>>> lastSequences, CancellationToken cancellationToken)
+        bool allVms, ulong startSequence, Func<CancellationToken, Task<IReadOnlyDictionary<string, ulong>>> lastSequences, CancellationToken cancellationToken)
     {
-        if (startSequence > 0)
+        if (!allVms && startSequence > 0)
         {
             return new WatchPositions(startSequence);
         }
@@ -31,7 +35,7 @@ internal sealed class WatchPositions
         var positions = new WatchPositions(1);
         foreach (var (vm, last) in await lastSequences(cancellationToken).ConfigureAwait(false))
         {
-            positions._next[vm] = last + 1;
+            positions._next[vm] = startSequence > 0 ? startSequence : last + 1;
         }
 
         return positions;
@@ -49,5 +53,5 @@ internal sealed class WatchPositions
     public ulong Of(string vm) => _next.TryGetValue(vm, out var next) ? next : OtherVms;
 
     /// <summary>The lowest position of all, for progress reports.</summary>
-    public ulong Lowest => _next.Count == 0 ? OtherVms : Math.Min(OtherVms, _next.Values.Min());
+    public ulong Lowest => _next.Count == 0 ? OtherVms : _next.Values.Min();
 }

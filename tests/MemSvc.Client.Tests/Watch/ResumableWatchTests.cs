@@ -133,6 +133,48 @@ public sealed class ResumableWatchTests
         Assert.Equal(received.Count, injector.StreamMessages);
     }
 
+    // The timeout is a hang guard: a resume that started the new VM at the watch's start would never send its first event.
+    [Fact(Timeout = 60_000)]
+    public async Task An_all_vms_watch_from_a_sequence_gets_a_VM_created_while_it_was_away_from_1()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(Options(server));
+        await Memory.VmWithMemoryAsync(plain, "early", FaultPolicy.Auto, vcpus: 1);
+        ulong earlyLast = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            earlyLast = await plain.Memory.ConvertMemoryAsync("vms/early", 0, 4096, i % 2 == 0 ? MemoryVisibility.Private : MemoryVisibility.Shared, ct);
+        }
+
+        // The watch starts every VM at sequence 3; its first stream ends after early's events from 3 on, and a VM
+        // made while it is away has a single event, sequence 1, which a resume from 3 would never send.
+        const ulong Start = 3;
+        var injector = new FaultInjector
+        {
+            MessagesBeforeDrop = open => open == 1 ? (int)(earlyLast - Start + 1) : int.MaxValue,
+            FailStreamOpen = open =>
+            {
+                if (open != 2)
+                {
+                    return false;
+                }
+
+                // The interceptor's hook is synchronous; the server runs in this process, on other threads.
+                Memory.VmWithMemoryAsync(plain, "late", FaultPolicy.Auto, vcpus: 1).GetAwaiter().GetResult();
+                plain.Memory.ConvertMemoryAsync("vms/late", 0, 4096, MemoryVisibility.Private, ct).GetAwaiter().GetResult();
+                return true;
+            },
+        };
+        using var client = new MemSvcClient(Options(server, injector));
+
+        var received = await client.Events.WatchAsync(new WatchOptions { StartSequence = Start }, ct)
+            .Take((int)(earlyLast - Start + 2)).Select(e => $"{e.Vm} {e.Sequence}").ToListAsync(ct);
+
+        var expected = Enumerable.Range((int)Start, (int)(earlyLast - Start + 1)).Select(s => $"vms/early {s}").Append("vms/late 1");
+        Assert.Equal(expected, received);
+    }
+
     // The timeout is a hang guard: a resume that kept the old VM's position would wait for it forever.
     [Fact(Timeout = 60_000)]
     public async Task An_all_vms_watch_that_resumes_after_a_VM_was_deleted_and_created_again_gets_the_new_VMs_events_from_1()
