@@ -32,8 +32,8 @@ public sealed class EventOperations
         string? vmId,
         ulong startSequence,
         EventFilter? filter = null,
-        CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, ulong>? vmStarts = null)
+        IReadOnlyDictionary<string, ulong>? vmStarts = null,
+        CancellationToken cancellationToken = default)
     {
         CallerIdentity.Validate(caller);
         filter ??= EventFilter.All;

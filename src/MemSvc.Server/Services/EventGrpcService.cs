@@ -21,7 +21,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
         // last sequence it saw, against this server's successor.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, stop.Token, vmStarts);
+        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, vmStarts, stop.Token);
         try
         {
             await EventStreamSender.SendAsync(events, responseStream, messages, stop).ConfigureAwait(false);

@@ -47,7 +47,7 @@ public class ConvertMemoryTests
         await RunToEnd(manager);
 
         Assert.Equal(MemSvc.Core.Vcpus.VcpuState.Halted, manager.Vcpus.GetVcpu(Alice, "conv", 0).State);
-        var applied = (await Until(manager.Events.WatchEvents(Alice, "conv", 1, new EventFilter(new HashSet<EventKind> { EventKind.ConversionApplied }, new HashSet<int>()), Ct), e => e.Count == 3))
+        var applied = (await Until(manager.Events.WatchEvents(Alice, "conv", 1, new EventFilter(new HashSet<EventKind> { EventKind.ConversionApplied }, new HashSet<int>()), cancellationToken: Ct), e => e.Count == 3))
             .Select(e => (EventPayload.ConversionApplied)e.Payload).ToList();
         Assert.Equal([true, false, true], applied.Select(a => a.ToPrivate));
         Assert.All(applied, a => Assert.Equal((ConversionInitiator.Api, 0UL, (int?)null), (a.Initiator, a.FaultId, a.Vcpu)));

@@ -62,9 +62,9 @@ public class BadInputTests
         ["pause an idle vcpu"] = (ErrorKind.FailedPrecondition, ErrorReasons.VcpuNotRunning, "index", m => m.Vcpus.PauseVcpu(Alice, "vm", 1)),
         ["an empty program"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidGuestProgram, "program", m => m.Vcpus.LoadGuestProgram(Alice, "vm", 0, new GuestProgram([]))),
         ["a program with an overflowing range"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidGuestProgram, "program", m => m.Vcpus.LoadGuestProgram(Alice, "vm", 0, Program(Write(ulong.MaxValue, 2, 1, AccessIntent.Shared)))),
-        ["a filter with an unspecified kind"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidEventFilter, "filter.kinds", m => m.Events.WatchEvents(Alice, "vm", 0, new EventFilter(new HashSet<EventKind> { EventKind.Unspecified }, new HashSet<int>()), Ct)),
-        ["a filter with a negative vcpu"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidEventFilter, "filter.vcpus", m => m.Events.WatchEvents(Alice, "vm", 0, new EventFilter(new HashSet<EventKind>(), new HashSet<int> { -1 }), Ct)),
-        ["watching another owner's vm"] = (ErrorKind.NotFound, ErrorReasons.VmNotFound, null, m => m.Events.WatchEvents(Bob, "vm", 0, null, Ct)),
+        ["a filter with an unspecified kind"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidEventFilter, "filter.kinds", m => m.Events.WatchEvents(Alice, "vm", 0, new EventFilter(new HashSet<EventKind> { EventKind.Unspecified }, new HashSet<int>()), cancellationToken: Ct)),
+        ["a filter with a negative vcpu"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidEventFilter, "filter.vcpus", m => m.Events.WatchEvents(Alice, "vm", 0, new EventFilter(new HashSet<EventKind>(), new HashSet<int> { -1 }), cancellationToken: Ct)),
+        ["watching another owner's vm"] = (ErrorKind.NotFound, ErrorReasons.VmNotFound, null, m => m.Events.WatchEvents(Bob, "vm", 0, cancellationToken: Ct)),
         ["resolving a fault never raised"] = (ErrorKind.NotFound, ErrorReasons.FaultNotFound, "fault_id", m => m.Events.ResolveFault(Alice, "vm", 1, FaultAction.Convert)),
     };
 
