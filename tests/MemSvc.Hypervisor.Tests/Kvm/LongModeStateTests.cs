@@ -18,7 +18,7 @@ public class LongModeStateTests
         Assert.Equal((ushort)0x23, sregs.Ss.Selector);
         Assert.Equal((3, 0, 1, 0x3), (sregs.Ss.Dpl, sregs.Ss.L, sregs.Ss.Db, sregs.Ss.Type));
         Assert.Equal(sregs.Ss, sregs.Ds);
-        Assert.Equal((0xFFC0_1000UL, 0x67U, (ushort)0x28, (byte)0xb, (byte)0), (sregs.Tr.Base, sregs.Tr.Limit, sregs.Tr.Selector, sregs.Tr.Type, sregs.Tr.S));
+        Assert.Equal((0xFFC0_1000UL, 0x88U, (ushort)0x28, (byte)0xb, (byte)0), (sregs.Tr.Base, sregs.Tr.Limit, sregs.Tr.Selector, sregs.Tr.Type, sregs.Tr.S));
         Assert.Equal((0xFFC0_0000UL, (ushort)63), (sregs.Gdt.Base, sregs.Gdt.Limit));
         Assert.Equal((ushort)0, sregs.Idt.Limit);
     }

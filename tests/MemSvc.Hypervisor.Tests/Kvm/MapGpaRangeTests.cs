@@ -57,7 +57,7 @@ public class MapGpaRangeTests
     [Theory]
     [InlineData(0x200800UL, 1UL)]
     [InlineData(0x200000UL, 0UL)]
-    [InlineData(0xFFFF_FFFF_FFFF_F000UL, 2UL)]
+    [InlineData(0x200000UL, ulong.MaxValue)]
     public void Invalid_requests_get_minus_KVM_EINVAL_without_an_exit(ulong gpa, ulong pages)
     {
         var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();

@@ -19,6 +19,12 @@ internal static class BootLayout
 
     public const ulong GdtOffset = 0x0000;
     public const ulong TssOffset = 0x1000;
+
+    /// <summary>
+    /// The TSS limit: the 0x68-byte 64-bit TSS, then an I/O permission bitmap for ports 0-0xFF (32 zero bytes:
+    /// every port allowed; <c>out imm8</c> reaches no other) and the 0xFF byte that must follow it.
+    /// </summary>
+    public const uint TssLimit = 0x68 + 32;
     public const ulong Pml4Offset = 0x2000;
     public const ulong PdptOffset = 0x3000;
 

@@ -57,7 +57,7 @@ internal sealed class BootMemory : IDisposable
 
         // A 16-byte 64-bit TSS descriptor (type 0xB, busy, present), matching the TR that KVM_SET_SREGS loads.
         const ulong tssBase = BootLayout.Base + BootLayout.TssOffset;
-        const ulong limit = 0x67;
+        const ulong limit = BootLayout.TssLimit;
         var low = (limit & 0xffff) | ((tssBase & 0xffffff) << 16) | (0xBUL << 40) | (1UL << 47) | (((tssBase >> 24) & 0xff) << 56);
         BinaryPrimitives.WriteUInt64LittleEndian(gdt[BootLayout.TssSelector..], low);
         BinaryPrimitives.WriteUInt64LittleEndian(gdt[(BootLayout.TssSelector + 8)..], tssBase >> 32);
@@ -65,8 +65,12 @@ internal sealed class BootMemory : IDisposable
 
     private static void WriteTss(Span<byte> tss)
     {
-        // I/O map base past the TSS limit: no I/O bitmap, so IOPL=3 alone lets CPL3 code use `out`.
+        // An I/O permission bitmap that allows ports 0-0xFF (its 32 bytes stay zero; the 0xFF after them ends it).
+        // IOPL=3 alone is not enough everywhere: under kvm_pvm a CPL3 `out` is checked against this bitmap whatever
+        // the IOPL, and with no bitmap (a base past the limit) it is #GP, which without an IDT is a triple fault
+        // (shared/kvm/field-reports/2026-12-04-kvm-pvm-without-guest-memfd.md, B1).
         BinaryPrimitives.WriteUInt16LittleEndian(tss[0x66..], 0x68);
+        tss[(int)BootLayout.TssLimit] = 0xFF;
     }
 
     private static void WritePageTables(Span<byte> bytes)

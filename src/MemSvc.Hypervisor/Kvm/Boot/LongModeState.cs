@@ -33,7 +33,7 @@ internal static class LongModeState
         sregs.Tr = new KvmSegment
         {
             Base = BootLayout.Base + BootLayout.TssOffset,
-            Limit = 0x67,
+            Limit = BootLayout.TssLimit,
             Selector = BootLayout.TssSelector,
             Type = 0xb,
             Present = 1,
