@@ -42,6 +42,12 @@ public sealed record HypervisorCapabilities
     /// <summary>KVM_CAP_MAX_VCPUS.</summary>
     public required int MaxVcpus { get; init; }
 
+    /// <summary>
+    /// Guest-physical address bits a memslot may use: no slot may end past 2^MaxGpaBits. 52 with the shadow MMU (and in
+    /// the model); the host's MAXPHYADDR, often 48, where NPT or EPT is on. Not a KVM_CAP: the kvm backend derives it.
+    /// </summary>
+    public int MaxGpaBits { get; init; } = 52;
+
     /// <summary>Every capability probed, by its KVM_CAP_* name, with the raw value KVM_CHECK_EXTENSION gave.</summary>
     public IReadOnlyDictionary<string, long> Raw { get; init; } = new Dictionary<string, long>();
 }

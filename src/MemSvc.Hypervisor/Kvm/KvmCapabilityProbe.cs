@@ -16,7 +16,7 @@ internal static class KvmCapabilityProbe
         ("KVM_CAP_EXIT_HYPERCALL", KvmCaps.ExitHypercall),
     ];
 
-    public static HypervisorCapabilities Probe(KvmSystem system)
+    public static HypervisorCapabilities Probe(KvmSystem system, ReadOnlySpan<KvmCpuidEntry2> supportedCpuid)
     {
         var raw = new Dictionary<string, long>();
         foreach (var (name, number) in KvmCaps.Probed)
@@ -46,6 +46,7 @@ internal static class KvmCapabilityProbe
             ExitHypercallMask = (ulong)raw["KVM_CAP_EXIT_HYPERCALL"],
             MaxMemslots = (int)raw["KVM_CAP_NR_MEMSLOTS"],
             MaxVcpus = (int)raw["KVM_CAP_MAX_VCPUS"],
+            MaxGpaBits = GpaLimit.MaxGpaBits(supportedCpuid),
             Raw = raw,
         };
     }

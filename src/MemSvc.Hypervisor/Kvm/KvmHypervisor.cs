@@ -23,8 +23,9 @@ public sealed class KvmHypervisor : IHypervisor
             throw new HypervisorException(Errno.EINVAL, "KVM_GET_API_VERSION", $"KVM API version {version}; this backend speaks version {ExpectedApiVersion}");
         }
 
-        Capabilities = KvmCapabilityProbe.Probe(system);
-        _vcpuConstants = new VcpuConstants(system.GetVcpuMmapSize(), system.GetSupportedCpuid());
+        var supportedCpuid = system.GetSupportedCpuid();
+        Capabilities = KvmCapabilityProbe.Probe(system, supportedCpuid);
+        _vcpuConstants = new VcpuConstants(system.GetVcpuMmapSize(), supportedCpuid);
     }
 
     public HypervisorCapabilities Capabilities { get; }

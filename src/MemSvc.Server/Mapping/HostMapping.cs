@@ -30,6 +30,7 @@ internal static class HostMapping
                 ExitHypercallMask = caps.ExitHypercallMask,
                 MaxMemslots = (uint)caps.MaxMemslots,
                 MaxVcpus = (uint)caps.MaxVcpus,
+                MaxGpaBits = (uint)caps.MaxGpaBits,
             };
             info.VmTypes.AddRange(caps.VmTypes.Select(EnumMapping.ToProto));
             info.GuestMemfdFlags.AddRange(EnumMapping.ToProto(caps.GuestMemfdFlags));

@@ -2,7 +2,8 @@ namespace MemSvc.Hypervisor.Tests.Conformance;
 
 /// <summary>
 /// The fixture of kvm/probe/errno_table.c, rebuilt for every row: a default VM, a 4 MiB guest_memfd G (flags 0)
-/// and slot 0 = [gpa 0, 2 MiB) → G[0, 2 MiB) with an anonymous shared side.
+/// and slot 0 = [gpa 0, 2 MiB) → G[0, 2 MiB) with an anonymous shared side. Without guest_memfd (for the plain
+/// rows and hosts that lack it) slot 0 is the same range, anonymous memory only, and there is no G.
 /// </summary>
 public sealed class ErrnoFixture : IDisposable
 {
@@ -16,20 +17,28 @@ public sealed class ErrnoFixture : IDisposable
     public const ulong Ua2 = 0x0000100000000000;
 
     private readonly List<IDisposable> _extras = [];
+    private readonly IGuestMemfd? _g;
 
-    public ErrnoFixture(IHypervisor hypervisor)
+    public ErrnoFixture(IHypervisor hypervisor, bool withGuestMemfd = true)
     {
         Hypervisor = hypervisor;
         Vm = hypervisor.CreateVm(VmType.Default);
-        G = Vm.CreateGuestMemfd(4 * M, GuestMemfdFlags.None);
-        Vm.SetUserMemoryRegion(new MemoryRegion(0, Gmf, 0, 2 * M, SharedBacking.Anonymous, G, 0));
+        if (withGuestMemfd)
+        {
+            _g = Vm.CreateGuestMemfd(4 * M, GuestMemfdFlags.None);
+            Vm.SetUserMemoryRegion(new MemoryRegion(0, Gmf, 0, 2 * M, SharedBacking.Anonymous, _g, 0));
+        }
+        else
+        {
+            Vm.SetUserMemoryRegion(new MemoryRegion(0, MemoryRegionFlags.None, 0, 2 * M, SharedBacking.Anonymous));
+        }
     }
 
     public IHypervisor Hypervisor { get; }
 
     public IVm Vm { get; }
 
-    public IGuestMemfd G { get; }
+    public IGuestMemfd G => _g ?? throw new InvalidOperationException("this fixture was made without a guest_memfd");
 
     /// <summary>A guest_memfd whose fd is closed: "closed fd number (1000)" in the probe.</summary>
     public IGuestMemfd ClosedFd()
@@ -63,7 +72,7 @@ public sealed class ErrnoFixture : IDisposable
     public void Dispose()
     {
         Vm.Dispose();
-        G.Dispose();
+        _g?.Dispose();
         foreach (var extra in _extras)
         {
             extra.Dispose();

@@ -1,4 +1,5 @@
 using MemSvc.Hypervisor.Simulated;
+using MemSvc.Hypervisor.Tests.Capabilities;
 using MemSvc.Hypervisor.Tests.Kvm;
 
 namespace MemSvc.Hypervisor.Tests.Conformance;
@@ -38,7 +39,7 @@ public class GuestProgramParity
 
     [Fact]
     public void Kvm_backend_gives_the_same_transcript() =>
-        AssertTranscript(KvmTestHost.Open());
+        AssertTranscript(KvmTestHost.Open(HostNeed.MapGpaRangeExit));
 
     private static void AssertTranscript(IHypervisor hypervisor)
     {

@@ -1,3 +1,5 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Conformance;
 
 /// <summary>
@@ -33,6 +35,7 @@ public abstract class LifecycleConformance
     public void ENABLE_CAP_EXIT_HYPERCALL_takes_bit_12_or_0_and_refuses_other_bits()
     {
         using var hv = CreateHypervisor();
+        HostRequirements.Require(hv, HostNeed.MapGpaRangeExit);
         using var vm = hv.CreateVm(VmType.Default);
         vm.EnableExitHypercall(0x1000);
         vm.EnableExitHypercall(0);
@@ -45,6 +48,7 @@ public abstract class LifecycleConformance
     public void Gmem_without_MMAP_cannot_be_mapped_ENODEV(GuestMemfdFlags flags)
     {
         using var hv = CreateHypervisor();
+        HostRequirements.Require(hv, HostNeed.GuestMemfd);
         using var vm = hv.CreateVm(VmType.Default);
         using var gmem = vm.CreateGuestMemfd(2 * M, flags);
         Assert.Equal(Errno.ENODEV, Assert.Throws<HypervisorException>(() => gmem.ReadMapped(0, new byte[1])).Errno);
@@ -55,6 +59,7 @@ public abstract class LifecycleConformance
     public void Gmem_MMAP_without_INIT_SHARED_faults_on_every_host_touch()
     {
         using var hv = CreateHypervisor();
+        HostRequirements.Require(hv, HostNeed.GuestMemfdMmap);
         using var vm = hv.CreateVm(VmType.Default);
         using var gmem = vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.Mmap);
         Assert.Equal(Errno.EFAULT, Assert.Throws<HypervisorException>(() => gmem.ReadMapped(0, new byte[1])).Errno);
@@ -65,6 +70,7 @@ public abstract class LifecycleConformance
     public void Gmem_MMAP_INIT_SHARED_reads_back_writes_and_a_punched_page_reads_zero()
     {
         using var hv = CreateHypervisor();
+        HostRequirements.Require(hv, HostNeed.GuestMemfdMmapShared);
         using var vm = hv.CreateVm(VmType.Default);
         using var gmem = vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared);
         gmem.WriteMapped(0, [0x5a]);
@@ -83,6 +89,7 @@ public abstract class LifecycleConformance
     public void Memslot_lifecycle_of_a_default_VM_matches_the_probe()
     {
         using var hv = CreateHypervisor();
+        HostRequirements.Require(hv, HostNeed.GuestMemfd);
         using var vm = hv.CreateVm(VmType.Default);
         var gmem = vm.CreateGuestMemfd(8 * M, GuestMemfdFlags.None);
         void R2(uint slot, MemoryRegionFlags flags, ulong gpa, ulong size, SharedBacking b, IGuestMemfd? g, ulong off) =>

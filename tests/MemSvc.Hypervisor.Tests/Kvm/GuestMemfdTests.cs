@@ -1,3 +1,5 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>guest_memfd files of the kvm backend: host mapping, fallocate, identity, lifetime.</summary>
@@ -9,7 +11,7 @@ public class GuestMemfdTests
     [Fact]
     public void Mapped_writes_read_back_and_a_punched_page_reads_zero()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         using var memfd = rig.Vm.CreateGuestMemfd(4 * 4096, MmapShared);
         memfd.WriteMapped(0, Enumerable.Repeat((byte)0x77, 4 * 4096).ToArray());
         memfd.Fallocate(FallocateMode.PunchHole | FallocateMode.KeepSize, 0, 4096);
@@ -21,7 +23,7 @@ public class GuestMemfdTests
     [Fact]
     public void Accesses_that_would_SIGBUS_or_cannot_map_are_refused()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         using var plain = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.None);
         using var privateOnly = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.Mmap);
         using var shared = rig.Vm.CreateGuestMemfd(2 * M, MmapShared);
@@ -36,7 +38,7 @@ public class GuestMemfdTests
     [Fact]
     public void A_closed_file_is_EBADF_and_reports_closed()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         var memfd = rig.Vm.CreateGuestMemfd(2 * M, MmapShared);
         memfd.Dispose();
         Assert.True(memfd.IsClosed);
@@ -47,7 +49,7 @@ public class GuestMemfdTests
     [Fact]
     public void Files_have_their_size_flags_and_distinct_inodes()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         using var a = rig.Vm.CreateGuestMemfd(4096, GuestMemfdFlags.None);
         using var b = rig.Vm.CreateGuestMemfd(8192, MmapShared);
         Assert.Equal((4096UL, GuestMemfdFlags.None), (a.Size, a.Flags));
@@ -58,7 +60,7 @@ public class GuestMemfdTests
     [Fact]
     public void Fallocate_still_works_after_the_vm_is_gone()
     {
-        var rig = new KvmRig();
+        var rig = new KvmRig(HostNeed.GuestMemfd);
         var memfd = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.None);
         rig.Dispose();
         using (memfd)

@@ -2,80 +2,107 @@ using MemSvc.Hypervisor.Kvm;
 
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
-/// <summary>The capabilities probed at start-up, against the probe's results.txt ("caps" section).</summary>
+/// <summary>
+/// The capabilities probed at start-up, checked against the kernel itself rather than one host's values: every raw
+/// value against an independent KVM_CHECK_EXTENSION, every typed field against the raw value it comes from, and
+/// only what the KVM API fixes as a constant.
+/// </summary>
 public class KvmCapabilityTests
 {
     [Fact]
-    public void Capabilities_match_the_probe()
+    public void Raw_holds_every_capability_probed_with_the_kernels_own_answer()
     {
         using var hypervisor = KvmTestHost.Open();
-        var caps = hypervisor.Capabilities;
-        Assert.Equal("kvm", caps.Backend);
-        Assert.Equal(12, caps.ApiVersion);
-        Assert.Equal([VmType.Default], caps.VmTypes);
-        Assert.True(caps.UserMemory2);
-        Assert.True(caps.GuestMemfd);
-        Assert.Equal(GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared, caps.GuestMemfdFlags);
-        Assert.Equal(MemoryAttributes.None, caps.MemoryAttributes);
-        Assert.True(caps.MemoryFaultInfo);
-        Assert.Equal(1UL << 12, caps.ExitHypercallMask);
-        Assert.Equal(32764, caps.MaxMemslots);
-        Assert.Equal(1024, caps.MaxVcpus);
-        Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), caps.KernelVersion);
-    }
-
-    [Fact]
-    public void Raw_holds_every_capability_probed_with_the_kernels_values()
-    {
-        using var hypervisor = KvmTestHost.Open();
-        var expected = new Dictionary<string, long>
+        using var system = KvmSystem.Open();
+        using var vm = system.CreateVm((ulong)VmType.Default);
+        var expected = new Dictionary<string, long>();
+        foreach (var (name, number) in KvmCaps.Probed)
         {
-            ["KVM_CAP_USER_MEMORY"] = 1,
-            ["KVM_CAP_NR_MEMSLOTS"] = 32764,
-            ["KVM_CAP_SYNC_MMU"] = 1,
-            ["KVM_CAP_INTERNAL_ERROR_DATA"] = 1,
-            ["KVM_CAP_MAX_VCPUS"] = 1024,
-            ["KVM_CAP_READONLY_MEM"] = 1,
-            ["KVM_CAP_IMMEDIATE_EXIT"] = 1,
-            ["KVM_CAP_EXIT_HYPERCALL"] = 4096,
-            ["KVM_CAP_VM_GPA_BITS"] = 0,
-            ["KVM_CAP_USER_MEMORY2"] = 1,
-            ["KVM_CAP_MEMORY_FAULT_INFO"] = 1,
-            ["KVM_CAP_MEMORY_ATTRIBUTES"] = 0,
-            ["KVM_CAP_GUEST_MEMFD"] = 1,
-            ["KVM_CAP_VM_TYPES"] = 1,
-            ["KVM_CAP_PRE_FAULT_MEMORY"] = 0,
-            ["KVM_CAP_GUEST_MEMFD_FLAGS"] = 3,
-            ["vm.KVM_CAP_GUEST_MEMFD_FLAGS"] = 3,
-            ["vm.KVM_CAP_MEMORY_ATTRIBUTES"] = 0,
-            ["vm.KVM_CAP_EXIT_HYPERCALL"] = 4096,
-        };
+            expected[name] = system.CheckExtension(number);
+        }
+
+        foreach (var (name, number) in new[] { ("KVM_CAP_GUEST_MEMFD_FLAGS", KvmCaps.GuestMemfdFlags), ("KVM_CAP_MEMORY_ATTRIBUTES", KvmCaps.MemoryAttributes), ("KVM_CAP_EXIT_HYPERCALL", KvmCaps.ExitHypercall) })
+        {
+            expected[KvmCapabilityProbe.VmKeyPrefix + name] = vm.CheckExtension(number);
+        }
+
         Assert.Equal(expected.OrderBy(p => p.Key), hypervisor.Capabilities.Raw.OrderBy(p => p.Key));
     }
 
-    [Theory]
-    [InlineData(VmType.SwProtected)]
-    [InlineData(VmType.Sev)]
-    [InlineData(VmType.SevEs)]
-    [InlineData(VmType.Snp)]
-    [InlineData(VmType.Tdx)]
-    public void Only_the_default_vm_type_exists(VmType type)
+    [Fact]
+    public void Typed_capabilities_are_the_raw_values_they_come_from()
     {
         using var hypervisor = KvmTestHost.Open();
-        Assert.Equal(Errno.EINVAL, KvmRig.Fails(() => hypervisor.CreateVm(type).Dispose()).Errno);
+        var caps = hypervisor.Capabilities;
+        var raw = caps.Raw;
+        Assert.Equal("kvm", caps.Backend);
+        Assert.Equal(KvmHypervisor.ExpectedApiVersion, caps.ApiVersion);
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), caps.KernelVersion);
+        Assert.Equal(KvmCapabilityProbe.VmTypesFromMask(raw["KVM_CAP_VM_TYPES"]), caps.VmTypes);
+        Assert.Contains(VmType.Default, caps.VmTypes);
+        Assert.Equal(raw["KVM_CAP_USER_MEMORY2"] != 0, caps.UserMemory2);
+        Assert.Equal(raw["KVM_CAP_GUEST_MEMFD"] != 0, caps.GuestMemfd);
+        Assert.Equal((GuestMemfdFlags)(ulong)raw["vm.KVM_CAP_GUEST_MEMFD_FLAGS"], caps.GuestMemfdFlags);
+        Assert.Equal((MemoryAttributes)(ulong)raw["KVM_CAP_MEMORY_ATTRIBUTES"], caps.MemoryAttributes);
+        Assert.Equal(raw["KVM_CAP_MEMORY_FAULT_INFO"] != 0, caps.MemoryFaultInfo);
+        Assert.Equal((ulong)raw["KVM_CAP_EXIT_HYPERCALL"], caps.ExitHypercallMask);
+        Assert.Equal(raw["KVM_CAP_NR_MEMSLOTS"], caps.MaxMemslots);
+        Assert.Equal(raw["KVM_CAP_MAX_VCPUS"], caps.MaxVcpus);
+        Assert.InRange(caps.MaxGpaBits, 36, 52);
     }
 
     [Fact]
-    public void A_default_vm_reports_its_capabilities_and_the_boot_range()
+    public void Guest_memfd_flags_are_reported_only_where_guest_memfd_exists()
+    {
+        using var hypervisor = KvmTestHost.Open();
+        var caps = hypervisor.Capabilities;
+        if (!caps.GuestMemfd)
+        {
+            Assert.Equal(GuestMemfdFlags.None, caps.GuestMemfdFlags);
+        }
+
+        Assert.Equal(GuestMemfdFlags.None, caps.GuestMemfdFlags & ~(GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared));
+    }
+
+    [Fact]
+    public void Kvm_create_vm_refuses_every_type_the_host_does_not_report_with_EINVAL()
+    {
+        using var hypervisor = KvmTestHost.Open();
+        foreach (var type in new[] { VmType.SwProtected, VmType.Sev, VmType.SevEs, VmType.Snp, VmType.Tdx })
+        {
+            if (hypervisor.Capabilities.VmTypes.Contains(type))
+            {
+                hypervisor.CreateVm(type).Dispose();
+            }
+            else
+            {
+                Assert.Equal(Errno.EINVAL, KvmRig.Fails(() => hypervisor.CreateVm(type).Dispose()).Errno);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_default_vm_reports_its_own_capabilities_and_the_boot_range()
     {
         using var rig = new KvmRig();
         var caps = rig.Vm.Capabilities;
-        Assert.Equal(GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared, caps.GuestMemfdFlags);
-        Assert.Equal(MemoryAttributes.None, caps.MemoryAttributes);
-        Assert.False(caps.MemoryAttributesIoctl);
-        Assert.Equal(1UL << 12, caps.ExitHypercallMask);
+        var raw = rig.Hypervisor.Capabilities.Raw;
+        Assert.Equal((GuestMemfdFlags)(ulong)raw["vm.KVM_CAP_GUEST_MEMFD_FLAGS"], caps.GuestMemfdFlags);
+        Assert.Equal((MemoryAttributes)(ulong)raw["vm.KVM_CAP_MEMORY_ATTRIBUTES"], caps.MemoryAttributes);
+        Assert.Equal(raw["KVM_CAP_MEMORY_ATTRIBUTES"] != 0, caps.MemoryAttributesIoctl);
+        Assert.Equal((ulong)raw["vm.KVM_CAP_EXIT_HYPERCALL"], caps.ExitHypercallMask);
         Assert.Equal([new GpaRange(0xFFC0_0000, 4 * KvmRig.M)], caps.ReservedRanges);
-        Assert.Equal(32763U, rig.Vm.BootSlot);
+        Assert.Equal((uint)(rig.Hypervisor.Capabilities.MaxMemslots - 1), rig.Vm.BootSlot);
+    }
+
+    [Fact]
+    public void A_host_without_guest_memfd_refuses_KVM_CREATE_GUEST_MEMFD_with_ENOTTY()
+    {
+        using var rig = new KvmRig();
+        Assert.SkipWhen(rig.Hypervisor.Capabilities.GuestMemfd, "this host has guest_memfd (KVM_CAP_GUEST_MEMFD=1)");
+        var e = KvmRig.Fails(() => rig.Vm.CreateGuestMemfd(2 * KvmRig.M, GuestMemfdFlags.None));
+        Assert.Equal(Errno.ENOTTY, e.Errno);
+        Assert.Equal("KVM_CREATE_GUEST_MEMFD", e.Operation);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using MemSvc.Hypervisor.Kvm;
+using MemSvc.Hypervisor.Tests.Capabilities;
 
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
@@ -7,9 +8,10 @@ internal sealed class KvmRig : IDisposable
 {
     public const ulong M = 1UL << 20;
 
-    public KvmRig()
+    /// <summary>A default VM on a host that has <paramref name="needs"/>; the test is skipped, naming what is missing, elsewhere.</summary>
+    public KvmRig(HostNeed needs = HostNeed.None)
     {
-        Hypervisor = KvmTestHost.Open();
+        Hypervisor = KvmTestHost.Open(needs);
         Vm = (KvmVm)Hypervisor.CreateVm(VmType.Default);
     }
 
@@ -18,9 +20,9 @@ internal sealed class KvmRig : IDisposable
     public KvmVm Vm { get; }
 
     /// <summary>A rig with an anonymous 4 MiB slot 1 at gpa 2 MiB and vCPU 0.</summary>
-    public static (KvmRig Rig, KvmVcpu Vcpu) WithAnonymousSlotAndVcpu()
+    public static (KvmRig Rig, KvmVcpu Vcpu) WithAnonymousSlotAndVcpu(HostNeed needs = HostNeed.None)
     {
-        var rig = new KvmRig();
+        var rig = new KvmRig(needs);
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.None, 2 * M, 4 * M, SharedBacking.Anonymous));
         return (rig, (KvmVcpu)rig.Vm.CreateVcpu(0));
     }

@@ -1,3 +1,5 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>KVM_HC_MAP_GPA_RANGE requests from guest programs (ucall port writes here), answered by CompleteHypercall.</summary>
@@ -8,7 +10,7 @@ public class MapGpaRangeTests
     [Fact]
     public void Requests_exit_with_their_arguments_and_a_zero_result_lets_the_guest_continue()
     {
-        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
+        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu(HostNeed.MapGpaRangeExit);
         using var _ = rig;
         rig.Vm.EnableExitHypercall(1UL << 12);
         vcpu.LoadProgram(new GuestProgram(
@@ -33,7 +35,7 @@ public class MapGpaRangeTests
     [Fact]
     public void A_non_zero_result_aborts_the_guest_with_that_result()
     {
-        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
+        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu(HostNeed.MapGpaRangeExit);
         using var _ = rig;
         rig.Vm.EnableExitHypercall(1UL << 12);
         vcpu.LoadProgram(new GuestProgram([new GuestStep.Report(1), GuestStep.MapGpaRange.ToShared(4 * M, 3), new GuestStep.Report(2)]));
@@ -60,7 +62,7 @@ public class MapGpaRangeTests
     [InlineData(0x200000UL, ulong.MaxValue)]
     public void Invalid_requests_get_minus_KVM_EINVAL_without_an_exit(ulong gpa, ulong pages)
     {
-        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
+        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu(HostNeed.MapGpaRangeExit);
         using var _ = rig;
         rig.Vm.EnableExitHypercall(1UL << 12);
         vcpu.LoadProgram(new GuestProgram([new GuestStep.MapGpaRange(gpa, pages, 0)]));
@@ -78,7 +80,7 @@ public class MapGpaRangeTests
     [Fact]
     public void Enabling_an_unsupported_hypercall_exit_is_EINVAL()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.MapGpaRangeExit);
         rig.Vm.EnableExitHypercall(0);
         Assert.Equal(Errno.EINVAL, KvmRig.Fails(() => rig.Vm.EnableExitHypercall(2)).Errno);
     }

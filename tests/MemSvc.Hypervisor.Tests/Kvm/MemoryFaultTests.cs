@@ -1,3 +1,5 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>
@@ -12,7 +14,7 @@ public class MemoryFaultTests
     [Fact]
     public void Dropping_a_bound_gmem_only_slots_file_faults_until_the_slot_is_rebound()
     {
-        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
+        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu(HostNeed.GuestMemfdMmapShared | HostNeed.MemoryFaultInfo);
         using var _ = rig;
         var vm = rig.Vm;
         var memfd = vm.CreateGuestMemfd(2 * M, MmapShared);
@@ -54,7 +56,7 @@ public class MemoryFaultTests
     [Fact]
     public void A_gmem_only_slot_serves_the_guest_from_the_files_pages()
     {
-        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
+        var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu(HostNeed.GuestMemfdMmapShared);
         using var _ = rig;
         using var memfd = rig.Vm.CreateGuestMemfd(2 * M, MmapShared);
         memfd.WriteMapped(0x2000, Enumerable.Repeat((byte)0xaa, 4096).ToArray());

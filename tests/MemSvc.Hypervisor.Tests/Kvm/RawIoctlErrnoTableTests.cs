@@ -1,8 +1,11 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>
 /// The kvm-only rows of results.txt's errno table (<see cref="RawIoctlErrnoRows"/>), asked of the real kernel
-/// through the raw ioctl layer: same input, same errno. Skipped with the reason where /dev/kvm does not open.
+/// through the raw ioctl layer: same input, same errno. Skipped with the reason where /dev/kvm does not open or the
+/// host has no guest_memfd (every row is relative to a guest_memfd bound as slot 0).
 /// </summary>
 public class RawIoctlErrnoTableTests
 {
@@ -32,7 +35,7 @@ public class RawIoctlErrnoTableTests
 
     private static void Check(RawIoctlErrnoRow row)
     {
-        using var fixture = new RawIoctlErrnoFixture(KvmTestHost.Open());
+        using var fixture = new RawIoctlErrnoFixture(KvmTestHost.Open(HostNeed.GuestMemfd));
         if (row.Expected is { } errno)
         {
             var e = Assert.Throws<HypervisorException>(() => row.Act(fixture));

@@ -1,3 +1,5 @@
+using MemSvc.Hypervisor.Tests.Capabilities;
+
 namespace MemSvc.Hypervisor.Tests.Kvm;
 
 /// <summary>The host's access to guest memory through the memslots' shared sides.</summary>
@@ -9,7 +11,7 @@ public class SharedMemoryTests
     [Fact]
     public void Reads_and_writes_span_adjacent_slots_of_either_kind()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         using var memfd = rig.Vm.CreateGuestMemfd(2 * M, MmapShared);
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(0, MemoryRegionFlags.None, 0, 2 * M, SharedBacking.Anonymous));
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.GuestMemfd, 2 * M, 2 * M, SharedBacking.GuestMemfdMapping, memfd, 0));
@@ -26,7 +28,7 @@ public class SharedMemoryTests
     [Fact]
     public void Discarded_shared_memory_reads_back_as_zero()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmapShared);
         using var memfd = rig.Vm.CreateGuestMemfd(2 * M, MmapShared);
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(0, MemoryRegionFlags.None, 0, 2 * M, SharedBacking.Anonymous));
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.GuestMemfd, 2 * M, 2 * M, SharedBacking.GuestMemfdMapping, memfd, 0));
@@ -44,7 +46,7 @@ public class SharedMemoryTests
     [Fact]
     public void Memory_without_a_host_visible_shared_side_is_EFAULT()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfdMmap);
         using var privateOnly = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.Mmap);
         using var plain = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.None);
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(0, MemoryRegionFlags.GuestMemfd, 0, 2 * M, SharedBacking.None, plain, 0));
@@ -77,7 +79,7 @@ public class SharedMemoryTests
     [Fact]
     public void A_foreign_guest_memfd_is_EINVAL_a_closed_one_EBADF_and_none_EBADF()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfd);
         var closed = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.None);
         closed.Dispose();
         MemoryRegion Slot(IGuestMemfd? memfd) => new(1, MemoryRegionFlags.GuestMemfd, 0, 2 * M, SharedBacking.Anonymous, memfd, 0);
@@ -89,7 +91,7 @@ public class SharedMemoryTests
     [Fact]
     public void Mapping_a_guest_memfd_without_MMAP_as_the_shared_side_is_ENODEV()
     {
-        using var rig = new KvmRig();
+        using var rig = new KvmRig(HostNeed.GuestMemfd);
         using var memfd = rig.Vm.CreateGuestMemfd(2 * M, GuestMemfdFlags.None);
         var region = new MemoryRegion(1, MemoryRegionFlags.GuestMemfd, 0, 2 * M, SharedBacking.GuestMemfdMapping, memfd, 0);
         Assert.Equal(Errno.ENODEV, KvmRig.Fails(() => rig.Vm.SetUserMemoryRegion(region)).Errno);

@@ -5,6 +5,7 @@ namespace MemSvc.Server.Tests.Infrastructure;
 /// <summary>Waiting for a state the server reaches on its own, by asking until it is there (never timing it).</summary>
 public static class Waits
 {
+    /// <summary>Asks until <paramref name="vcpu"/> is in <paramref name="state"/>; fails at once if it ends in another.</summary>
     public static async Task<Vcpu> VcpuStateAsync(Clients clients, string vcpu, VcpuState state)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -15,6 +16,12 @@ public static class Waits
             if (current.State == state)
             {
                 return current;
+            }
+
+            // A vCPU that shut down, failed or halted stays so: waiting longer for another state only hides why.
+            if (current.State is VcpuState.Shutdown or VcpuState.Failed or VcpuState.Halted)
+            {
+                Assert.Fail($"{vcpu} is {current.State} ({current.StateReason}), not {state}");
             }
 
             await Task.Delay(2, patience.Token);

@@ -9,6 +9,10 @@ internal static class KvmCaps
     public const int InternalErrorData = 40;
     public const int MaxVcpus = 66;
     public const int ReadonlyMem = 81;
+    public const int EnableCapVm = 98;
+    public const int CheckExtensionVm = 105;
+    public const int X86Smm = 117;
+    public const int MultiAddressSpace = 118;
     public const int ImmediateExit = 136;
     public const int ExitHypercall = 201;
     public const int VmGpaBits = 207;
@@ -29,6 +33,10 @@ internal static class KvmCaps
         ("KVM_CAP_INTERNAL_ERROR_DATA", InternalErrorData),
         ("KVM_CAP_MAX_VCPUS", MaxVcpus),
         ("KVM_CAP_READONLY_MEM", ReadonlyMem),
+        ("KVM_CAP_ENABLE_CAP_VM", EnableCapVm),
+        ("KVM_CAP_CHECK_EXTENSION_VM", CheckExtensionVm),
+        ("KVM_CAP_X86_SMM", X86Smm),
+        ("KVM_CAP_MULTI_ADDRESS_SPACE", MultiAddressSpace),
         ("KVM_CAP_IMMEDIATE_EXIT", ImmediateExit),
         ("KVM_CAP_EXIT_HYPERCALL", ExitHypercall),
         ("KVM_CAP_VM_GPA_BITS", VmGpaBits),

@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+
+namespace MemSvc.Hypervisor.Tests.Conformance;
+
+/// <summary>
+/// The few facts of a host on which errno rows differ between real kernels, each read from what the host reports
+/// (its probed capabilities and kernel release), never assumed. Two recorded hosts pin the derivation:
+/// <see cref="ProbeHost"/> (kvm/probe/results.txt, kvm_pvm 6.18) and <see cref="NestedHost"/>
+/// (kvm/nested/results-nested.txt, Debian's 7.2 under NPT).
+/// </summary>
+/// <param name="MemoryAttributesIoctl">KVM_SET_MEMORY_ATTRIBUTES exists for a default VM.</param>
+/// <param name="DefaultVmAttributes">KVM_CAP_MEMORY_ATTRIBUTES on a default VM: what it accepts besides 0.</param>
+/// <param name="AddressSpaces">KVM_CAP_MULTI_ADDRESS_SPACE (0 reported means one).</param>
+/// <param name="MaxGpaBits">No memslot may end past 2^MaxGpaBits (<see cref="HypervisorCapabilities.MaxGpaBits"/>).</param>
+/// <param name="GmemRangeOverlap">The errno for a binding whose guest_memfd range overlaps another slot's (SEMANTICS MS-19).</param>
+public sealed partial record HostShape(bool MemoryAttributesIoctl, MemoryAttributes DefaultVmAttributes, int AddressSpaces, int MaxGpaBits, Errno GmemRangeOverlap)
+{
+    /// <summary>The host of kvm/probe/results.txt: kvm_pvm 6.18, shadow MMU, no attributes ioctl, no SMM.</summary>
+    public static HostShape ProbeHost { get; } = new(false, MemoryAttributes.None, 1, 52, Errno.EINVAL);
+
+    /// <summary>The guest of kvm/nested/results-nested.txt: Debian 7.2, kvm_amd with NPT, MAXPHYADDR 48, SMM.</summary>
+    public static HostShape NestedHost { get; } = new(true, MemoryAttributes.None, 2, 48, Errno.EEXIST);
+
+    public static HostShape Of(IHypervisor hypervisor)
+    {
+        var caps = hypervisor.Capabilities;
+        using var vm = hypervisor.CreateVm(VmType.Default);
+        var spaces = caps.Raw.TryGetValue("KVM_CAP_MULTI_ADDRESS_SPACE", out var n) && n > 1 ? (int)n : 1;
+        return new HostShape(vm.Capabilities.MemoryAttributesIoctl, vm.Capabilities.MemoryAttributes, spaces, caps.MaxGpaBits, OverlapErrno(caps.KernelVersion));
+    }
+
+    /// <summary>
+    /// MS-19 changed ABI: 6.18 answers EINVAL (results.txt), upstream 7.2 EEXIST (results-nested.txt), as kvm-x86/next
+    /// did before it. The kernel release (or, for the model, the kernel it follows) decides; 6.19 is not known and
+    /// is taken as the newer answer.
+    /// </summary>
+    public static Errno OverlapErrno(string kernelVersion)
+    {
+        var match = KernelVersionPattern().Match(kernelVersion);
+        if (!match.Success)
+        {
+            return Errno.EEXIST;
+        }
+
+        var (major, minor) = (int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value));
+        return major < 6 || (major == 6 && minor <= 18) ? Errno.EINVAL : Errno.EEXIST;
+    }
+
+    /// <summary>The answer to a slot of <paramref name="size"/> bytes at <paramref name="gpa"/> by address alone.</summary>
+    public Errno? SlotEnd(ulong gpa, ulong size) => gpa + size <= 1UL << MaxGpaBits ? null : Errno.EINVAL;
+
+    /// <summary>KVM_SET_MEMORY_ATTRIBUTES with <paramref name="attributes"/> on a default VM, its range and flags valid.</summary>
+    public Errno? SetAttributes(MemoryAttributes attributes) =>
+        !MemoryAttributesIoctl ? Errno.ENOTTY : (attributes & ~DefaultVmAttributes) != 0 ? Errno.EINVAL : null;
+
+    [GeneratedRegex(@"(\d+)\.(\d+)")]
+    private static partial Regex KernelVersionPattern();
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs MemSvc's kvm tests against a real KVM: on this machine when /dev/kvm opens, and inside a QEMU guest with a
+# nested KVM (upstream Debian kernel, guest_memfd, real KVM_EXIT_MEMORY_FAULT; see README.md beside this file)
+# when it does not. Build first (dotnet build MemSvc.sln -c Release); the test executables run as built.
+#
+#   tests/kvm-host/run-kvm-tests.sh [Release|Debug]
+#
+# Prints ran/passed/failed/skipped per capability and exits non-zero if a test failed. Exits 0 with a note, and
+# runs nothing, where no KVM can be had (no /dev/kvm and no QEMU): the kvm tests then skip in the host run.
+# Environment: NKVM_CACHE (default /var/cache/memsvc-nested-kvm, else $TMPDIR), NKVM_TIMEOUT (default 600 s),
+# MEMSVC_KVM_RESULTS (where results go; default a fresh temporary folder).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+config=${1:-Release}
+results=${MEMSVC_KVM_RESULTS:-$(mktemp -d "${TMPDIR:-/tmp}/memsvc-kvm.XXXXXX")}
+mkdir -p "$results"
+rm -f "$results"/*.xml "$results/capabilities.log"
+hyp="tests/MemSvc.Hypervisor.Tests/bin/$config/net10.0"
+srv="tests/MemSvc.Server.Tests/bin/$config/net10.0"
+for exe in "$hyp/MemSvc.Hypervisor.Tests" "$srv/MemSvc.Server.Tests"; do
+    [ -x "$root/$exe" ] || { echo "run-kvm-tests: $exe is not built (dotnet build MemSvc.sln -c $config)" >&2; exit 2; }
+done
+
+# The kvm tests: every test of the kvm backend and its conformance runs (Kvm namespace, Kvm* classes,
+# Kvm_* methods), and the API-level kvm tests of the server.
+tests="export MEMSVC_CAPABILITY_LOG=$results/capabilities.log
+cd $root/$hyp && ./MemSvc.Hypervisor.Tests -noColor -noLogo -method '*Kvm*' -xml $results/hypervisor.xml >$results/hypervisor.log 2>&1; h=\$?
+cd $root/$srv && ./MemSvc.Server.Tests -noColor -noLogo -class '*Kvm*' -xml $results/server.xml >$results/server.log 2>&1; s=\$?
+exit \$(( h > s ? h : s ))"
+
+started=$(date +%s)
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    where="this machine's /dev/kvm ($(uname -r))"
+    set +e; bash -c "$tests"; status=$?; set -e
+else
+    qemu=${NKVM_QEMU:-$(command -v qemu-system-x86_64 || true)}
+    if [ -z "$qemu" ]; then
+        echo "run-kvm-tests: no /dev/kvm here and no qemu-system-x86_64 (apt-get install qemu-system-x86): the kvm tests ran only as skips in the host run"
+        exit 0
+    fi
+    export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm")}
+    export NKVM_TIMEOUT=${NKVM_TIMEOUT:-600}
+    where="a nested KVM in a QEMU guest (software emulation, $("$qemu" --version | head -n1))"
+    set +e; "$here/run-in-guest.sh" -w "$results" "$tests" >"$results/guest.log" 2>&1; status=$?; set -e
+    if [ "$status" = 125 ]; then
+        tail -n 30 "$results/guest.log"
+        echo "run-kvm-tests: the nested guest did not run the tests (no result from it; log above)"
+        exit 1
+    fi
+fi
+
+echo "kvm tests on $where: $(( $(date +%s) - started )) s, results in $results"
+for log in "$results/hypervisor.log" "$results/server.log"; do
+    [ -f "$log" ] && grep -E "\[FAIL\]" -A 8 "$log" | head -n 80 || true
+done
+xmls=("$results"/*.xml)
+[ -e "${xmls[0]}" ] || { echo "run-kvm-tests: no test results came back"; cat "$results"/*.log 2>/dev/null | tail -n 30; exit 1; }
+python3 "$here/summarize.py" "$results/capabilities.log" "${xmls[@]}"
+exit "$status"
