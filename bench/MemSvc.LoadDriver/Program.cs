@@ -76,5 +76,5 @@ if (options.SvgPath is { } svgPath && latency is not null && throughput is not n
 
 return 0;
 
-// The C probe lives beside the repository in the shared tree; MEMSVC_KVM_PROBE overrides where.
-static string ProbeSource() => Environment.GetEnvironmentVariable("MEMSVC_KVM_PROBE") ?? "/work/shared/kvm/probe";
+// The C baseline (bench/kvm-probe) is copied beside the driver; MEMSVC_KVM_PROBE overrides where.
+static string ProbeSource() => Environment.GetEnvironmentVariable("MEMSVC_KVM_PROBE") ?? Path.Combine(AppContext.BaseDirectory, "kvm-probe");

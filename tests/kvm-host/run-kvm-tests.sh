@@ -5,10 +5,12 @@
 #
 #   tests/kvm-host/run-kvm-tests.sh [Release|Debug]
 #
-# Prints ran/passed/failed/skipped per capability and exits non-zero if a test failed. Exits 0 with a note, and
-# runs nothing, where no KVM can be had (no /dev/kvm and no QEMU): the kvm tests then skip in the host run.
+# Prints ran/passed/failed/skipped per capability. Exits 0 when every test passed or was skipped for a capability
+# the host lacks, 1 when a test failed, 3 when no KVM could be had (no /dev/kvm and no QEMU, or the guest gave no
+# result: boot failure, timeout); the kvm tests then ran only as skips in the host run.
 # Environment: NKVM_CACHE (default /var/cache/memsvc-nested-kvm, else $TMPDIR), NKVM_TIMEOUT (default 600 s),
-# MEMSVC_KVM_RESULTS (where results go; default a fresh temporary folder).
+# MEMSVC_KVM_RESULTS (where results go; default a fresh temporary folder), MEMSVC_KVM_BENCH=1 (also run the load
+# driver's kvm exit-loop row, --quick, on the same KVM, and print its table).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,7 +29,11 @@ done
 tests="export MEMSVC_CAPABILITY_LOG=$results/capabilities.log
 cd $root/$hyp && ./MemSvc.Hypervisor.Tests -noColor -noLogo -method '*Kvm*' -xml $results/hypervisor.xml >$results/hypervisor.log 2>&1; h=\$?
 cd $root/$srv && ./MemSvc.Server.Tests -noColor -noLogo -class '*Kvm*' -xml $results/server.xml >$results/server.log 2>&1; s=\$?
-exit \$(( h > s ? h : s ))"
+b=0
+if [ \"${MEMSVC_KVM_BENCH:-0}\" = 1 ]; then
+    cd $root && dotnet bench/MemSvc.LoadDriver/bin/$config/net10.0/MemSvc.LoadDriver.dll --quick --only kvm >$results/bench.md 2>$results/bench.log; b=\$?
+fi
+exit \$(( h != 0 || s != 0 || b != 0 ))"
 
 started=$(date +%s)
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
@@ -37,7 +43,7 @@ else
     qemu=${NKVM_QEMU:-$(command -v qemu-system-x86_64 || true)}
     if [ -z "$qemu" ]; then
         echo "run-kvm-tests: no /dev/kvm here and no qemu-system-x86_64 (apt-get install qemu-system-x86): the kvm tests ran only as skips in the host run"
-        exit 0
+        exit 3
     fi
     export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm")}
     export NKVM_TIMEOUT=${NKVM_TIMEOUT:-600}
@@ -46,7 +52,7 @@ else
     if [ "$status" = 125 ]; then
         tail -n 30 "$results/guest.log"
         echo "run-kvm-tests: the nested guest did not run the tests (no result from it; log above)"
-        exit 1
+        exit 3
     fi
 fi
 
@@ -54,6 +60,7 @@ echo "kvm tests on $where: $(( $(date +%s) - started )) s, results in $results"
 for log in "$results/hypervisor.log" "$results/server.log"; do
     [ -f "$log" ] && grep -E "\[FAIL\]" -A 8 "$log" | head -n 80 || true
 done
+[ -s "$results/bench.md" ] && { echo "load driver, kvm row (on the same KVM):"; grep -E "^\|" "$results/bench.md"; }
 xmls=("$results"/*.xml)
 [ -e "${xmls[0]}" ] || { echo "run-kvm-tests: no test results came back"; cat "$results"/*.log 2>/dev/null | tail -n 30; exit 1; }
 python3 "$here/summarize.py" "$results/capabilities.log" "${xmls[@]}"

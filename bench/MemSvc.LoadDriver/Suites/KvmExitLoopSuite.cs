@@ -11,7 +11,9 @@ namespace MemSvc.LoadDriver.Suites;
 /// <summary>
 /// The kvm exit loop: a guest of 255 Report steps (an `out` each, compiled to long mode at CPL3) run through the
 /// C# run loop, against the C probe's KVM_RUN round trip (its long64 CPL3 `out` loop, the mode the kvm backend
-/// compiles to), built with make from a copy of the probe and run in the same job.
+/// compiles to), built with make from a copy of bench/kvm-probe and run in the same job. Any exit other than the
+/// program's port writes and its final halt ends the row as failed, naming the exit: a guest that cannot run on a
+/// host is a result, never a loop that spins forever.
 /// </summary>
 internal sealed partial class KvmExitLoopSuite(DriverOptions options, string probeSource)
 {
@@ -29,19 +31,26 @@ internal sealed partial class KvmExitLoopSuite(DriverOptions options, string pro
 
         using (kvm)
         {
-            var probe = RunProbe();
-            var csharp = MeasureRunLoop(kvm);
-            if (probe is null)
+            var csharp = MeasureRunLoop(kvm, out var unexpected);
+            if (csharp is null)
             {
-                return [new Row(Group, What, Format.Rate(csharp), "C probe: did not build or run (see stderr)", "-", Target, null)];
+                return [new Row(Group, What, "failed", $"the guest program ended in {unexpected}, not its port writes and halt", "-", Target, false)];
             }
 
-            var fraction = csharp / probe.Value;
-            return [new Row(Group, What, Format.Rate(csharp), $"{Format.Rate(probe.Value)} (C probe, long64 CPL3)", Format.Percent(fraction), Target, fraction >= 1 / 1.5)];
+            var probe = RunProbe();
+            if (probe is null)
+            {
+                return [new Row(Group, What, Format.Rate(csharp.Value), "C probe: did not build or run (see stderr)", "-", Target, null)];
+            }
+
+            // The target holds where /dev/kvm is native; under an emulated CPU (the nested KVM) the row is reported, not judged.
+            var fraction = csharp.Value / probe.Value;
+            var baseline = $"{Format.Rate(probe.Value)} (C probe, long64 CPL3{(Machine.IsEmulatedCpu ? "; emulated CPU, not judged" : "")})";
+            return [new Row(Group, What, Format.Rate(csharp.Value), baseline, Format.Percent(fraction), Target, Machine.IsEmulatedCpu ? null : fraction >= 1 / 1.5)];
         }
     }
 
-    private double MeasureRunLoop(KvmHypervisor kvm)
+    private double? MeasureRunLoop(KvmHypervisor kvm, out VmExit? unexpected)
     {
         using var vm = kvm.CreateVm(VmType.Default);
         vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.None, 2 * M, 4 * M, SharedBacking.Anonymous));
@@ -54,14 +63,23 @@ internal sealed partial class KvmExitLoopSuite(DriverOptions options, string pro
         {
             // Loading is outside KVM_RUN but inside the clock: it happens once per 255 exits, as a real loop would reload.
             vcpu.LoadProgram(program);
-            while (vcpu.Run() is VmExit.PortIo)
+            VmExit exit;
+            while ((exit = vcpu.Run()) is VmExit.PortIo)
             {
                 exits++;
+            }
+
+            if (exit is not VmExit.Halt)
+            {
+                Progress.Say($"kvm: the guest program ended in {exit} after {exits} port writes");
+                unexpected = exit;
+                return null;
             }
         }
 
         var rate = exits / Stopwatch.GetElapsedTime(start).TotalSeconds;
         Progress.Say($"kvm: C# run loop {rate:F0} exits/s");
+        unexpected = null;
         return rate;
     }
 
@@ -76,12 +94,12 @@ internal sealed partial class KvmExitLoopSuite(DriverOptions options, string pro
                 File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
             }
 
-            if (Execute("make", "bin/bench", directory) is null)
+            if (Execute("make", "bin/exit_loop", directory) is null)
             {
                 return null;
             }
 
-            var output = Execute(Path.Combine(directory, "bin", "bench"), string.Empty, directory);
+            var output = Execute(Path.Combine(directory, "bin", "exit_loop"), options.KvmExits.ToString(CultureInfo.InvariantCulture), directory);
             var match = output is null ? null : ProbeLine().Match(output);
             if (match is not { Success: true })
             {
