@@ -34,11 +34,11 @@ RUN groupadd --system --gid 10001 memsvc \
         --shell /usr/sbin/nologin memsvc \
  && install -d -o memsvc -g memsvc -m 0750 /run/memsvc
 
-# The socket's directory is a volume, so that node-local clients (or other containers) can reach the socket.
-# TCP is plaintext HTTP/2 on 127.0.0.1 only until the server has TLS: run with --network host to reach it
-# from the host's loopback (a published port cannot reach a loopback listener, so none is EXPOSEd).
+# The socket's directory is a volume, so that node-local clients (or other containers) can reach the socket: it
+# is the daemon's only interface by default. No TCP port is opened unless configured: MemSvc__LoopbackPort adds
+# plaintext h2c on 127.0.0.1 (development only: every local user would share one caller there), MemSvc__Tls__*
+# adds mTLS for remote orchestrators, MemSvc__HealthPort a health-only port for kubelet.
 ENV MemSvc__SocketPath=/run/memsvc/memsvc.sock \
-    MemSvc__LoopbackPort=50051 \
     DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 \
     DOTNET_gcServer=0
 VOLUME ["/run/memsvc"]

@@ -14,5 +14,10 @@ else
     exit 1
 fi
 
-"${compose[@]}" -f docker-compose.yml config --quiet
+# KVM_GID is required (compose refuses to start without it, naming the fix); check both that and a valid file.
+if KVM_GID= "${compose[@]}" -f docker-compose.yml config --quiet 2>/dev/null; then
+    say "docker-compose.yml accepted a missing KVM_GID"
+    exit 1
+fi
+KVM_GID=994 "${compose[@]}" -f docker-compose.yml config --quiet
 took "docker-compose.yml is valid ($("${compose[@]}" version --short 2>/dev/null || echo "${compose[*]}"))"

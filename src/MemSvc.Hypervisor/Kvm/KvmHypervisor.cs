@@ -59,7 +59,7 @@ public sealed class KvmHypervisor : IHypervisor
         catch (HypervisorException e)
         {
             hypervisor = null;
-            reason = $"{KvmSystem.DevicePath} is not usable: {e.Message}";
+            reason = KvmOpenFailure.Describe(e);
             return false;
         }
     }

@@ -5,6 +5,7 @@ using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Kvm;
 using MemSvc.Hypervisor.Simulated;
 using MemSvc.Server.Mapping;
+using MemSvc.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -25,7 +26,8 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
         _hypervisors = [new SimulatedHypervisor()];
         if (!settings.OpenKvm)
         {
-            ServerLog.KvmUnavailable(logger, "MemSvc:OpenKvm is false");
+            KvmUnavailableReason = "MemSvc:OpenKvm is false";
+            ServerLog.KvmUnavailable(logger, KvmUnavailableReason);
         }
         else if (KvmHypervisor.TryOpen(out var kvm, out var reason))
         {
@@ -33,11 +35,18 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
         }
         else
         {
-            ServerLog.KvmUnavailable(logger, reason);
+            KvmUnavailableReason = reason;
         }
 
         var backends = _hypervisors.ToDictionary(h => h.Capabilities.Backend, h => h, StringComparer.Ordinal);
-        var defaultBackend = ChooseDefault(settings.DefaultBackend, backends);
+        var defaultBackend = ChooseDefault(settings.DefaultBackend, backends, KvmUnavailableReason);
+        if (settings.OpenKvm && KvmUnavailableReason is { } notUsed)
+        {
+            ServerLog.KvmNotChosen(logger, notUsed);
+        }
+
+        DefaultBackend = defaultBackend;
+        BackendMetrics.Publish(backends.Keys, defaultBackend);
         foreach (var (name, hypervisor) in backends)
         {
             ServerLog.BackendReady(logger, name, hypervisor.Capabilities.KernelVersion, defaultBackend);
@@ -57,6 +66,12 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
 
     public VmManager Manager { get; }
 
+    /// <summary>The backend VMs get when CreateVm names none: what GetHostInfo, the health check and a metric report.</summary>
+    public string DefaultBackend { get; }
+
+    /// <summary>Why the kvm backend is not there (open(2)'s error and its fix, or the configuration); null when it is.</summary>
+    public string? KvmUnavailableReason { get; }
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -75,18 +90,22 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// "auto" takes kvm when /dev/kvm opened, else simulated. Naming a backend that did not open fails start-up
-    /// rather than silently running VMs on another one.
+    /// "auto" takes kvm when /dev/kvm opened, else simulated. Naming a backend that did not open fails start-up,
+    /// with the reason and its fix, rather than silently running VMs on another one.
     /// </summary>
-    private static string ChooseDefault(string configured, Dictionary<string, IHypervisor> backends)
+    private static string ChooseDefault(string configured, Dictionary<string, IHypervisor> backends, string? kvmUnavailable)
     {
         if (configured == "auto")
         {
             return backends.ContainsKey(EnumMapping.KvmBackend) ? EnumMapping.KvmBackend : EnumMapping.SimulatedBackend;
         }
 
-        return backends.ContainsKey(configured)
-            ? configured
-            : throw new InvalidOperationException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server (available: {string.Join(", ", backends.Keys)}).");
+        if (backends.ContainsKey(configured))
+        {
+            return configured;
+        }
+
+        var why = configured == EnumMapping.KvmBackend && kvmUnavailable is not null ? $": {kvmUnavailable}" : $" (available: {string.Join(", ", backends.Keys)})";
+        throw new InvalidOperationException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server{why}.");
     }
 }

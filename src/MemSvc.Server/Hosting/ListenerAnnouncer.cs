@@ -1,19 +1,27 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
 
 /// <summary>
-/// Once Kestrel listens: gives the socket its 0660 mode (Kestrel creates it with the process umask) and says
+/// Once Kestrel listens: gives the socket its 0660 mode (Kestrel creates it with the process umask) and its
+/// configured group, and says
 /// where the server can be reached, including which fallback socket it took.
 /// </summary>
-internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
+internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         if (listeners.Socket is { } socket)
         {
             File.SetUnixFileMode(socket.Path, SocketLocation.SocketMode);
+            if (options.Value.SocketGroup is { } group)
+            {
+                SocketGroup.Apply(socket.Path, group);
+                ServerLog.SocketGroupSet(logger, socket.Path, group);
+            }
+
             if (socket.FallbackFrom is not null)
             {
                 ServerLog.SocketFallback(logger, socket.FallbackFrom, socket.Path);

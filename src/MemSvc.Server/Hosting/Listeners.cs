@@ -11,7 +11,7 @@ namespace MemSvc.Server.Hosting;
 /// port: gRPC needs nothing else, and h2c without TLS cannot negotiate HTTP/1.1 anyway; Prometheus scrapes over
 /// HTTP/1.1.
 /// </summary>
-internal sealed class Listeners
+internal sealed class Listeners(ILogger<Listeners> logger)
 {
     /// <summary>Where the socket went, once Kestrel is configured; null when no socket is configured.</summary>
     public SocketLocation? Socket { get; private set; }
@@ -20,7 +20,7 @@ internal sealed class Listeners
     {
         if (tls.Port is not null)
         {
-            MutualTls.Listen(kestrel, tls);
+            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger));
         }
 
         if (!string.IsNullOrEmpty(options.SocketPath))

@@ -19,7 +19,15 @@ public sealed class MemSvcOptions
     public string SocketPath { get; set; } = DefaultSocketPath;
 
     /// <summary>
-    /// A plaintext HTTP/2 port on 127.0.0.1 for development; null: none; 0: an ephemeral port. Never another
+    /// The group the socket (and a socket directory this server owns) is given, by name or gid, as containerd's
+    /// [grpc] gid: its members may connect, nobody else. Null: the server's own group. The server's user must be a
+    /// member (or root) for the change to be allowed; start-up fails otherwise.
+    /// </summary>
+    public string? SocketGroup { get; set; }
+
+    /// <summary>
+    /// A plaintext HTTP/2 port on 127.0.0.1 for development; null (the default outside Development): none; 0: an
+    /// ephemeral port. Opt-in because every local user reaches it and is the one caller "local"; never another
     /// address: TCP beyond loopback is MemSvc:Tls (mTLS only).
     /// </summary>
     public int? LoopbackPort { get; set; }

@@ -19,6 +19,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:SocketPath must be an absolute path, not '{options.SocketPath}'.");
         }
 
+        if (options.SocketGroup is { } group && PosixFiles.ResolveGroup(group) is null)
+        {
+            failures.Add($"MemSvc:SocketGroup '{group}' is neither a gid nor a group in /etc/group.");
+        }
+
         if (options.LoopbackPort is < 0 or > 65535)
         {
             failures.Add($"MemSvc:LoopbackPort must be 0 to 65535, not {options.LoopbackPort}.");

@@ -4,7 +4,9 @@ namespace MemSvc.Server.Hosting;
 
 /// <summary>
 /// Where the Unix domain socket goes. The configured path is used as is, except the default one: a fresh
-/// machine's non-root user cannot write /run/memsvc, and the server must still start there.
+/// machine's non-root user cannot write /run/memsvc, and the server must still start there. A fallback directory
+/// (under $XDG_RUNTIME_DIR or the temporary folder) is used only when this user owns it and nobody else may write
+/// it: another local user who made /tmp/memsvc-$USER first could otherwise put their own socket where clients look.
 /// </summary>
 /// <param name="Path">The socket's path.</param>
 /// <param name="FallbackFrom">The default path that could not be used, or null when <paramref name="Path"/> is the configured one.</param>
@@ -34,16 +36,49 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
         }
 
         candidates.Add(System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        var refused = new List<string> { $"{configured}: not writable by this user" };
         foreach (var candidate in candidates)
         {
-            if (TryPrepare(candidate))
+            if (UnsafeDirectory(candidate) is { } why)
+            {
+                refused.Add(why);
+            }
+            else if (TryPrepare(candidate) && UnsafeDirectory(candidate) is null)
             {
                 return new SocketLocation(candidate, configured);
             }
+            else
+            {
+                refused.Add($"{candidate}: {UnsafeDirectory(candidate) ?? "not writable"}");
+            }
         }
 
-        // Nothing writable: bind the default and let Kestrel's error say why.
-        return new SocketLocation(configured, null);
+        throw new InvalidOperationException(
+            $"No safe place for the Unix socket ({string.Join("; ", refused)}). Set MemSvc:SocketPath to a directory this user owns, or give it {MemSvcOptions.DefaultSocketPath}'s directory.");
+    }
+
+    /// <summary>Why the directory of <paramref name="socketPath"/> must not hold our socket, or null when it may (or does not exist yet).</summary>
+    public static string? UnsafeDirectory(string socketPath)
+    {
+        var directory = System.IO.Path.GetDirectoryName(socketPath)!;
+        if (PosixFiles.Lstat(directory) is not { } stat)
+        {
+            return null;
+        }
+
+        if (!stat.IsDirectory)
+        {
+            return $"{directory} is not a directory (a symlink or file another user may control)";
+        }
+
+        if (stat.Uid != PosixFiles.EffectiveUserId)
+        {
+            return $"{directory} belongs to uid {stat.Uid}, not to this server's uid {PosixFiles.EffectiveUserId}";
+        }
+
+        return (stat.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0
+            ? $"{directory} is writable by others (mode {Convert.ToString((int)stat.Mode, 8)})"
+            : null;
     }
 
     /// <summary>

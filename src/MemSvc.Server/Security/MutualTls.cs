@@ -12,19 +12,17 @@ namespace MemSvc.Server.Security;
 /// </summary>
 internal static class MutualTls
 {
-    public static void Listen(KestrelServerOptions kestrel, TlsOptions options)
+    /// <summary>Listens on the mTLS port; certificates come from <paramref name="certificates"/> at each handshake, so rotations apply.</summary>
+    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, TlsCertificates certificates)
     {
-        var serverCertificate = X509Certificate2.CreateFromPemFile(options.CertificatePath!, options.KeyPath!);
-        var clientCas = new X509Certificate2Collection();
-        clientCas.ImportFromPemFile(options.ClientCaPath!);
         kestrel.ListenAnyIP(options.Port!.Value, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
             listen.UseHttps(https =>
             {
-                https.ServerCertificate = serverCertificate;
+                https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
                 https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, clientCas);
+                https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, certificates.ClientCas);
             });
         });
     }

@@ -19,15 +19,7 @@ public sealed class TestCertificates : IDisposable
         _ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow.AddDays(2));
         File.WriteAllText(CaPath, _ca.ExportCertificatePem());
 
-        using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var serverRequest = new CertificateRequest("CN=memsvc", serverKey, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        serverRequest.CertificateExtensions.Add(names.Build());
-        using var server = serverRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3]);
-        File.WriteAllText(CertificatePath, server.ExportCertificatePem());
-        File.WriteAllText(KeyPath, serverKey.ExportPkcs8PrivateKeyPem());
+        WriteServerCertificate("memsvc", 1);
     }
 
     public string Directory { get; }
@@ -50,6 +42,20 @@ public sealed class TestCertificates : IDisposable
 
         // A PKCS#12 round trip gives a certificate whose key SslStream can use on every platform.
         return X509CertificateLoader.LoadPkcs12(issued.Export(X509ContentType.Pfx), null);
+    }
+
+    /// <summary>Replaces the server's certificate and key files with a new pair for <paramref name="commonName"/>, as a rotation does.</summary>
+    public void WriteServerCertificate(string commonName, byte serial)
+    {
+        using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var serverRequest = new CertificateRequest("CN=" + commonName, serverKey, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        serverRequest.CertificateExtensions.Add(names.Build());
+        using var server = serverRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [1, 2, serial]);
+        File.WriteAllText(CertificatePath, server.ExportCertificatePem());
+        File.WriteAllText(KeyPath, serverKey.ExportPkcs8PrivateKeyPem());
     }
 
     public bool IsCa(X509Certificate2? certificate) => certificate is not null && certificate.Issuer == _ca.Subject;

@@ -32,6 +32,7 @@ internal static partial class LibC
     internal const int StatSize = 144;
     internal const int StatInoOffset = 8;
     internal const int StatSizeOffset = 48;
+    internal const int StatGidOffset = 32;
 
     private const string Lib = "libc";
 
@@ -65,6 +66,23 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "fstat", SetLastError = true)]
     internal static unsafe partial int Fstat(SafeHandle fd, byte* statBuffer);
+
+    [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Stat(string path, byte* statBuffer);
+
+    /// <summary>The group that owns <paramref name="path"/>, or null when stat(2) fails.</summary>
+    internal static unsafe uint? StatGroupId(string path)
+    {
+        var buffer = stackalloc byte[StatSize];
+
+        // Sound: the buffer is sizeof(struct stat) on x86-64 and lives on this frame for the whole call.
+        if (Stat(path, buffer) != 0)
+        {
+            return null;
+        }
+
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(buffer + StatGidOffset, 4));
+    }
 
     [LibraryImport(Lib, EntryPoint = "uname", SetLastError = true)]
     internal static unsafe partial int Uname(byte* utsname);
