@@ -25,6 +25,10 @@ public static class MemSvcServer
         // appsettings*.json sit beside the binary; the working directory (a checkout, systemd's, a container's) must
         // not decide which settings apply.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // Under systemd (Type=notify): READY=1 once Kestrel listens, STOPPING=1 on shutdown, and log lines with the
+        // journal's priority prefix and event ids. Elsewhere it changes nothing.
+        builder.Host.UseSystemd();
         builder.Services.AddOptions<MemSvcOptions>()
             .Bind(builder.Configuration.GetSection(MemSvcOptions.Section))
             .ValidateOnStart();
