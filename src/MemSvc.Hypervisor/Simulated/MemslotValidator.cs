@@ -185,7 +185,10 @@ internal static class MemslotValidator
 
         var offset = region.GuestMemfdOffset;
         var size = region.MemorySize;
-        if ((long)offset < 0 || offset + size > file.Size)
+
+        // `offset + size > i_size_read(inode)` in loff_t, built with -fno-strict-overflow: a sum past 2^63 wraps
+        // negative and passes, so an offset just below 2^63 binds whatever the file's size (v6.18 as written).
+        if ((long)offset < 0 || unchecked((long)offset + (long)size) > (long)file.Size)
         {
             throw Fail.Inval(Operation, $"[0x{offset:x}, 0x{offset + size:x}) is not within the guest_memfd (0x{file.Size:x} bytes)", "guest_memfd_offset");
         }

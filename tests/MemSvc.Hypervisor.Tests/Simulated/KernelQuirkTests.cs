@@ -1,0 +1,48 @@
+using MemSvc.Hypervisor.Simulated;
+using static MemSvc.Hypervisor.Tests.Simulated.Sim;
+
+namespace MemSvc.Hypervisor.Tests.Simulated;
+
+/// <summary>
+/// Answers of v6.18 that follow from how the kernel computes rather than from a rule anyone wrote down: the model
+/// must give them too, or a test that passes on the simulator fails on the host.
+/// </summary>
+public class KernelQuirkTests
+{
+    private const MemoryRegionFlags Gmf = MemoryRegionFlags.GuestMemfd;
+
+    /// <summary>The highest page-aligned loff_t: offset + size crosses 2^63 for any size.</summary>
+    private const ulong TopOffset = 0x7fff_ffff_ffff_f000;
+
+    // kvm_gmem_bind checks `offset + size > i_size_read(inode)` in loff_t, and the kernel is built with
+    // -fno-strict-overflow: a sum past 2^63 wraps negative and passes, whatever the file's size. The u64 check
+    // of __kvm_set_memory_region (offset + size < offset) does not fire either, as the sum is below 2^64.
+    [Theory]
+    [InlineData(K4)]
+    [InlineData(2 * K4)]
+    [InlineData(M2)]
+    public void A_guest_memfd_offset_whose_end_crosses_2_63_binds_because_the_kernels_loff_t_sum_wraps(ulong size)
+    {
+        using var vm = NewHypervisor().CreateSimulatedVm(VmType.Default);
+        using var gmem = vm.CreateGuestMemfd(M2, GuestMemfdFlags.None);
+
+        vm.SetUserMemoryRegion(new MemoryRegion(1, Gmf, 0, size, SharedBacking.Anonymous, gmem, TopOffset));
+
+        Assert.Equal(1, vm.MemslotCount);
+    }
+
+    [Theory]
+    [InlineData(TopOffset - K4, K4)]               // ends at 2^63 - 4 KiB: no wrap, past the 2 MiB file
+    [InlineData(0x8000_0000_0000_0000UL, K4)]      // a negative loff_t
+    [InlineData(0xffff_ffff_ffff_f000UL, 2 * K4)]  // offset + size wraps u64
+    public void Offsets_whose_loff_t_sum_does_not_wrap_past_the_file_stay_EINVAL(ulong offset, ulong size)
+    {
+        using var vm = NewHypervisor().CreateSimulatedVm(VmType.Default);
+        using var gmem = vm.CreateGuestMemfd(M2, GuestMemfdFlags.None);
+
+        var e = Throws(() => vm.SetUserMemoryRegion(new MemoryRegion(1, Gmf, 0, size, SharedBacking.Anonymous, gmem, offset)));
+
+        Assert.Equal((Errno.EINVAL, "KVM_SET_USER_MEMORY_REGION2"), (e.Errno, e.Operation));
+        Assert.Equal(0, vm.MemslotCount);
+    }
+}
