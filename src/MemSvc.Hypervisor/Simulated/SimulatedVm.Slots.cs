@@ -71,39 +71,21 @@ public sealed partial class SimulatedVm
         }
     }
 
-    // mmap(MAP_SHARED) of the request's guest_memfd at guest_memfd_offset, with mmap's own errors.
+    // mmap(MAP_SHARED) of the request's guest_memfd at guest_memfd_offset, with mmap's own errors in its order.
     private GuestMemfdMapping MapGuestMemfd(MemoryRegion region)
     {
-        if (region.GuestMemfd is null)
+        switch (region.GuestMemfd)
         {
-            throw Fail.With(Errno.EBADF, "mmap", "SharedBacking.GuestMemfdMapping needs a guest_memfd", "guest_memfd");
-        }
+            case null:
+                return GuestMemfdMmap.Map(AddressSpace, null, region.GuestMemfdOffset, region.MemorySize);
+            case SimulatedGuestMemfd file:
+                lock (file.Owner.SyncRoot)
+                {
+                    return GuestMemfdMmap.Map(AddressSpace, file, region.GuestMemfdOffset, region.MemorySize);
+                }
 
-        if (region.GuestMemfd is not SimulatedGuestMemfd file)
-        {
-            throw Fail.Inval("mmap", "guest_memfd is not a guest_memfd of the simulated backend", "guest_memfd");
-        }
-
-        lock (file.Owner.SyncRoot)
-        {
-            if (!file.FdOpen)
-            {
-                throw Fail.With(Errno.EBADF, "mmap", "guest_memfd is closed", "guest_memfd");
-            }
-
-            if (!file.HasMmap)
-            {
-                throw Fail.With(Errno.ENODEV, "mmap", "guest_memfd was created without GUEST_MEMFD_FLAG_MMAP", "guest_memfd");
-            }
-
-            if (!KvmLimits.IsPageAligned(region.GuestMemfdOffset))
-            {
-                throw Fail.Inval("mmap", $"offset 0x{region.GuestMemfdOffset:x} is not page aligned", "guest_memfd_offset");
-            }
-
-            var mapping = AddressSpace.MapGuestMemfd(file, region.GuestMemfdOffset, region.MemorySize);
-            file.AddMapping();
-            return mapping;
+            default:
+                throw Fail.Inval("mmap", "guest_memfd is not a guest_memfd of the simulated backend", "guest_memfd");
         }
     }
 

@@ -45,4 +45,62 @@ public class KernelQuirkTests
         Assert.Equal((Errno.EINVAL, "KVM_SET_USER_MEMORY_REGION2"), (e.Errno, e.Operation));
         Assert.Equal(0, vm.MemslotCount);
     }
+
+    // do_mmap refuses a length that fits no gap (get_unmapped_area: ENOMEM) before the vma reaches the file's
+    // ->mmap, kvm_gmem_mmap, which is where a file without GUEST_MEMFD_FLAG_MMAP says ENODEV. 2^47 bytes is more
+    // than x86-64's 4-level user address space.
+    [Fact]
+    public void Mapping_a_guest_memfd_checks_the_length_before_the_MMAP_flag()
+    {
+        var hv = NewHypervisor();
+        using var vm = hv.CreateSimulatedVm(VmType.Default);
+        using var plain = vm.CreateGuestMemfd(M2, GuestMemfdFlags.None);
+
+        var e = Throws(() => vm.SetUserMemoryRegion(new MemoryRegion(1, Gmf, 0, 1UL << 47, SharedBacking.GuestMemfdMapping, plain, 0)));
+
+        Assert.Equal((Errno.ENOMEM, "mmap"), (e.Errno, e.Operation));
+        Assert.Equal(0, hv.UserMappingCount);
+    }
+
+    // sys_mmap refuses an unaligned offset before it looks at the fd, so before ENODEV too.
+    [Fact]
+    public void Mapping_a_guest_memfd_checks_the_offset_alignment_before_the_MMAP_flag()
+    {
+        using var vm = NewHypervisor().CreateSimulatedVm(VmType.Default);
+        using var plain = vm.CreateGuestMemfd(M2, GuestMemfdFlags.None);
+
+        var e = Throws(() => vm.SetUserMemoryRegion(new MemoryRegion(1, Gmf, 0, M2, SharedBacking.GuestMemfdMapping, plain, 0x800)));
+
+        Assert.Equal((Errno.EINVAL, "mmap"), (e.Errno, e.Operation));
+    }
+
+    // A zero length is do_mmap's first check. A memslot request of size 0 is a delete and maps nothing, so the
+    // rule is reached here through the model's mmap itself.
+    [Theory]
+    [InlineData(GuestMemfdFlags.None)]
+    [InlineData(GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared)]
+    public void Mapping_zero_bytes_of_a_guest_memfd_is_EINVAL_with_or_without_MMAP(GuestMemfdFlags flags)
+    {
+        var hv = NewHypervisor();
+        using var vm = hv.CreateSimulatedVm(VmType.Default);
+        using var gmem = vm.CreateSimulatedGuestMemfd(M2, flags);
+
+        var e = Throws(() => GuestMemfdMmap.Map(hv.AddressSpace, gmem, 0, 0));
+
+        Assert.Equal((Errno.EINVAL, "mmap", "length"), (e.Errno, e.Operation, e.Argument));
+        Assert.Equal(0, hv.UserMappingCount);
+    }
+
+    [Fact]
+    public void Without_MMAP_a_mapping_that_fits_is_ENODEV_and_leaves_nothing_mapped()
+    {
+        var hv = NewHypervisor();
+        using var vm = hv.CreateSimulatedVm(VmType.Default);
+        using var plain = vm.CreateSimulatedGuestMemfd(M2, GuestMemfdFlags.None);
+
+        var e = Throws(() => GuestMemfdMmap.Map(hv.AddressSpace, plain, 0, M2));
+
+        Assert.Equal((Errno.ENODEV, "mmap"), (e.Errno, e.Operation));
+        Assert.Equal(0, hv.UserMappingCount);
+    }
 }
