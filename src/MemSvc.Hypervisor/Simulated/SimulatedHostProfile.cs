@@ -25,6 +25,30 @@ public sealed record SimulatedHostProfile
         ["KVM_CAP_IMMEDIATE_EXIT"] = 1,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    // kvm/probe/results.txt (kvm_pvm 6.18.44), the /dev/kvm column, for every capability not derived from a field
+    // below. The VM column is the same for all of them.
+    private static readonly FrozenDictionary<string, long> Pvm618OtherCapabilities = new Dictionary<string, long>
+    {
+        ["KVM_CAP_USER_MEMORY"] = 1,
+        ["KVM_CAP_SYNC_MMU"] = 1,
+        ["KVM_CAP_INTERNAL_ERROR_DATA"] = 1,
+        ["KVM_CAP_READONLY_MEM"] = 1,
+        ["KVM_CAP_ENABLE_CAP_VM"] = 1,
+        ["KVM_CAP_CHECK_EXTENSION_VM"] = 1,
+        ["KVM_CAP_IMMEDIATE_EXIT"] = 1,
+        ["KVM_CAP_X86_DISABLE_EXITS"] = 14,
+        ["KVM_CAP_X86_USER_SPACE_MSR"] = 1,
+        ["KVM_CAP_DIRTY_LOG_RING"] = 1048576,
+        ["KVM_CAP_EXIT_ON_EMULATION_FAILURE"] = 1,
+        ["KVM_CAP_VM_GPA_BITS"] = 0,
+        ["KVM_CAP_X86_GUEST_MODE"] = 1,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    // kvm/nested/results-nested.txt: the same as 6.18 but X86_DISABLE_EXITS, which is 15 there.
+    private static readonly FrozenDictionary<string, long> Debian72OtherCapabilities =
+        new Dictionary<string, long>(Pvm618OtherCapabilities, StringComparer.Ordinal) { ["KVM_CAP_X86_DISABLE_EXITS"] = 15 }
+            .ToFrozenDictionary(StringComparer.Ordinal);
+
     /// <summary>Looked up by <see cref="ByName"/>: the profile's name in configuration (MemSvc:Simulated:HostProfile).</summary>
     public required string Name { get; init; }
 
@@ -108,8 +132,72 @@ public sealed record SimulatedHostProfile
         OtherCapabilities = DefaultOtherCapabilities,
     };
 
+    /// <summary>
+    /// kvm/probe/results.txt: kvm_pvm on 6.18 (shadow MMU). Only the default VM type (types 1-6, 8, 0xff, 2^31 are
+    /// EINVAL); guest_memfd with MMAP|INIT_SHARED; no KVM_SET_MEMORY_ATTRIBUTES (ENOTTY, KVM_CAP_MEMORY_ATTRIBUTES
+    /// 0); an overlapping guest_memfd range is EINVAL; no SMM, so address space 1 is EINVAL; slots may end at 2^52.
+    /// </summary>
+    public static SimulatedHostProfile Kvm618Pvm { get; } = new()
+    {
+        Name = "kvm-6.18-pvm",
+        Kernel = "kvm_pvm 6.18, kvm/probe/results.txt",
+        VmTypes = [VmType.Default],
+        GuestMemfd = true,
+        GuestMemfdFlags = GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared,
+        MemoryAttributesIoctl = false,
+        OverlappingGmemErrno = Errno.EINVAL,
+        MaxVcpus = 1024,
+        MaxMemslots = 32764,
+        AddressSpaces = 1,
+        GpaLimit = 1UL << 52,
+        PreFaultMemory = false,
+        OtherCapabilities = Pvm618OtherCapabilities,
+    };
+
+    /// <summary>
+    /// The field report of 2026-12-04 (kvm/field-reports): the same kvm_pvm 6.18 without guest_memfd.
+    /// KVM_CAP_GUEST_MEMFD and KVM_CAP_GUEST_MEMFD_FLAGS are 0 on /dev/kvm and on a VM, KVM_CREATE_GUEST_MEMFD is
+    /// ENOTTY; every other capability is results.txt's. A default VM still runs guest programs over anonymous memory.
+    /// </summary>
+    public static SimulatedHostProfile Kvm618PvmNoGuestMemfd { get; } = Kvm618Pvm with
+    {
+        Name = "kvm-6.18-pvm-no-gmem",
+        Kernel = "kvm_pvm 6.18 without guest_memfd, kvm/field-reports/2026-12-04",
+        GuestMemfd = false,
+        GuestMemfdFlags = GuestMemfdFlags.None,
+    };
+
+    /// <summary>
+    /// kvm/nested/results-nested.txt: Debian's upstream 7.2.13 with kvm_amd (NPT, MAXPHYADDR 48), nested under
+    /// emulation. As recorded there against 6.18: KVM_SET_MEMORY_ATTRIBUTES exists (a default VM takes attributes
+    /// 0 and refuses PRIVATE with EINVAL; KVM_CAP_MEMORY_ATTRIBUTES is 8 on /dev/kvm, 0 on the VM), an overlapping
+    /// guest_memfd range is EEXIST, SMM brings address space 1, slots must end at 2^48, PRE_FAULT_MEMORY 1,
+    /// MAX_VCPUS 4096, X86_DISABLE_EXITS 15. Still the default VM type only (no SW_PROTECTED_VM in Debian's
+    /// config). Every answer the file does not show as different keeps 6.18's, notably: KVM_MAX_VCPU_IDS (not
+    /// probed on either host; taken as MAX_VCPUS), the order of the memslot checks (its "order" rows match
+    /// 6.18's), and the guest_memfd flag, fallocate and bind rules (their rows match too). Recorded but outside the
+    /// model: CPU-mode differences (the model runs guest programs, not x86 modes), SHUTDOWN resetting the vCPU,
+    /// MADV_HWPOISON and KVM_PRE_FAULT_MEMORY succeeding (the model has neither call).
+    /// </summary>
+    public static SimulatedHostProfile Kvm72Debian { get; } = new()
+    {
+        Name = "kvm-7.2-debian",
+        Kernel = "Debian 7.2.13 kvm_amd (NPT, MAXPHYADDR 48), kvm/nested/results-nested.txt",
+        VmTypes = [VmType.Default],
+        GuestMemfd = true,
+        GuestMemfdFlags = GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared,
+        MemoryAttributesIoctl = true,
+        OverlappingGmemErrno = Errno.EEXIST,
+        MaxVcpus = 4096,
+        MaxMemslots = 32764,
+        AddressSpaces = 2,
+        GpaLimit = 1UL << 48,
+        PreFaultMemory = true,
+        OtherCapabilities = Debian72OtherCapabilities,
+    };
+
     /// <summary>Every named profile, <see cref="Default"/> first.</summary>
-    public static IReadOnlyList<SimulatedHostProfile> All { get; } = [Default];
+    public static IReadOnlyList<SimulatedHostProfile> All { get; } = [Default, Kvm618Pvm, Kvm618PvmNoGuestMemfd, Kvm72Debian];
 
     /// <summary>The names <see cref="ByName"/> knows, in the order of <see cref="All"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(p => p.Name)];
