@@ -22,7 +22,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     {
         _logger = logger;
         var settings = options.Value;
-        _hypervisors = [new SimulatedHypervisor()];
+        _hypervisors = [new SimulatedHypervisor(new SimulatedHypervisorOptions { Profile = SimulatedHostProfile.ByName(settings.Simulated.HostProfile) })];
         if (!settings.OpenKvm)
         {
             ServerLog.KvmUnavailable(logger, "MemSvc:OpenKvm is false");
