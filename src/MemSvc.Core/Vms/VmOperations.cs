@@ -96,7 +96,7 @@ public sealed class VmOperations
             throw new CoreException(
                 ErrorKind.FailedPrecondition,
                 ErrorReasons.VmTypeUnsupported,
-                $"backend '{backend}' does not support vm type {request.VmType} (it supports {string.Join(", ", capabilities.VmTypes)}); ask for the simulated backend to get every type",
+                $"backend '{backend}' does not support vm type {request.VmType} (it supports {string.Join(", ", capabilities.VmTypes)}); the simulated backend with host profile 'default' has every type",
                 "vm_type",
                 new Dictionary<string, string> { ["backend"] = backend, ["vm_type"] = request.VmType.ToString() });
         }

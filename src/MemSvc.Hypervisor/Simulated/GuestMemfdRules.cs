@@ -11,14 +11,28 @@ internal static class GuestMemfdRules
     private const int KeepSize = (int)FallocateMode.KeepSize;
     private const int PunchHole = (int)FallocateMode.PunchHole;
 
-    /// <summary>kvm_gmem_get_supported_flags: MMAP always; INIT_SHARED only on VMs without private memory (GM-4).</summary>
-    public static GuestMemfdFlags SupportedFlags(VmType type) =>
-        type.HasPrivateMemory() ? GuestMemfdFlags.Mmap : GuestMemfdFlags.Mmap | GuestMemfdFlags.InitShared;
-
-    /// <summary>kvm_gmem_create: flags first (GM-3), then size as a loff_t (GM-1, GM-2).</summary>
-    public static void CheckCreate(VmType type, ulong size, GuestMemfdFlags flags)
+    /// <summary>
+    /// kvm_gmem_get_supported_flags: the profile's flags (none without guest_memfd), less INIT_SHARED on VMs with
+    /// private memory (GM-4). <paramref name="type"/> null: /dev/kvm's answer, where no VM narrows it.
+    /// </summary>
+    public static GuestMemfdFlags SupportedFlags(SimulatedHostProfile profile, VmType? type)
     {
-        var unsupported = flags & ~SupportedFlags(type);
+        var flags = profile.GuestMemfd ? profile.GuestMemfdFlags : GuestMemfdFlags.None;
+        return type?.HasPrivateMemory() == true ? flags & ~GuestMemfdFlags.InitShared : flags;
+    }
+
+    /// <summary>
+    /// KVM_CREATE_GUEST_MEMFD: ENOTTY where the kernel has no guest_memfd (kvm_vm_ioctl does not know the ioctl,
+    /// whatever the arguments), then kvm_gmem_create's flags (GM-3) and size as a loff_t (GM-1, GM-2).
+    /// </summary>
+    public static void CheckCreate(SimulatedHostProfile profile, VmCapabilities vm, VmType type, ulong size, GuestMemfdFlags flags)
+    {
+        if (!profile.GuestMemfd)
+        {
+            throw new HypervisorException(Errno.ENOTTY, Create, "this kernel has no guest_memfd (KVM_CAP_GUEST_MEMFD is 0)");
+        }
+
+        var unsupported = flags & ~vm.GuestMemfdFlags;
         if (unsupported != 0)
         {
             throw Fail.Inval(Create, $"flags 0x{(ulong)unsupported:x} are not supported on a {type} VM", "flags");

@@ -3,6 +3,10 @@ namespace MemSvc.Hypervisor.Simulated;
 /// <summary>A bound memslot (struct kvm_memory_slot): what the fault path and the host accessors look at.</summary>
 internal sealed class Memslot
 {
+    /// <summary>The memslot address space (as_id, bits 16+ of KVM's slot number); 1 is SMM's on x86.</summary>
+    public uint AsId { get; init; }
+
+    /// <summary>The id within its address space (bits 0-15 of KVM's slot number).</summary>
     public required uint Id { get; init; }
 
     public required MemoryRegionFlags Flags { get; set; }

@@ -1,7 +1,7 @@
 namespace MemSvc.Hypervisor.Simulated;
 
 /// <summary>
-/// The memslots of address space 0, by id and sorted by gpa (kvm_memslots' id hash and gfn tree). Guarded by
+/// The memslots of one address space, by id and sorted by gpa (kvm_memslots' id hash and gfn tree). Guarded by
 /// the VM's lock. Lookups by gpa are a binary search over a sorted array, with no allocation.
 /// </summary>
 internal sealed class MemslotTable

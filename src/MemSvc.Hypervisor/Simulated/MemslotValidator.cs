@@ -24,8 +24,9 @@ internal static class MemslotValidator
     public static (MemslotChange Change, Memslot? Old, SimulatedGuestMemfd? File) Validate(
         SimulatedVm vm, MemoryRegion region, ulong userspaceAddr)
     {
+        var profile = vm.Profile;
         var flags = region.Flags;
-        CheckFlags(flags);
+        CheckFlags(flags, profile.GuestMemfd);
 
         var asId = region.Slot >> 16;
         var id = region.Slot & 0xffff;
@@ -50,8 +51,8 @@ internal static class MemslotValidator
             throw Fail.Inval(Operation, $"guest_memfd_offset 0x{region.GuestMemfdOffset:x} is unaligned or overflows with memory_size", "guest_memfd_offset");
         }
 
-        // No SMM in the model (KVM_CAP_MULTI_ADDRESS_SPACE 0): one address space.
-        if (asId >= 1 || id >= KvmLimits.MaxMemslots)
+        // kvm_arch_nr_memslot_as_ids: 1, or 2 where the kernel has SMM (KVM_CAP_MULTI_ADDRESS_SPACE 2).
+        if (asId >= profile.AddressSpaces || id >= profile.MaxMemslots)
         {
             throw Fail.Inval(Operation, $"slot 0x{region.Slot:x}: address space {asId} / id {id} out of range", "slot");
         }
@@ -66,7 +67,8 @@ internal static class MemslotValidator
             throw Fail.Inval(Operation, $"memory_size 0x{size:x} is more than KVM_MEM_MAX_NR_PAGES pages", "memory_size");
         }
 
-        var old = vm.Slots.Get(id);
+        var slots = vm.SlotsIn(asId)!;
+        var old = slots.Get(id);
         if (size == 0)
         {
             // The fd is not looked at on delete (MS-12).
@@ -81,7 +83,7 @@ internal static class MemslotValidator
             return (change, old, null);
         }
 
-        if ((change is MemslotChange.Create or MemslotChange.Move) && vm.Slots.Overlaps(id, gpa, gpa + size))
+        if ((change is MemslotChange.Create or MemslotChange.Move) && slots.Overlaps(id, gpa, gpa + size))
         {
             throw Fail.With(Errno.EEXIST, Operation, $"[0x{gpa:x}, 0x{gpa + size:x}) overlaps another memslot", "guest_phys_addr");
         }
@@ -89,18 +91,21 @@ internal static class MemslotValidator
         var file = hasGmem ? CheckBind(vm, region) : null;
 
         // kvm_arch_prepare_memory_region, reached only after kvm_gmem_bind.
-        if ((change is MemslotChange.Create or MemslotChange.Move) && gpa + size > KvmLimits.GpaLimit)
+        if ((change is MemslotChange.Create or MemslotChange.Move) && gpa + size > profile.GpaLimit)
         {
-            throw Fail.Inval(Operation, $"[0x{gpa:x}, 0x{gpa + size:x}) goes above the guest physical address limit 0x{KvmLimits.GpaLimit:x}", "guest_phys_addr");
+            throw Fail.Inval(Operation, $"[0x{gpa:x}, 0x{gpa + size:x}) goes above the guest physical address limit 0x{profile.GpaLimit:x}", "guest_phys_addr");
         }
 
         return (change, old, file);
     }
 
-    /// <summary>check_memory_region_flags (v6.18): GUEST_MEMFD excludes LOG_DIRTY_PAGES and READONLY (MS-2..MS-4).</summary>
-    private static void CheckFlags(MemoryRegionFlags flags)
+    /// <summary>
+    /// check_memory_region_flags (v6.18): GUEST_MEMFD only where the kernel has guest_memfd, and it excludes
+    /// LOG_DIRTY_PAGES and READONLY (MS-2..MS-4).
+    /// </summary>
+    private static void CheckFlags(MemoryRegionFlags flags, bool guestMemfd)
     {
-        var valid = MemoryRegionFlags.LogDirtyPages | MemoryRegionFlags.GuestMemfd;
+        var valid = MemoryRegionFlags.LogDirtyPages | (guestMemfd ? MemoryRegionFlags.GuestMemfd : MemoryRegionFlags.None);
         if ((flags & MemoryRegionFlags.GuestMemfd) != 0)
         {
             valid &= ~MemoryRegionFlags.LogDirtyPages;
@@ -185,14 +190,17 @@ internal static class MemslotValidator
 
         var offset = region.GuestMemfdOffset;
         var size = region.MemorySize;
-        if ((long)offset < 0 || offset + size > file.Size)
+
+        // `offset + size > i_size_read(inode)` in loff_t, built with -fno-strict-overflow: a sum past 2^63 wraps
+        // negative and passes, so an offset just below 2^63 binds whatever the file's size (v6.18 as written).
+        if ((long)offset < 0 || unchecked((long)offset + (long)size) > (long)file.Size)
         {
             throw Fail.Inval(Operation, $"[0x{offset:x}, 0x{offset + size:x}) is not within the guest_memfd (0x{file.Size:x} bytes)", "guest_memfd_offset");
         }
 
         if (file.HasBindingIn(offset, offset + size))
         {
-            throw Fail.With(KvmLimits.GuestMemfdBindingOverlap, Operation, $"guest_memfd range [0x{offset:x}, 0x{offset + size:x}) is already bound to another memslot", "guest_memfd_offset");
+            throw Fail.With(vm.Profile.OverlappingGmemErrno, Operation, $"guest_memfd range [0x{offset:x}, 0x{offset + size:x}) is already bound to another memslot", "guest_memfd_offset");
         }
 
         return file;

@@ -216,7 +216,7 @@ public sealed class SimulatedGuestMemfd : IGuestMemfd
             var hi = Math.Min(end, b.GuestMemfdOffset + b.Size);
             if (lo < hi)
             {
-                _owner.Mmu.Zap(b.Gpa + (lo - b.GuestMemfdOffset), b.Gpa + (hi - b.GuestMemfdOffset));
+                _owner.MmuOf(b).Zap(b.Gpa + (lo - b.GuestMemfdOffset), b.Gpa + (hi - b.GuestMemfdOffset));
             }
         }
 
@@ -266,7 +266,7 @@ public sealed class SimulatedGuestMemfd : IGuestMemfd
         foreach (var b in _bindings)
         {
             b.GuestMemfd = null;
-            _owner.Mmu.Zap(b.Gpa, b.End);
+            _owner.MmuOf(b).Zap(b.Gpa, b.End);
         }
 
         _bindings.Clear();

@@ -1,11 +1,15 @@
 namespace MemSvc.Hypervisor.Simulated;
 
 /// <summary>
-/// Host-side facts the kernel takes from the host's memory rather than from KVM, which decide mapping levels
-/// only (never errors, exits or data).
+/// The host the model is: its host profile (VM types, capabilities, errno where kernels differ), and host-side
+/// facts the kernel takes from the host's memory rather than from KVM, which decide mapping levels only (never
+/// errors, exits or data).
 /// </summary>
 public sealed record SimulatedHypervisorOptions
 {
+    /// <summary>Which host to be; <see cref="SimulatedHostProfile.Default"/> unless told otherwise.</summary>
+    public SimulatedHostProfile Profile { get; init; } = SimulatedHostProfile.Default;
+
     /// <summary>
     /// The largest host mapping of anonymous shared memory: 2 MiB by default (transparent huge pages back a
     /// 2 MiB-aligned anonymous mapping), so shared faults may map 2 MiB where the attributes are uniform (HP-1).

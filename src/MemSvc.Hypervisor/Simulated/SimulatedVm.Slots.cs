@@ -34,13 +34,13 @@ public sealed partial class SimulatedVm
         lock (SyncRoot)
         {
             ThrowIfDisposed("munmap");
-            var s = Slots.Get(slot) ?? throw Fail.Inval("munmap", $"slot {slot} does not exist", "slot");
+            var s = FindSlot(slot) ?? throw Fail.Inval("munmap", $"slot 0x{slot:x} does not exist", "slot");
             if (s.OwnedMapping is { } mapping)
             {
                 s.OwnedMapping = null;
 
                 // munmap's mmu_notifier invalidation zaps what the guest had mapped from these pages.
-                Mmu.Zap(s.Gpa, s.End);
+                MmuOf(s).Zap(s.Gpa, s.End);
                 ReleaseMapping(mapping);
             }
         }
@@ -56,7 +56,7 @@ public sealed partial class SimulatedVm
             case SharedBacking.AnonymousMemory when region.MemorySize != 0:
                 // A request for an existing slot keeps the memory the backend gave it, so that a plain slot can
                 // be moved or get new flags as with the same userspace_addr.
-                if (Slots.Get(region.Slot & 0xffff) is { OwnedMapping: AnonymousMapping own })
+                if (FindSlot(region.Slot) is { OwnedMapping: AnonymousMapping own })
                 {
                     return (own.Start, null);
                 }
@@ -71,39 +71,21 @@ public sealed partial class SimulatedVm
         }
     }
 
-    // mmap(MAP_SHARED) of the request's guest_memfd at guest_memfd_offset, with mmap's own errors.
+    // mmap(MAP_SHARED) of the request's guest_memfd at guest_memfd_offset, with mmap's own errors in its order.
     private GuestMemfdMapping MapGuestMemfd(MemoryRegion region)
     {
-        if (region.GuestMemfd is null)
+        switch (region.GuestMemfd)
         {
-            throw Fail.With(Errno.EBADF, "mmap", "SharedBacking.GuestMemfdMapping needs a guest_memfd", "guest_memfd");
-        }
+            case null:
+                return GuestMemfdMmap.Map(AddressSpace, null, region.GuestMemfdOffset, region.MemorySize);
+            case SimulatedGuestMemfd file:
+                lock (file.Owner.SyncRoot)
+                {
+                    return GuestMemfdMmap.Map(AddressSpace, file, region.GuestMemfdOffset, region.MemorySize);
+                }
 
-        if (region.GuestMemfd is not SimulatedGuestMemfd file)
-        {
-            throw Fail.Inval("mmap", "guest_memfd is not a guest_memfd of the simulated backend", "guest_memfd");
-        }
-
-        lock (file.Owner.SyncRoot)
-        {
-            if (!file.FdOpen)
-            {
-                throw Fail.With(Errno.EBADF, "mmap", "guest_memfd is closed", "guest_memfd");
-            }
-
-            if (!file.HasMmap)
-            {
-                throw Fail.With(Errno.ENODEV, "mmap", "guest_memfd was created without GUEST_MEMFD_FLAG_MMAP", "guest_memfd");
-            }
-
-            if (!KvmLimits.IsPageAligned(region.GuestMemfdOffset))
-            {
-                throw Fail.Inval("mmap", $"offset 0x{region.GuestMemfdOffset:x} is not page aligned", "guest_memfd_offset");
-            }
-
-            var mapping = AddressSpace.MapGuestMemfd(file, region.GuestMemfdOffset, region.MemorySize);
-            file.AddMapping();
-            return mapping;
+            default:
+                throw Fail.Inval("mmap", "guest_memfd is not a guest_memfd of the simulated backend", "guest_memfd");
         }
     }
 
@@ -129,6 +111,7 @@ public sealed partial class SimulatedVm
             case MemslotChange.Create:
                 var slot = new Memslot
                 {
+                    AsId = region.Slot >> 16,
                     Id = region.Slot & 0xffff,
                     Flags = region.Flags,
                     Gpa = region.GuestPhysAddr,
@@ -140,17 +123,19 @@ public sealed partial class SimulatedVm
                     GuestMemfdOnly = file?.HasMmap ?? false,
                 };
                 file?.Bind(slot);
-                Slots.Add(slot);
+                SlotsIn(slot.AsId)!.Add(slot);
                 break;
             case MemslotChange.Move:
-                Mmu.Zap(old!.Gpa, old.End);
-                Slots.Move(old, region.GuestPhysAddr);
-                old.Flags = region.Flags;
+                var moved = old!;
+                MmuOf(moved).Zap(moved.Gpa, moved.End);
+                SlotsIn(moved.AsId)!.Move(moved, region.GuestPhysAddr);
+                moved.Flags = region.Flags;
                 break;
             case MemslotChange.FlagsOnly:
                 // Dirty logging on or off changes which levels may be mapped: drop the slot's mappings.
-                Mmu.Zap(old!.Gpa, old.End);
-                old.Flags = region.Flags;
+                var changed = old!;
+                MmuOf(changed).Zap(changed.Gpa, changed.End);
+                changed.Flags = region.Flags;
                 break;
             case MemslotChange.None:
                 break;
@@ -160,8 +145,8 @@ public sealed partial class SimulatedVm
     // kvm_set_memslot(KVM_MR_DELETE): zap, unbind the guest_memfd range (LC-4), drop the backend's mapping.
     private void DeleteSlotLocked(Memslot slot)
     {
-        Mmu.Zap(slot.Gpa, slot.End);
-        Slots.Remove(slot);
+        MmuOf(slot).Zap(slot.Gpa, slot.End);
+        SlotsIn(slot.AsId)!.Remove(slot);
         slot.GuestMemfd?.Unbind(slot);
         slot.GuestMemfd = null;
         if (slot.OwnedMapping is { } mapping)

@@ -151,7 +151,7 @@ internal static class ErrorTable
         if (e.Errno is Errno.ENOTTY or Errno.EOPNOTSUPP or Errno.ENODEV && Capabilities.TryGetValue(e.Operation, out var capability))
         {
             metadata["capability"] = capability;
-            message += $" (the backend lacks {capability}: use a kernel whose KVM reports it, or the simulated backend)";
+            message += $" (the backend lacks {capability}: use a kernel whose KVM reports it, or the simulated backend with host profile 'default')";
         }
 
         var field = FieldOf(e.Argument);

@@ -23,7 +23,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     {
         _logger = logger;
         var settings = options.Value;
-        _hypervisors = [new SimulatedHypervisor()];
+        _hypervisors = [new SimulatedHypervisor(new SimulatedHypervisorOptions { Profile = SimulatedHostProfile.ByName(settings.Simulated.HostProfile) })];
         if (!settings.OpenKvm)
         {
             KvmUnavailableReason = "MemSvc:OpenKvm is false";

@@ -48,6 +48,9 @@ public sealed class MemSvcOptions
     /// <summary>"auto" (kvm when /dev/kvm opens, else simulated), "kvm" or "simulated".</summary>
     public string DefaultBackend { get; set; } = "auto";
 
+    /// <summary>The simulated backend's settings: MemSvc:Simulated:HostProfile, the host it models.</summary>
+    public SimulatedBackendOptions Simulated { get; set; } = new();
+
     /// <summary>Events each VM's journal keeps (count); a watch starting before them fails SEQUENCE_COMPACTED.</summary>
     public int JournalRetention { get; set; } = 65_536;
 

@@ -1,3 +1,4 @@
+using MemSvc.Hypervisor.Simulated;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -58,6 +59,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
         if (!Backends.Contains(options.DefaultBackend, StringComparer.Ordinal))
         {
             failures.Add($"MemSvc:DefaultBackend must be auto, kvm or simulated, not '{options.DefaultBackend}'.");
+        }
+
+        if (!SimulatedHostProfile.TryGetByName(options.Simulated.HostProfile, out _))
+        {
+            failures.Add($"MemSvc:Simulated:HostProfile must be one of {string.Join(", ", SimulatedHostProfile.Names)}, not '{options.Simulated.HostProfile}'.");
         }
 
         if (options.JournalRetention is < MinJournalRetention or > MaxJournalRetention)

@@ -13,6 +13,10 @@ internal static class Sim
 
     public static SimulatedHypervisor NewHypervisor() => new();
 
+    /// <summary>A hypervisor that is the host profile called <paramref name="profile"/>.</summary>
+    public static SimulatedHypervisor NewHypervisor(string profile) =>
+        new(new SimulatedHypervisorOptions { Profile = SimulatedHostProfile.ByName(profile) });
+
     /// <summary>A VM with a guest_memfd of <paramref name="size"/> bound at <paramref name="gpa"/> as slot 0 with anonymous shared memory.</summary>
     public static (SimulatedVm Vm, SimulatedGuestMemfd Gmem) VmWithSlot(
         VmType type, ulong gpa = 0, ulong size = 4 * M, GuestMemfdFlags flags = GuestMemfdFlags.None, SimulatedHypervisor? hv = null)
