@@ -46,6 +46,7 @@ internal static class SimulatedCapabilities
             ExitHypercallMask = KvmLimits.ExitHypercallValidMask,
             MaxMemslots = profile.MaxMemslots,
             MaxVcpus = profile.MaxVcpus,
+            MaxGpaBits = System.Numerics.BitOperations.Log2(profile.GpaLimit),
             Raw = raw,
         };
     }

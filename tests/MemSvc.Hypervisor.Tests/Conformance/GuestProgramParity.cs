@@ -1,13 +1,14 @@
 using MemSvc.Hypervisor.Simulated;
 using MemSvc.Hypervisor.Tests.Capabilities;
 using MemSvc.Hypervisor.Tests.Kvm;
+using MemSvc.Hypervisor.Tests.Simulated;
 
 namespace MemSvc.Hypervisor.Tests.Conformance;
 
 /// <summary>
 /// DESIGN.md's promise: the same guest program on both backends ends with the same data in guest memory and
-/// the same sequence of exits. Both backends are held to one expected transcript, so the simulated half still
-/// checks something on a host without /dev/kvm.
+/// the same sequence of exits. Both backends, the simulated one under every host profile, are held to one expected
+/// transcript, so the simulated half still checks something on a host without /dev/kvm.
 /// </summary>
 public class GuestProgramParity
 {
@@ -33,9 +34,13 @@ public class GuestProgramParity
         new VmExit.GuestAbort(6, GuestAbortReason.PatternMismatch, SlotGpa, 0x5c, 0xaa),
     ];
 
-    [Fact]
-    public void Simulated_backend_gives_the_expected_transcript() =>
-        AssertTranscript(new SimulatedHypervisor());
+    public static TheoryData<string> Profiles => [.. SimulatedHostProfile.Names];
+
+    /// <summary>Every host profile, the real hosts' included, gives the one transcript the kvm backend gives.</summary>
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void Simulated_backend_gives_the_expected_transcript_on_every_host_profile(string profile) =>
+        AssertTranscript(Sim.NewHypervisor(profile));
 
     [Fact]
     public void Kvm_backend_gives_the_same_transcript() =>

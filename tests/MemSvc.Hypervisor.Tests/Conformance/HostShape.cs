@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MemSvc.Hypervisor.Simulated;
 
 namespace MemSvc.Hypervisor.Tests.Conformance;
 
@@ -26,7 +27,9 @@ public sealed partial record HostShape(bool MemoryAttributesIoctl, MemoryAttribu
         var caps = hypervisor.Capabilities;
         using var vm = hypervisor.CreateVm(VmType.Default);
         var spaces = caps.Raw.TryGetValue("KVM_CAP_MULTI_ADDRESS_SPACE", out var n) && n > 1 ? (int)n : 1;
-        return new HostShape(vm.Capabilities.MemoryAttributesIoctl, vm.Capabilities.MemoryAttributes, spaces, caps.MaxGpaBits, OverlapErrno(caps.KernelVersion));
+        // The model states its kernel's MS-19 answer in its profile; a real kernel is known by its release.
+        var overlap = hypervisor is SimulatedHypervisor simulated ? simulated.Options.Profile.OverlappingGmemErrno : OverlapErrno(caps.KernelVersion);
+        return new HostShape(vm.Capabilities.MemoryAttributesIoctl, vm.Capabilities.MemoryAttributes, spaces, caps.MaxGpaBits, overlap);
     }
 
     /// <summary>
