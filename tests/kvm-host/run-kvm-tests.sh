@@ -5,6 +5,10 @@
 #
 #   tests/kvm-host/run-kvm-tests.sh [Release|Debug]
 #
+# The nested guest boots Debian sid's current kernel (guest_memfd, memory attributes) by default;
+# NKVM_KERNEL_FROM=host boots this machine's own Debian kernel instead (bookworm's 6.1: no guest_memfd and no
+# KVM_SET_USER_MEMORY_REGION2, as on most hosts before 6.8), each with its own cache folder.
+#
 # Prints ran/passed/failed/skipped per capability. Exits 0 when every test passed or was skipped for a capability
 # the host lacks, 1 when a test failed, 3 when no KVM could be had (no /dev/kvm and no QEMU, or the guest gave no
 # result: boot failure, timeout); the kvm tests then ran only as skips in the host run.
@@ -45,10 +49,11 @@ else
         echo "run-kvm-tests: no /dev/kvm here and no qemu-system-x86_64 (apt-get install qemu-system-x86): the kvm tests ran only as skips in the host run"
         exit 3
     fi
-    export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm")}
+    flavour=$([ "${NKVM_KERNEL_FROM:-sid}" = host ] && echo -host || true)
+    export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm$flavour || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm$flavour")}
     export NKVM_TIMEOUT=${NKVM_TIMEOUT:-600}
     where="a nested KVM in a QEMU guest (software emulation, $("$qemu" --version | head -n1))"
-    set +e; "$here/run-in-guest.sh" -w "$results" "$tests" >"$results/guest.log" 2>&1; status=$?; set -e
+    set +e; "$here/run-in-guest.sh" -w "$results" "echo \"kernel \$(uname -r)\" > $results/kernel; $tests" >"$results/guest.log" 2>&1; status=$?; set -e
     if [ "$status" = 125 ]; then
         tail -n 30 "$results/guest.log"
         echo "run-kvm-tests: the nested guest did not run the tests (no result from it; log above)"
@@ -56,6 +61,7 @@ else
     fi
 fi
 
+[ -f "$results/kernel" ] && where="$where, $(cat "$results/kernel")"
 echo "kvm tests on $where: $(( $(date +%s) - started )) s, results in $results"
 for log in "$results/hypervisor.log" "$results/server.log"; do
     [ -f "$log" ] && grep -E "\[FAIL\]" -A 8 "$log" | head -n 80 || true

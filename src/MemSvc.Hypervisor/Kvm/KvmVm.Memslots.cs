@@ -79,7 +79,7 @@ public sealed partial class KvmVm
     {
         var userspaceAddress = region.SharedBacking is SharedBacking.RawAddress raw ? raw.UserspaceAddress : 0;
         var request = Request(region, userspaceAddress, fdNumber);
-        _fd.SetUserMemoryRegion2(ref request);
+        SetRegion(ref request);
         if (_slots.Remove(region.Slot, out var old))
         {
             old.Shared.Dispose();
@@ -96,7 +96,7 @@ public sealed partial class KvmVm
         var request = Request(region, shared.UserspaceAddress, fdNumber);
         try
         {
-            _fd.SetUserMemoryRegion2(ref request);
+            SetRegion(ref request);
         }
         catch
         {
@@ -152,4 +152,29 @@ public sealed partial class KvmVm
         GuestMemfdOffset = region.GuestMemfdOffset,
         GuestMemfd = unchecked((uint)fdNumber),
     };
+
+    /// <summary>
+    /// One memslot call. Kernels before 6.8 have no KVM_SET_USER_MEMORY_REGION2 (KVM_CAP_USER_MEMORY2 = 0): there a
+    /// region without a guest_memfd is the same request through KVM_SET_USER_MEMORY_REGION, whose struct is REGION2's
+    /// first five fields, so such hosts still run guests over anonymous memory. A guest_memfd region always goes to
+    /// REGION2, so a kernel without it answers with its own ENOTTY.
+    /// </summary>
+    private void SetRegion(ref KvmUserspaceMemoryRegion2 request)
+    {
+        if (_userMemory2 || (request.Flags & (uint)MemoryRegionFlags.GuestMemfd) != 0)
+        {
+            _fd.SetUserMemoryRegion2(ref request);
+            return;
+        }
+
+        var v1 = new KvmUserspaceMemoryRegion
+        {
+            Slot = request.Slot,
+            Flags = request.Flags,
+            GuestPhysAddr = request.GuestPhysAddr,
+            MemorySize = request.MemorySize,
+            UserspaceAddr = request.UserspaceAddr,
+        };
+        _fd.SetUserMemoryRegion(ref v1);
+    }
 }

@@ -18,11 +18,13 @@ public sealed partial class KvmVm : IVm
     private BootMemory? _boot;
     private ulong _exitHypercallMask;
     private bool _disposed;
+    private readonly bool _userMemory2;
 
     internal KvmVm(VmFd fd, VmType type, HypervisorCapabilities host, VcpuConstants vcpuConstants)
     {
         _fd = fd;
         _vcpuConstants = vcpuConstants;
+        _userMemory2 = host.UserMemory2;
         Type = type;
         BootSlot = (uint)(host.MaxMemslots - 1);
         try
@@ -205,7 +207,7 @@ public sealed partial class KvmVm : IVm
         };
         try
         {
-            _fd.SetUserMemoryRegion2(ref region);
+            SetRegion(ref region);
         }
         catch (HypervisorException e)
         {

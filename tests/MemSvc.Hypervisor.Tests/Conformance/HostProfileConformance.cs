@@ -7,7 +7,7 @@ namespace MemSvc.Hypervisor.Tests.Conformance;
 // models a host must pass exactly what that host passes (SimulatedErrnoTable covers the default profile).
 
 /// <summary>kvm/probe/results.txt's host: kvm_pvm 6.18 with guest_memfd.</summary>
-public class Kvm618PvmErrnoTable : ErrnoTableConformance
+public class Pvm618ProfileErrnoTable : ErrnoTableConformance
 {
     protected override bool RunsRowsUnsafeOnRealKvm => true;
 
@@ -15,7 +15,7 @@ public class Kvm618PvmErrnoTable : ErrnoTableConformance
 }
 
 /// <summary>The field report's host: kvm_pvm 6.18 without guest_memfd (every guest_memfd row skips, naming it).</summary>
-public class Kvm618PvmNoGmemErrnoTable : ErrnoTableConformance
+public class Pvm618NoGmemProfileErrnoTable : ErrnoTableConformance
 {
     protected override bool RunsRowsUnsafeOnRealKvm => true;
 
@@ -23,24 +23,24 @@ public class Kvm618PvmNoGmemErrnoTable : ErrnoTableConformance
 }
 
 /// <summary>kvm/nested's kernel: Debian's 7.2 under NPT (attributes ioctl, SMM, MAXPHYADDR 48, EEXIST overlap).</summary>
-public class Kvm72DebianErrnoTable : ErrnoTableConformance
+public class Debian72ProfileErrnoTable : ErrnoTableConformance
 {
     protected override bool RunsRowsUnsafeOnRealKvm => true;
 
     protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-7.2-debian");
 }
 
-public class Kvm618PvmLifecycle : LifecycleConformance
+public class Pvm618ProfileLifecycle : LifecycleConformance
 {
     protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-6.18-pvm");
 }
 
-public class Kvm618PvmNoGmemLifecycle : LifecycleConformance
+public class Pvm618NoGmemProfileLifecycle : LifecycleConformance
 {
     protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-6.18-pvm-no-gmem");
 }
 
-public class Kvm72DebianLifecycle : LifecycleConformance
+public class Debian72ProfileLifecycle : LifecycleConformance
 {
     protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-7.2-debian");
 }
