@@ -1,3 +1,4 @@
+using MemSvc.Server.Connections;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -82,6 +83,7 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");
         }
 
+        failures.AddRange(ConnectionLimits.Problems(options.Connections, OpenFileLimit.Current()));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,3 +1,4 @@
+using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
@@ -33,6 +34,12 @@ public static class MemSvcServer
         builder.AddMemSvcTelemetry();
 
         builder.Services.AddSingleton<Listeners>();
+        builder.Services.AddSingleton(services => new ConnectionBudget(
+            ConnectionLimits.Resolve(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections, OpenFileLimit.Current())));
+        builder.Services.AddSingleton(services => new ConnectionAdmission(
+            services.GetRequiredService<ConnectionBudget>(),
+            services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections,
+            services.GetRequiredService<ILogger<ConnectionAdmission>>()));
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 
@@ -72,6 +79,7 @@ public static class MemSvcServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseRefusedConnections();
         app.UseHealthOnlyPort();
         app.UsePrometheusScrapePort();
         app.MapGrpcService<HostGrpcService>();
@@ -85,8 +93,9 @@ public static class MemSvcServer
     }
 
     /// <summary>Kestrel's listeners come from validated options, resolved when Kestrel starts.</summary>
-    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls) : IConfigureOptions<KestrelServerOptions>
+    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls, ConnectionAdmission admission, ConnectionBudget budget)
+        : IConfigureOptions<KestrelServerOptions>
     {
-        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value);
+        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value, admission, budget.Limits);
     }
 }

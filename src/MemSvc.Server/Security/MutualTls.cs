@@ -12,7 +12,8 @@ namespace MemSvc.Server.Security;
 /// </summary>
 internal static class MutualTls
 {
-    public static void Listen(KestrelServerOptions kestrel, TlsOptions options)
+    /// <param name="admit">Connection admission, run before the TLS handshake so that handshakes count too.</param>
+    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, Action<ListenOptions> admit)
     {
         var serverCertificate = X509Certificate2.CreateFromPemFile(options.CertificatePath!, options.KeyPath!);
         var clientCas = new X509Certificate2Collection();
@@ -20,6 +21,7 @@ internal static class MutualTls
         kestrel.ListenAnyIP(options.Port!.Value, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
+            admit(listen);
             listen.UseHttps(https =>
             {
                 https.ServerCertificate = serverCertificate;
