@@ -18,7 +18,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators)
     {
         _logger = logger;
         var settings = options.Value;
@@ -36,6 +36,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
             ServerLog.KvmUnavailable(logger, reason);
         }
 
+        _hypervisors = [.. _hypervisors.Select(h => decorators.Aggregate(h, (inner, decorator) => decorator.Decorate(inner)))];
         var backends = _hypervisors.ToDictionary(h => h.Capabilities.Backend, h => h, StringComparer.Ordinal);
         var defaultBackend = ChooseDefault(settings.DefaultBackend, backends);
         foreach (var (name, hypervisor) in backends)
