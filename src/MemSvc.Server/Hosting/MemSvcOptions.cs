@@ -1,5 +1,6 @@
 using MemSvc.Core.Options;
 using MemSvc.Server.Connections;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Security;
 using MemSvc.Server.Telemetry;
 
@@ -68,6 +69,12 @@ public sealed class MemSvcOptions
     /// RefusalGrace) and HTTP/2 keepalive, idle and header timeouts; see <see cref="ConnectionOptions"/>.
     /// </summary>
     public ConnectionOptions Connections { get; set; } = new();
+
+    /// <summary>
+    /// The dedicated threads that run Core's blocking operations, with fairness across owners
+    /// (MemSvc:Workers:Count, PerOwner); see <see cref="WorkerOptions"/>.
+    /// </summary>
+    public WorkerOptions Workers { get; set; } = new();
 
     /// <summary>What the server exposes besides OTLP: MemSvc:Telemetry:PrometheusPort (off by default).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();

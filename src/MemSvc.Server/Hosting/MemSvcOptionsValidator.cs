@@ -83,6 +83,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");
         }
 
+        if (options.Workers.ResolvedCount < 1 || options.Workers.ResolvedPerOwner < 1 || options.Workers.ResolvedPerOwner > options.Workers.ResolvedCount)
+        {
+            failures.Add($"MemSvc:Workers:Count must be at least 1 and MemSvc:Workers:PerOwner 1 to Count, not {options.Workers.ResolvedCount} and {options.Workers.ResolvedPerOwner}.");
+        }
+
         failures.AddRange(ConnectionLimits.Problems(options.Connections, OpenFileLimit.Current()));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -1,5 +1,6 @@
 using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Security;
@@ -47,6 +48,11 @@ public static class MemSvcServer
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
         builder.Services.AddSingleton<RequestIds>();
+        builder.Services.AddSingleton(services =>
+        {
+            var workers = services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Workers;
+            return new FairWorkers(workers.ResolvedCount, workers.ResolvedPerOwner);
+        });
         builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))

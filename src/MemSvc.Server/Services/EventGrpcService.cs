@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Validation;
@@ -8,7 +9,8 @@ using MemSvc.Server.Validation;
 namespace MemSvc.Server.Services;
 
 /// <summary>EventService: journal watches and fault resolution.</summary>
-internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime) : EventService.EventServiceBase
+internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime, FairWorkers workers)
+    : EventService.EventServiceBase
 {
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
@@ -31,17 +33,22 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         }
     }
 
-    public override Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
+    /// <summary>
+    /// On <see cref="FairWorkers"/>, since a CONVERT resolution converts (a guest's conversion request may cover
+    /// GiBs), urgent: ahead of the owner's queued calls and beyond its share, because a vCPU waits on it.
+    /// </summary>
+    public override async Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
-        var action = Require.Specified(request.Action, "action");
-        var resolution = manager.Events.ResolveFault(caller, vmId, request.FaultId, EnumMapping.ToCore(action));
-        return Task.FromResult(new ResolveFaultResponse
+        var action = EnumMapping.ToCore(Require.Specified(request.Action, "action"));
+        var resolution = await workers.RunAsync(
+            caller, vmId, () => manager.Events.ResolveFault(caller, vmId, request.FaultId, action), context.CancellationToken, urgent: true).ConfigureAwait(false);
+        return new ResolveFaultResponse
         {
             FaultId = resolution.FaultId,
             Action = EnumMapping.ToProto(resolution.Action),
             Latency = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(resolution.Latency),
-        });
+        };
     }
 }
