@@ -4,8 +4,8 @@ using MemSvc.Server.Hosting;
 namespace MemSvc.Server.Tests.HostileLoad;
 
 /// <summary>
-/// A backend whose KVM_SET_MEMORY_ATTRIBUTES blocks its calling thread, as a conversion of 1 TiB does (16.6 s in the
-/// probe), for VMs the test chose, until the test opens the gate. The block is synchronous on purpose: a real ioctl
+/// A backend whose KVM_SET_MEMORY_ATTRIBUTES and KVM_CREATE_GUEST_MEMFD block their calling thread, as a conversion
+/// of 1 TiB does (16.6 s in the probe), for VMs the test chose, until the test opens the gate. The block is synchronous on purpose: a real ioctl
 /// holds its thread, so whatever thread the server runs a conversion on is the thread held here.
 /// </summary>
 internal sealed class GatedBackend : IBackendDecorator
@@ -64,7 +64,15 @@ internal sealed class GatedBackend : IBackendDecorator
 
         public VmCapabilities Capabilities => inner.Capabilities;
 
-        public IGuestMemfd CreateGuestMemfd(ulong size, GuestMemfdFlags flags) => inner.CreateGuestMemfd(size, flags);
+        public IGuestMemfd CreateGuestMemfd(ulong size, GuestMemfdFlags flags)
+        {
+            if (Gated)
+            {
+                gate.Pass();
+            }
+
+            return inner.CreateGuestMemfd(size, flags);
+        }
 
         public void SetUserMemoryRegion(MemoryRegion region) => inner.SetUserMemoryRegion(region);
 

@@ -5,6 +5,7 @@ using MemSvc.Core.Options;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Security;
+using MemSvc.Server.Services;
 using MemSvc.Server.Tests.Infrastructure;
 using MemSvc.Server.Tests.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,6 +79,42 @@ public sealed class StarvationTests
 
         Assert.Equal(applied.Order(), answers.Select(a => a.EventSequence).Order());
         Assert.Equal(Limit, answers.Length);
+    }
+
+    [Fact]
+    public async Task One_owners_creation_held_in_the_backend_does_not_hold_up_another_owners_creation()
+    {
+        var gate = new GatedBackend();
+        await using var server = await RunningServer.StartAsync(builder =>
+        {
+            builder.Services.AddSingleton<ICallerResolver, PrincipalHeaderResolver>();
+            builder.Services.AddSingleton<IBackendDecorator>(gate);
+        });
+        var alice = ClientsOf(server, "cert:alice");
+        var bob = ClientsOf(server, "cert:bob");
+        var aliceVm = (await alice.Vms.CreateVmAsync(new() { VmId = "a-vm", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+        gate.Close(0);
+
+        // Both carry a request_id, so both go through the request_id ledger; Bob's on another of its lock stripes.
+        var aliceKey = ("cert:alice", CreateGuestMemfdRequest.Descriptor.FullName, "alice-1");
+        var bobsId = Enumerable.Range(0, 100).Select(i => $"bob-{i}")
+            .First(id => RequestIds.StripeOf(("cert:bob", CreateVmRequest.Descriptor.FullName, id)) != RequestIds.StripeOf(aliceKey));
+        var held = alice.Memory.CreateGuestMemfdAsync(new() { Parent = aliceVm.Name, Size = MiB, RequestId = "alice-1" }, cancellationToken: Ct).ResponseAsync;
+        try
+        {
+            await gate.Entered.WaitAsync(Watcher.Patience, Ct);
+            var bobs = await bob.Vms.CreateVmAsync(
+                new() { VmId = "b-vm", VcpuCount = 1, Backend = Backend.Simulated, RequestId = bobsId }, deadline: Deadline(), cancellationToken: Ct);
+
+            Assert.False(held.IsCompleted);
+            Assert.Equal("cert:bob", bobs.Vm.Owner);
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        Assert.Equal(MiB, (await held.WaitAsync(Watcher.Patience, Ct)).GuestMemfd.Size);
     }
 
     /// <summary>Waits until the owner holds all its in-flight slots: every call has been admitted and is held.</summary>
