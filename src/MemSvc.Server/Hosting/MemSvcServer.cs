@@ -86,6 +86,7 @@ public static class MemSvcServer
 
         var app = builder.Build();
         app.UseRefusedConnections();
+        app.UseWatchDeadlines();
         app.UseHealthOnlyPort();
         app.UsePrometheusScrapePort();
         app.MapGrpcService<HostGrpcService>();

@@ -21,8 +21,9 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
             start => ResourceNames.ParseVm(start.Key, "start_sequences"), start => start.Value, StringComparer.Ordinal);
 
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
-        // last sequence it saw, against this server's successor.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        // last sequence it saw, against this server's successor. The deadline is this handler's (WatchDeadlines).
+        using var deadline = WatchDeadlines.TimeoutOf(context) is { } timeout ? new CancellationTokenSource(timeout) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, deadline?.Token ?? default);
         var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, vmStarts, stop.Token);
         try
         {
@@ -30,6 +31,11 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
+        }
+        catch (Exception e) when (e is not RpcException && deadline is { IsCancellationRequested: true } && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Whatever the write or the journal's wait threw as the deadline cut it short: the call's answer is the deadline.
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the watch's deadline passed"));
         }
     }
 
