@@ -24,8 +24,8 @@ public sealed record QuotaOptions
     /// <summary>
     /// Unary calls one owner may have executing at once. Enforced by the server's gRPC layer (Core has no notion
     /// of a call); ResolveFault and streams do not count. 64 is one call for each VM the default MaxVmsPerOwner
-    /// allows: Core serializes each VM's memory operations, so more calls than VMs only queue on VM locks, and
-    /// every queued call holds a thread-pool thread, which is the starvation of other owners this limit bounds.
+    /// allows: Core serializes each VM's memory operations, so more calls than VMs only wait their turn, and this
+    /// limit bounds how many of one owner's calls may wait.
     /// </summary>
     public int MaxInFlightRequestsPerOwner { get; init; } = 64;
 }

@@ -5,7 +5,9 @@ namespace MemSvc.Server.Errors;
 
 /// <summary>
 /// Turns every exception a service lets out into the status <see cref="ErrorTable"/> gives it, so services
-/// throw Core's and the backend's errors as they are and never build a status themselves.
+/// throw Core's and the backend's errors as they are and never build a status themselves. A call that its client
+/// ended (cancelled, deadline passed, connection gone) ends CANCELLED or DEADLINE_EXCEEDED whatever the handler
+/// was doing when it noticed, logged at Debug only.
 /// </summary>
 internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
@@ -37,10 +39,12 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
 
     private RpcException Map(Exception e, ServerCallContext context)
     {
-        if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        if (EndedByClient(e, context) is { } ending)
         {
-            // The client went away or its deadline passed: nobody reads this status, and it is not a failure of ours.
-            return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+            // The client went away or its deadline passed while the call ran (a watch writing its backlog, most
+            // often): not a failure of ours, and the client already has its answer, so nothing above Debug.
+            ServerLog.CallEndedByClient(logger, context.Method, ending, e.GetType().Name);
+            return new RpcException(new Status(ending, ending == StatusCode.DeadlineExceeded ? "the deadline passed" : "the call was cancelled"));
         }
 
         var mapped = ErrorTable.TryMap(e);
@@ -52,5 +56,26 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
 
         ServerLog.UnexpectedFailure(logger, e, context.Method);
         return ErrorTable.Internal();
+    }
+
+    /// <summary>
+    /// DEADLINE_EXCEEDED or CANCELLED when <paramref name="e"/> is what a call ended from outside throws; null for
+    /// a real failure. grpc-dotnet completes a call whose deadline passes before it cancels the call's token, so a
+    /// write in between fails with InvalidOperationException ("the request is complete") while the token still
+    /// says nothing: the deadline itself is checked too.
+    /// </summary>
+    private static StatusCode? EndedByClient(Exception e, ServerCallContext context)
+    {
+        if (e is not (OperationCanceledException or InvalidOperationException or IOException))
+        {
+            return null;
+        }
+
+        if (context.Deadline <= DateTime.UtcNow)
+        {
+            return StatusCode.DeadlineExceeded;
+        }
+
+        return context.CancellationToken.IsCancellationRequested ? StatusCode.Cancelled : null;
     }
 }

@@ -19,7 +19,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators)
     {
         _logger = logger;
         var settings = options.Value;
@@ -38,6 +38,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
             KvmUnavailableReason = reason;
         }
 
+        _hypervisors = [.. _hypervisors.Select(h => decorators.Aggregate(h, (inner, decorator) => decorator.Decorate(inner)))];
         var backends = _hypervisors.ToDictionary(h => h.Capabilities.Backend, h => h, StringComparer.Ordinal);
         var defaultBackend = ChooseDefault(settings.DefaultBackend, backends, KvmUnavailableReason);
         if (settings.OpenKvm && KvmUnavailableReason is { } notUsed)

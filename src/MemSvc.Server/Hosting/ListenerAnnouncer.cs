@@ -1,3 +1,4 @@
+using MemSvc.Server.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -6,13 +7,15 @@ namespace MemSvc.Server.Hosting;
 
 /// <summary>
 /// Once Kestrel listens: gives the socket its 0660 mode (Kestrel creates it with the process umask) and its
-/// configured group, and says
-/// where the server can be reached, including which fallback socket it took.
+/// configured group, and says where the server can be reached, including which fallback socket it took, and how
+/// many connections it holds.
 /// </summary>
-internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
+internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, ConnectionBudget connections, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
+        var limits = connections.Limits;
+        ServerLog.ConnectionLimits(logger, limits.Total, limits.PerListener, limits.PerProbeListener, limits.PerPeer, limits.RefusalSlots, limits.OpenFiles, limits.Reserved);
         if (listeners.Socket is { } socket)
         {
             File.SetUnixFileMode(socket.Path, SocketLocation.SocketMode);

@@ -1,4 +1,5 @@
 using System.Net;
+using MemSvc.Server.Connections;
 using MemSvc.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -10,40 +11,68 @@ namespace MemSvc.Server.Hosting;
 /// health-only plaintext port, and, when configured, the Prometheus scrape port. HTTP/2 only, except the scrape
 /// port: gRPC needs nothing else, and h2c without TLS cannot negotiate HTTP/1.1 anyway; Prometheus scrapes over
 /// HTTP/1.1.
+/// <para>
+/// Every listener admits connections through <see cref="ConnectionAdmission"/> before anything else (TLS
+/// included), and Kestrel's own limits bound what a connection may hold: its streams, how long it may stay
+/// silent (keepalive PINGs find a frozen or partitioned client) and how slowly it may send headers.
+/// </para>
 /// </summary>
 internal sealed class Listeners(ILogger<Listeners> logger)
 {
     /// <summary>Where the socket went, once Kestrel is configured; null when no socket is configured.</summary>
     public SocketLocation? Socket { get; private set; }
 
-    public void Configure(KestrelServerOptions kestrel, MemSvcOptions options, TlsOptions tls)
+    public void Configure(KestrelServerOptions kestrel, MemSvcOptions options, TlsOptions tls, ConnectionAdmission admission, ConnectionLimits limits)
     {
+        SetLimits(kestrel, options.Connections, limits);
         if (tls.Port is not null)
         {
-            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger));
+            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger), listen => admission.Apply(listen, "tls"));
         }
 
         if (!string.IsNullOrEmpty(options.SocketPath))
         {
             Socket = SocketLocation.Choose(options.SocketPath);
-            kestrel.ListenUnixSocket(Socket.Path, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(Socket.Path, listen => Http2(listen, admission, "socket"));
         }
 
         if (options.LoopbackPort is { } port)
         {
-            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, port, listen => Http2(listen, admission, "loopback"));
         }
 
         if (options.HealthPort is { } health)
         {
             // Plaintext on every address, but HealthOnlyPort lets nothing through except grpc.health.v1.
-            kestrel.ListenAnyIP(health, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenAnyIP(health, listen => Http2(listen, admission, "health", probeListener: true));
         }
 
         if (options.Telemetry.PrometheusPort is { } scrape)
         {
             // Plaintext on every address, but PrometheusScrapePort serves the scrape path there and nothing else.
-            kestrel.ListenAnyIP(scrape, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.ListenAnyIP(scrape, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                admission.Apply(listen, "metrics", probeListener: true);
+            });
         }
+    }
+
+    private static void Http2(ListenOptions listen, ConnectionAdmission admission, string name, bool probeListener = false)
+    {
+        listen.Protocols = HttpProtocols.Http2;
+        admission.Apply(listen, name, probeListener);
+    }
+
+    private static void SetLimits(KestrelServerOptions kestrel, ConnectionOptions options, ConnectionLimits limits)
+    {
+        // Kestrel counts per listener and closes past its limit with no answer: a backstop above MemSvc's own budget
+        // (which answers), so that even a bug in the budget cannot let connections reach the reserved descriptors.
+        kestrel.Limits.MaxConcurrentConnections = (long)limits.Total + limits.RefusalSlots;
+        kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
+        kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+        kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+        kestrel.Limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        kestrel.Limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
     }
 }

@@ -1,4 +1,6 @@
 using MemSvc.Core.Options;
+using MemSvc.Server.Connections;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Security;
 using MemSvc.Server.Telemetry;
 
@@ -72,6 +74,18 @@ public sealed class MemSvcOptions
     /// transfer limit plus its envelope. Bigger messages fail RESOURCE_EXHAUSTED before any parsing.
     /// </summary>
     public int MaxReceiveMessageBytes { get; set; } = (4 << 20) + (64 << 10);
+
+    /// <summary>
+    /// Connection limits (MemSvc:Connections:MaxTotal, MaxPerListener, MaxPerPeer, ReservedFds, RefusalSlots,
+    /// RefusalGrace) and HTTP/2 keepalive, idle and header timeouts; see <see cref="ConnectionOptions"/>.
+    /// </summary>
+    public ConnectionOptions Connections { get; set; } = new();
+
+    /// <summary>
+    /// The dedicated threads that run Core's blocking operations, with fairness across owners
+    /// (MemSvc:Workers:Count, PerOwner); see <see cref="WorkerOptions"/>.
+    /// </summary>
+    public WorkerOptions Workers { get; set; } = new();
 
     /// <summary>What the server exposes besides OTLP: MemSvc:Telemetry:PrometheusPort (off by default).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();

@@ -1,4 +1,5 @@
 using MemSvc.Hypervisor.Simulated;
+using MemSvc.Server.Connections;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -93,6 +94,12 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");
         }
 
+        if (options.Workers.ResolvedCount < 1 || options.Workers.ResolvedPerOwner < 1 || options.Workers.ResolvedPerOwner > options.Workers.ResolvedCount)
+        {
+            failures.Add($"MemSvc:Workers:Count must be at least 1 and MemSvc:Workers:PerOwner 1 to Count, not {options.Workers.ResolvedCount} and {options.Workers.ResolvedPerOwner}.");
+        }
+
+        failures.AddRange(ConnectionLimits.Problems(options.Connections, OpenFileLimit.Current()));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

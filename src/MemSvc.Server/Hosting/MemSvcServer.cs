@@ -1,4 +1,6 @@
+using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Security;
@@ -37,6 +39,12 @@ public static class MemSvcServer
         builder.AddMemSvcTelemetry();
 
         builder.Services.AddSingleton<Listeners>();
+        builder.Services.AddSingleton(services => new ConnectionBudget(
+            ConnectionLimits.Resolve(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections, OpenFileLimit.Current())));
+        builder.Services.AddSingleton(services => new ConnectionAdmission(
+            services.GetRequiredService<ConnectionBudget>(),
+            services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections,
+            services.GetRequiredService<ILogger<ConnectionAdmission>>()));
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 
@@ -44,6 +52,11 @@ public static class MemSvcServer
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);
         builder.Services.AddSingleton<RequestIds>();
+        builder.Services.AddSingleton(services =>
+        {
+            var workers = services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Workers;
+            return new FairWorkers(workers.ResolvedCount, workers.ResolvedPerOwner);
+        });
         builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))
@@ -76,6 +89,8 @@ public static class MemSvcServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseRefusedConnections();
+        app.UseWatchDeadlines();
         app.UseHealthOnlyPort();
         app.UsePrometheusScrapePort();
         app.MapGrpcService<HostGrpcService>();
@@ -89,8 +104,9 @@ public static class MemSvcServer
     }
 
     /// <summary>Kestrel's listeners come from validated options, resolved when Kestrel starts.</summary>
-    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls) : IConfigureOptions<KestrelServerOptions>
+    private sealed class KestrelSetup(Listeners listeners, IOptions<MemSvcOptions> options, IOptions<TlsOptions> tls, ConnectionAdmission admission, ConnectionBudget budget)
+        : IConfigureOptions<KestrelServerOptions>
     {
-        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value);
+        public void Configure(KestrelServerOptions kestrel) => listeners.Configure(kestrel, options.Value, tls.Value, admission, budget.Limits);
     }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using MemSvc.Core.Identity;
@@ -18,11 +16,6 @@ internal sealed class ConnectionCallerResolver(CallerMapper mapper) : ICallerRes
 {
     public const string LoopbackIdentity = "local";
 
-    // SOL_SOCKET and SO_PEERCRED on Linux; struct ucred is { pid_t pid; uid_t uid; gid_t gid; }.
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
-    private const int UcredSize = 12;
-
     public CallerIdentity Resolve(ServerCallContext context) => mapper.Map(Principal(context));
 
     private static string Principal(ServerCallContext context)
@@ -33,21 +26,9 @@ internal sealed class ConnectionCallerResolver(CallerMapper mapper) : ICallerRes
             return CertificatePrincipal(certificate);
         }
 
-        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
-        if (socket is null || socket.AddressFamily != AddressFamily.Unix || !OperatingSystem.IsLinux())
-        {
-            return LoopbackIdentity;
-        }
-
-        Span<byte> ucred = stackalloc byte[UcredSize];
-        var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred);
-        if (length < UcredSize)
-        {
-            return LoopbackIdentity;
-        }
-
-        var uid = MemoryMarshal.Read<uint>(ucred[4..8]);
-        return "uid:" + uid.ToString(CultureInfo.InvariantCulture);
+        return PeerCredentials.Uid(http.Features.Get<IConnectionSocketFeature>()?.Socket) is { } uid
+            ? "uid:" + uid.ToString(CultureInfo.InvariantCulture)
+            : LoopbackIdentity;
     }
 
     /// <summary>"cert:{CN}"; a certificate without a CN is named by its whole subject, so that it is still distinct.</summary>

@@ -29,6 +29,15 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "{Method} failed unexpectedly; the client was told INTERNAL")]
     public static partial void UnexpectedFailure(ILogger logger, Exception exception, string method);
 
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Connection limits: {Total} in all, {PerListener} per listener ({PerProbeListener} on the health and Prometheus ports), {PerPeer} per peer, {RefusalSlots} refusal slots; open-file limit {OpenFiles}, {Reserved} descriptors reserved")]
+    public static partial void ConnectionLimits(ILogger logger, int total, int perListener, int perProbeListener, int perPeer, int refusalSlots, long openFiles, int reserved);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Refused a connection on {Listener} from {Peer}: the {Scope} limit of {Limit} connections is reached ({Suppressed} refusals unlogged before this one)")]
+    public static partial void ConnectionRefused(ILogger logger, string listener, string peer, string scope, int limit, long suppressed);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "{Method} was ended by its client ({Code}) while it ran; the handler noticed with {ExceptionType}")]
+    public static partial void CallEndedByClient(ILogger logger, string method, StatusCode code, string exceptionType);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stopping: ending watch streams and vCPUs")]
     public static partial void Stopping(ILogger logger);
 }

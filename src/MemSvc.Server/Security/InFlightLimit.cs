@@ -8,9 +8,9 @@ namespace MemSvc.Server.Security;
 
 /// <summary>
 /// MemSvc:Quotas:MaxInFlightRequestsPerOwner: how many unary calls of the MemSvc API one owner may have executing at
-/// once. Handlers are synchronous and queue on VM locks, so without it one owner's burst of slow calls (conversions,
-/// 4 MiB writes) could hold every thread-pool thread and stall the host's other owners. A call past the limit fails
-/// RESOURCE_EXHAUSTED QUOTA_EXCEEDED naming the quota, before its service runs.
+/// once. Slow calls (conversions, 4 MiB writes) wait in their owner's queue of the FairWorkers, holding no thread;
+/// this limit bounds how long that queue may grow, and so how much one owner's burst can ask of the workers. A call
+/// past the limit fails RESOURCE_EXHAUSTED QUOTA_EXCEEDED naming the quota, before its service runs.
 /// <para>
 /// What counts: every unary RPC under memsvc.v1, so that a new RPC is limited unless exempted on purpose.
 /// ResolveFault is exempt, as from the rate limit: an orchestrator whose bulk calls fill its slots must still
@@ -42,7 +42,7 @@ internal sealed class InFlightLimit(ICallerResolver callers, InFlightCounter cou
         }
 
         // The slot is held until the handler really returns, whatever way it ends: a client that cancels or whose
-        // deadline passes does not stop a synchronous handler, which keeps its thread until it finishes.
+        // deadline passes does not stop an operation that has started on a worker, which runs to its end.
         try
         {
             return await continuation(request, context).ConfigureAwait(false);

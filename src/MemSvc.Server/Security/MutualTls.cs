@@ -13,11 +13,13 @@ namespace MemSvc.Server.Security;
 internal static class MutualTls
 {
     /// <summary>Listens on the mTLS port; certificates come from <paramref name="certificates"/> at each handshake, so rotations apply.</summary>
-    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, TlsCertificates certificates)
+    /// <param name="admit">Connection admission, run before the TLS handshake so that handshakes count too.</param>
+    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, TlsCertificates certificates, Action<ListenOptions> admit)
     {
         kestrel.ListenAnyIP(options.Port!.Value, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
+            admit(listen);
             listen.UseHttps(https =>
             {
                 https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Validation;
@@ -8,7 +9,8 @@ using MemSvc.Server.Validation;
 namespace MemSvc.Server.Services;
 
 /// <summary>EventService: journal watches and fault resolution.</summary>
-internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime) : EventService.EventServiceBase
+internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime, FairWorkers workers)
+    : EventService.EventServiceBase
 {
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
@@ -19,8 +21,9 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
             start => ResourceNames.ParseVm(start.Key, "start_sequences"), start => start.Value, StringComparer.Ordinal);
 
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
-        // last sequence it saw, against this server's successor.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        // last sequence it saw, against this server's successor. The deadline is this handler's (WatchDeadlines).
+        using var deadline = WatchDeadlines.TimeoutOf(context) is { } timeout ? new CancellationTokenSource(timeout) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, deadline?.Token ?? default);
         var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, vmStarts, stop.Token);
         try
         {
@@ -29,19 +32,29 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (e is not RpcException && deadline is { IsCancellationRequested: true } && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Whatever the write or the journal's wait threw as the deadline cut it short: the call's answer is the deadline.
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the watch's deadline passed"));
+        }
     }
 
-    public override Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
+    /// <summary>
+    /// On <see cref="FairWorkers"/>, since a CONVERT resolution converts (a guest's conversion request may cover
+    /// GiBs), urgent: ahead of the owner's queued calls and beyond its share, because a vCPU waits on it.
+    /// </summary>
+    public override async Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
-        var action = Require.Specified(request.Action, "action");
-        var resolution = manager.Events.ResolveFault(caller, vmId, request.FaultId, EnumMapping.ToCore(action));
-        return Task.FromResult(new ResolveFaultResponse
+        var action = EnumMapping.ToCore(Require.Specified(request.Action, "action"));
+        var resolution = await workers.RunAsync(
+            caller, vmId, () => manager.Events.ResolveFault(caller, vmId, request.FaultId, action), context.CancellationToken, urgent: true).ConfigureAwait(false);
+        return new ResolveFaultResponse
         {
             FaultId = resolution.FaultId,
             Action = EnumMapping.ToProto(resolution.Action),
             Latency = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(resolution.Latency),
-        });
+        };
     }
 }

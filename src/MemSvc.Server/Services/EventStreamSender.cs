@@ -43,8 +43,12 @@ internal static class EventStreamSender
                     next = new ValueTask<bool>(more);
                 }
 
+                // The stop is checked between writes, never handed to a write: grpc-dotnet aborts the whole request
+                // (RST_STREAM INTERNAL_ERROR, the client sees INTERNAL) when a write's token is cancelled, where a
+                // watch ended by its deadline or by the server stopping must end with a status.
+                stop.Token.ThrowIfCancellationRequested();
                 stream.WriteOptions = more ? Buffered : null;
-                await stream.WriteAsync(messages.For(evt), stop.Token).ConfigureAwait(false);
+                await stream.WriteAsync(messages.For(evt)).ConfigureAwait(false);
                 unflushed = more ? unflushed + 1 : 0;
             }
         }

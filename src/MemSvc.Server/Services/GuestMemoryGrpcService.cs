@@ -2,6 +2,7 @@ using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Paging;
@@ -9,151 +10,165 @@ using MemSvc.Server.Validation;
 
 namespace MemSvc.Server.Services;
 
-/// <summary>GuestMemoryService: guest_memfds, memory regions, attributes, conversion and shared-memory access.</summary>
-internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds) : GuestMemoryService.GuestMemoryServiceBase
+/// <summary>
+/// GuestMemoryService: guest_memfds, memory regions, attributes, conversion and shared-memory access. Requests are
+/// checked here; every Core operation runs on <see cref="FairWorkers"/>, since each takes the VM's memory lock and
+/// some (conversions, fallocate, 4 MiB writes) take long.
+/// </summary>
+internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds, FairWorkers workers) : GuestMemoryService.GuestMemoryServiceBase
 {
-    public override Task<CreateGuestMemfdResponse> CreateGuestMemfd(CreateGuestMemfdRequest request, ServerCallContext context)
+    public override async Task<CreateGuestMemfdResponse> CreateGuestMemfd(CreateGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Parent, "parent");
         var flags = EnumMapping.ToCore(Require.DistinctSpecified(request.Flags, "flags"));
-        var memfd = requestIds.Create(
+        var memfd = await workers.RunAsync(
             caller,
-            request,
-            request.RequestId,
-            () => manager.GuestMemfds.CreateGuestMemfd(caller, vmId, request.Size, flags),
-            made => manager.GuestMemfds.GetGuestMemfd(caller, made.VmId, made.Id));
-        return Task.FromResult(new CreateGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(memfd) });
+            vmId,
+            () => requestIds.Create(
+                caller,
+                request,
+                request.RequestId,
+                () => manager.GuestMemfds.CreateGuestMemfd(caller, vmId, request.Size, flags),
+                made => manager.GuestMemfds.GetGuestMemfd(caller, made.VmId, made.Id)),
+            context.CancellationToken).ConfigureAwait(false);
+        return new CreateGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(memfd) };
     }
 
-    public override Task<GetGuestMemfdResponse> GetGuestMemfd(GetGuestMemfdRequest request, ServerCallContext context)
+    public override async Task<GetGuestMemfdResponse> GetGuestMemfd(GetGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, id) = ResourceNames.ParseGuestMemfd(request.Name, "name");
-        return Task.FromResult(new GetGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(manager.GuestMemfds.GetGuestMemfd(caller, vmId, id)) });
+        var memfd = await workers.RunAsync(caller, vmId, () => manager.GuestMemfds.GetGuestMemfd(caller, vmId, id), context.CancellationToken).ConfigureAwait(false);
+        return new GetGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(memfd) };
     }
 
-    public override Task<ListGuestMemfdsResponse> ListGuestMemfds(ListGuestMemfdsRequest request, ServerCallContext context)
+    public override async Task<ListGuestMemfdsResponse> ListGuestMemfds(ListGuestMemfdsRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Parent, "parent");
+        var memfds = await workers.RunAsync(caller, vmId, () => manager.GuestMemfds.ListGuestMemfds(caller, vmId), context.CancellationToken).ConfigureAwait(false);
         var (page, next) = PageToken.Page(
-            manager.GuestMemfds.ListGuestMemfds(caller, vmId), m => PageToken.NumericKey(m.Id), request.Parent + "/guestMemfds", request.PageSize, request.PageToken);
+            memfds, m => PageToken.NumericKey(m.Id), request.Parent + "/guestMemfds", request.PageSize, request.PageToken);
         var response = new ListGuestMemfdsResponse { NextPageToken = next };
         response.GuestMemfds.AddRange(page.Select(MemoryMapping.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<DeleteGuestMemfdResponse> DeleteGuestMemfd(DeleteGuestMemfdRequest request, ServerCallContext context)
+    public override async Task<DeleteGuestMemfdResponse> DeleteGuestMemfd(DeleteGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, id) = ResourceNames.ParseGuestMemfd(request.Name, "name");
-        manager.GuestMemfds.DeleteGuestMemfd(caller, vmId, id);
-        return Task.FromResult(new DeleteGuestMemfdResponse());
+        await workers.RunAsync(caller, vmId, () => manager.GuestMemfds.DeleteGuestMemfd(caller, vmId, id), context.CancellationToken).ConfigureAwait(false);
+        return new DeleteGuestMemfdResponse();
     }
 
-    public override Task<AllocateGuestMemfdResponse> AllocateGuestMemfd(AllocateGuestMemfdRequest request, ServerCallContext context)
+    public override async Task<AllocateGuestMemfdResponse> AllocateGuestMemfd(AllocateGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, id) = ResourceNames.ParseGuestMemfd(request.Name, "name");
-        manager.GuestMemfds.AllocateGuestMemfd(caller, vmId, id, request.Offset, request.Size);
-        return Task.FromResult(new AllocateGuestMemfdResponse());
+        await workers.RunAsync(caller, vmId, () => manager.GuestMemfds.AllocateGuestMemfd(caller, vmId, id, request.Offset, request.Size), context.CancellationToken).ConfigureAwait(false);
+        return new AllocateGuestMemfdResponse();
     }
 
-    public override Task<DiscardGuestMemfdResponse> DiscardGuestMemfd(DiscardGuestMemfdRequest request, ServerCallContext context)
+    public override async Task<DiscardGuestMemfdResponse> DiscardGuestMemfd(DiscardGuestMemfdRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, id) = ResourceNames.ParseGuestMemfd(request.Name, "name");
-        manager.GuestMemfds.DiscardGuestMemfd(caller, vmId, id, request.Offset, request.Size);
-        return Task.FromResult(new DiscardGuestMemfdResponse());
+        await workers.RunAsync(caller, vmId, () => manager.GuestMemfds.DiscardGuestMemfd(caller, vmId, id, request.Offset, request.Size), context.CancellationToken).ConfigureAwait(false);
+        return new DiscardGuestMemfdResponse();
     }
 
-    public override Task<SetMemoryRegionResponse> SetMemoryRegion(SetMemoryRegionRequest request, ServerCallContext context)
+    public override async Task<SetMemoryRegionResponse> SetMemoryRegion(SetMemoryRegionRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Parent, "parent");
         Require.DistinctSpecified(request.Flags, "flags");
         Require.Known(request.SharedBacking, "shared_backing");
         var memfdId = GuestMemfdOf(vmId, request.GuestMemfd);
-        var region = manager.MemoryRegions.SetMemoryRegion(caller, vmId, MemoryMapping.ToCore(request, memfdId));
-        return Task.FromResult(new SetMemoryRegionResponse { MemoryRegion = MemoryMapping.ToProto(region) });
+        var wanted = MemoryMapping.ToCore(request, memfdId);
+        var region = await workers.RunAsync(caller, vmId, () => manager.MemoryRegions.SetMemoryRegion(caller, vmId, wanted), context.CancellationToken).ConfigureAwait(false);
+        return new SetMemoryRegionResponse { MemoryRegion = MemoryMapping.ToProto(region) };
     }
 
-    public override Task<GetMemoryRegionResponse> GetMemoryRegion(GetMemoryRegionRequest request, ServerCallContext context)
+    public override async Task<GetMemoryRegionResponse> GetMemoryRegion(GetMemoryRegionRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, slot) = ResourceNames.ParseMemoryRegion(request.Name, "name");
-        return Task.FromResult(new GetMemoryRegionResponse { MemoryRegion = MemoryMapping.ToProto(manager.MemoryRegions.GetMemoryRegion(caller, vmId, slot)) });
+        var region = await workers.RunAsync(caller, vmId, () => manager.MemoryRegions.GetMemoryRegion(caller, vmId, slot), context.CancellationToken).ConfigureAwait(false);
+        return new GetMemoryRegionResponse { MemoryRegion = MemoryMapping.ToProto(region) };
     }
 
-    public override Task<DeleteMemoryRegionResponse> DeleteMemoryRegion(DeleteMemoryRegionRequest request, ServerCallContext context)
+    public override async Task<DeleteMemoryRegionResponse> DeleteMemoryRegion(DeleteMemoryRegionRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, slot) = ResourceNames.ParseMemoryRegion(request.Name, "name");
-        manager.MemoryRegions.DeleteMemoryRegion(caller, vmId, slot);
-        return Task.FromResult(new DeleteMemoryRegionResponse());
+        await workers.RunAsync(caller, vmId, () => manager.MemoryRegions.DeleteMemoryRegion(caller, vmId, slot), context.CancellationToken).ConfigureAwait(false);
+        return new DeleteMemoryRegionResponse();
     }
 
-    public override Task<ListMemoryRegionsResponse> ListMemoryRegions(ListMemoryRegionsRequest request, ServerCallContext context)
+    public override async Task<ListMemoryRegionsResponse> ListMemoryRegions(ListMemoryRegionsRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Parent, "parent");
+        var regions = await workers.RunAsync(caller, vmId, () => manager.MemoryRegions.ListMemoryRegions(caller, vmId), context.CancellationToken).ConfigureAwait(false);
         var (page, next) = PageToken.Page(
-            manager.MemoryRegions.ListMemoryRegions(caller, vmId), r => PageToken.NumericKey(r.Slot), request.Parent + "/memoryRegions", request.PageSize, request.PageToken);
+            regions, r => PageToken.NumericKey(r.Slot), request.Parent + "/memoryRegions", request.PageSize, request.PageToken);
         var response = new ListMemoryRegionsResponse { NextPageToken = next };
         response.MemoryRegions.AddRange(page.Select(MemoryMapping.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
-    public override Task<RevokeMemoryRegionBackingResponse> RevokeMemoryRegionBacking(RevokeMemoryRegionBackingRequest request, ServerCallContext context)
+    public override async Task<RevokeMemoryRegionBackingResponse> RevokeMemoryRegionBacking(RevokeMemoryRegionBackingRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, slot) = ResourceNames.ParseMemoryRegion(request.Name, "name");
-        var region = manager.MemoryRegions.RevokeRegionBacking(caller, vmId, slot);
-        return Task.FromResult(new RevokeMemoryRegionBackingResponse { MemoryRegion = MemoryMapping.ToProto(region) });
+        var region = await workers.RunAsync(caller, vmId, () => manager.MemoryRegions.RevokeRegionBacking(caller, vmId, slot), context.CancellationToken).ConfigureAwait(false);
+        return new RevokeMemoryRegionBackingResponse { MemoryRegion = MemoryMapping.ToProto(region) };
     }
 
-    public override Task<SetMemoryAttributesResponse> SetMemoryAttributes(SetMemoryAttributesRequest request, ServerCallContext context)
+    public override async Task<SetMemoryAttributesResponse> SetMemoryAttributes(SetMemoryAttributesRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
         var attributes = EnumMapping.ToCore(Require.DistinctSpecified(request.Attributes, "attributes"));
-        manager.Memory.SetMemoryAttributes(caller, vmId, request.Gpa, request.Size, attributes);
-        return Task.FromResult(new SetMemoryAttributesResponse());
+        await workers.RunAsync(caller, vmId, () => manager.Memory.SetMemoryAttributes(caller, vmId, request.Gpa, request.Size, attributes), context.CancellationToken).ConfigureAwait(false);
+        return new SetMemoryAttributesResponse();
     }
 
-    public override Task<GetMemoryAttributesResponse> GetMemoryAttributes(GetMemoryAttributesRequest request, ServerCallContext context)
+    public override async Task<GetMemoryAttributesResponse> GetMemoryAttributes(GetMemoryAttributesRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
+        var ranges = await workers.RunAsync(caller, vmId, () => manager.Memory.GetMemoryAttributes(caller, vmId, request.Gpa, request.Size), context.CancellationToken).ConfigureAwait(false);
         var response = new GetMemoryAttributesResponse();
-        response.Ranges.AddRange(manager.Memory.GetMemoryAttributes(caller, vmId, request.Gpa, request.Size).Select(MemoryMapping.ToProto));
-        return Task.FromResult(response);
+        response.Ranges.AddRange(ranges.Select(MemoryMapping.ToProto));
+        return response;
     }
 
-    public override Task<ConvertMemoryResponse> ConvertMemory(ConvertMemoryRequest request, ServerCallContext context)
+    public override async Task<ConvertMemoryResponse> ConvertMemory(ConvertMemoryRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
         var toPrivate = Require.Specified(request.Target, "target") == MemoryVisibility.Private;
-        var result = manager.Memory.ConvertMemory(caller, vmId, request.Gpa, request.Size, toPrivate);
-        return Task.FromResult(new ConvertMemoryResponse { EventSequence = result.Sequence });
+        var result = await workers.RunAsync(caller, vmId, () => manager.Memory.ConvertMemory(caller, vmId, request.Gpa, request.Size, toPrivate), context.CancellationToken).ConfigureAwait(false);
+        return new ConvertMemoryResponse { EventSequence = result.Sequence };
     }
 
-    public override Task<ReadGuestMemoryResponse> ReadGuestMemory(ReadGuestMemoryRequest request, ServerCallContext context)
+    public override async Task<ReadGuestMemoryResponse> ReadGuestMemory(ReadGuestMemoryRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
-        var data = manager.Memory.ReadGuestMemory(caller, vmId, request.Gpa, request.Size);
-        return Task.FromResult(new ReadGuestMemoryResponse { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(data) });
+        var data = await workers.RunAsync(caller, vmId, () => manager.Memory.ReadGuestMemory(caller, vmId, request.Gpa, request.Size), context.CancellationToken).ConfigureAwait(false);
+        return new ReadGuestMemoryResponse { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(data) };
     }
 
-    public override Task<WriteGuestMemoryResponse> WriteGuestMemory(WriteGuestMemoryRequest request, ServerCallContext context)
+    public override async Task<WriteGuestMemoryResponse> WriteGuestMemory(WriteGuestMemoryRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
-        manager.Memory.WriteGuestMemory(caller, vmId, request.Gpa, request.Data.Span);
-        return Task.FromResult(new WriteGuestMemoryResponse { Size = (ulong)request.Data.Length });
+        await workers.RunAsync(caller, vmId, () => manager.Memory.WriteGuestMemory(caller, vmId, request.Gpa, request.Data.Span), context.CancellationToken).ConfigureAwait(false);
+        return new WriteGuestMemoryResponse { Size = (ulong)request.Data.Length };
     }
 
     /// <summary>The id of a guest_memfd name that must belong to <paramref name="vmId"/>; 0 when the name is empty.</summary>

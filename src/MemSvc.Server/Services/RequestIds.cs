@@ -16,7 +16,12 @@ internal sealed class RequestIds
     public const int MaxRequestIdLength = 128;
     public const string RequestIdReused = "REQUEST_ID_REUSED";
 
-    private readonly Lock _lock = new();
+    // How many locks creations are spread over: two creations wait for each other only when their keys share one.
+    public const int Stripes = 64;
+
+    // Guards the table alone, and is held for lookups and inserts only, never while anything is created.
+    private readonly Lock _table = new();
+    private readonly Lock[] _stripes = [.. Enumerable.Range(0, Stripes).Select(_ => new Lock())];
     private readonly Dictionary<(string Owner, string Rpc, string RequestId), (IMessage Request, object Created)> _done = [];
     private readonly Queue<(string Owner, string Rpc, string RequestId)> _order = new();
 
@@ -38,11 +43,19 @@ internal sealed class RequestIds
 
         var key = (caller.Identity, request.Descriptor.FullName, requestId);
 
-        // One lock around the check and the creation: a retry that races its original waits for it rather
-        // than creating a twin. Creations are quick (no vCPU runs), so the serialization costs little.
-        lock (_lock)
+        // The key's stripe around the check and the creation: a retry that races its original waits for it rather
+        // than creating a twin. One lock for every key would make any owner's creation wait for any other's, and a
+        // creation can wait on a VM's lock behind a long conversion (the memory quota reads every VM of its owner).
+        lock (_stripes[StripeOf(key)])
         {
-            if (_done.TryGetValue(key, out var earlier))
+            (IMessage Request, object Created) earlier;
+            bool found;
+            lock (_table)
+            {
+                found = _done.TryGetValue(key, out earlier);
+            }
+
+            if (found)
             {
                 return earlier.Request.Equals(request)
                     ? readAgain((T)earlier.Created)
@@ -50,14 +63,21 @@ internal sealed class RequestIds
             }
 
             var created = create();
-            _done[key] = (request.Clone(), created);
-            _order.Enqueue(key);
-            if (_order.Count > Capacity)
+            lock (_table)
             {
-                _done.Remove(_order.Dequeue());
+                _done[key] = (request.Clone(), created);
+                _order.Enqueue(key);
+                if (_order.Count > Capacity)
+                {
+                    _done.Remove(_order.Dequeue());
+                }
             }
 
             return created;
         }
     }
+
+    /// <summary>The stripe a key's creation locks (tests pick keys on different stripes).</summary>
+    internal static int StripeOf((string Owner, string Rpc, string RequestId) key) =>
+        (int)((uint)StringComparer.Ordinal.GetHashCode(key.Owner + "\n" + key.Rpc + "\n" + key.RequestId) % Stripes);
 }

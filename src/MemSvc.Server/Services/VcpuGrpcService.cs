@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Paging;
@@ -8,29 +9,36 @@ using MemSvc.Server.Validation;
 
 namespace MemSvc.Server.Services;
 
-/// <summary>VcpuService: guest programs and vCPU run control.</summary>
-internal sealed class VcpuGrpcService(VmManager manager, ICallerResolver callers) : VcpuService.VcpuServiceBase
+/// <summary>
+/// VcpuService: guest programs and vCPU run control. Loading, starting and pausing run on <see cref="FairWorkers"/>
+/// (they wait for a finished vCPU thread and compile programs under the vCPU's lock); GetVcpu and ListVcpus read
+/// on the calling thread.
+/// </summary>
+internal sealed class VcpuGrpcService(VmManager manager, ICallerResolver callers, FairWorkers workers) : VcpuService.VcpuServiceBase
 {
-    public override Task<LoadGuestProgramResponse> LoadGuestProgram(LoadGuestProgramRequest request, ServerCallContext context)
+    public override async Task<LoadGuestProgramResponse> LoadGuestProgram(LoadGuestProgramRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, index) = ResourceNames.ParseVcpu(request.Name, "name");
         var program = GuestProgramMapping.ToCore(request.Program);
-        return Task.FromResult(new LoadGuestProgramResponse { Vcpu = VcpuMapping.ToProto(manager.Vcpus.LoadGuestProgram(caller, vmId, index, program)) });
+        var vcpu = await workers.RunAsync(caller, vmId, () => manager.Vcpus.LoadGuestProgram(caller, vmId, index, program), context.CancellationToken).ConfigureAwait(false);
+        return new LoadGuestProgramResponse { Vcpu = VcpuMapping.ToProto(vcpu) };
     }
 
-    public override Task<StartVcpuResponse> StartVcpu(StartVcpuRequest request, ServerCallContext context)
+    public override async Task<StartVcpuResponse> StartVcpu(StartVcpuRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, index) = ResourceNames.ParseVcpu(request.Name, "name");
-        return Task.FromResult(new StartVcpuResponse { Vcpu = VcpuMapping.ToProto(manager.Vcpus.StartVcpu(caller, vmId, index)) });
+        var vcpu = await workers.RunAsync(caller, vmId, () => manager.Vcpus.StartVcpu(caller, vmId, index), context.CancellationToken).ConfigureAwait(false);
+        return new StartVcpuResponse { Vcpu = VcpuMapping.ToProto(vcpu) };
     }
 
-    public override Task<PauseVcpuResponse> PauseVcpu(PauseVcpuRequest request, ServerCallContext context)
+    public override async Task<PauseVcpuResponse> PauseVcpu(PauseVcpuRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var (vmId, index) = ResourceNames.ParseVcpu(request.Name, "name");
-        return Task.FromResult(new PauseVcpuResponse { Vcpu = VcpuMapping.ToProto(manager.Vcpus.PauseVcpu(caller, vmId, index)) });
+        var vcpu = await workers.RunAsync(caller, vmId, () => manager.Vcpus.PauseVcpu(caller, vmId, index), context.CancellationToken).ConfigureAwait(false);
+        return new PauseVcpuResponse { Vcpu = VcpuMapping.ToProto(vcpu) };
     }
 
     public override Task<GetVcpuResponse> GetVcpu(GetVcpuRequest request, ServerCallContext context)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Validation;
@@ -8,10 +9,14 @@ using CreateVmRequest = MemSvc.Contracts.V1.CreateVmRequest;
 
 namespace MemSvc.Server.Services;
 
-/// <summary>VmService: validates, maps, and delegates to Core's VM operations.</summary>
-internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds) : VmService.VmServiceBase
+/// <summary>
+/// VmService: validates, maps, and delegates to Core's VM operations. CreateVm and DeleteVm run on
+/// <see cref="FairWorkers"/> (KVM_CREATE_VM and vCPU threads to make; vCPU threads to stop, up to seconds each);
+/// GetVm and ListVms read without any VM's lock, on the calling thread.
+/// </summary>
+internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, RequestIds requestIds, FairWorkers workers) : VmService.VmServiceBase
 {
-    public override Task<CreateVmResponse> CreateVm(CreateVmRequest request, ServerCallContext context)
+    public override async Task<CreateVmResponse> CreateVm(CreateVmRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         Require.Known(request.Backend, "backend");
@@ -19,9 +24,13 @@ internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, 
         Require.Known(request.FaultPolicy, "fault_policy");
         Require.Known(request.TimeoutFallback, "timeout_fallback");
         var timeout = DurationField.ToTimeSpan(request.ResolutionTimeout, "resolution_timeout");
-        var vm = requestIds.Create(
-            caller, request, request.RequestId, () => manager.Vms.CreateVm(caller, VmMapping.ToCore(request, timeout)), made => manager.Vms.GetVm(caller, made.VmId));
-        return Task.FromResult(new CreateVmResponse { Vm = VmMapping.ToProto(vm) });
+        var wanted = VmMapping.ToCore(request, timeout);
+        var vm = await workers.RunAsync(
+            caller,
+            null,
+            () => requestIds.Create(caller, request, request.RequestId, () => manager.Vms.CreateVm(caller, wanted), made => manager.Vms.GetVm(caller, made.VmId)),
+            context.CancellationToken).ConfigureAwait(false);
+        return new CreateVmResponse { Vm = VmMapping.ToProto(vm) };
     }
 
     public override Task<GetVmResponse> GetVm(GetVmRequest request, ServerCallContext context)
@@ -40,11 +49,11 @@ internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, 
         return Task.FromResult(response);
     }
 
-    public override Task<DeleteVmResponse> DeleteVm(DeleteVmRequest request, ServerCallContext context)
+    public override async Task<DeleteVmResponse> DeleteVm(DeleteVmRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Name, "name");
-        manager.Vms.DeleteVm(caller, vmId);
-        return Task.FromResult(new DeleteVmResponse());
+        await workers.RunAsync(caller, vmId, () => manager.Vms.DeleteVm(caller, vmId), context.CancellationToken).ConfigureAwait(false);
+        return new DeleteVmResponse();
     }
 }

@@ -21,6 +21,12 @@ internal static class ServerMetrics
     private static readonly Counter<long> Refused = Meter.CreateCounter<long>(
         "memsvc.server.calls.refused", "{call}", "Calls refused before they ran, by owner, method and reason (rate_limited, in_flight)");
 
+    private static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
+        "memsvc.server.connections.refused", "{connection}", "Connections refused at a connection limit, by listener and scope (server, listener, peer)");
+
+    public static void ConnectionRefused(string listener, string scope) =>
+        ConnectionsRefused.Add(1, new("listener", listener), new("scope", scope));
+
     /// <param name="method">The gRPC method, "/memsvc.v1.VmService/CreateVm".</param>
     public static void CallRefused(string owner, string method, string reason) =>
         Refused.Add(1, new("owner", owner), new("method", method), new("reason", reason));

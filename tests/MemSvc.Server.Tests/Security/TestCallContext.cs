@@ -3,10 +3,10 @@ using Grpc.Core;
 namespace MemSvc.Server.Tests.Security;
 
 /// <summary>
-/// A ServerCallContext for calling a server interceptor directly, without a server: the method, the request headers
-/// and the cancellation token are what the test gives; everything else is inert.
+/// A ServerCallContext for calling a server interceptor directly, without a server: the method, the request headers,
+/// the cancellation token and the deadline are what the test gives; everything else is inert.
 /// </summary>
-internal sealed class TestCallContext(string method, Metadata headers, CancellationToken cancellationToken) : ServerCallContext
+internal sealed class TestCallContext(string method, Metadata headers, CancellationToken cancellationToken, DateTime? deadline = null) : ServerCallContext
 {
     protected override string MethodCore => method;
 
@@ -14,7 +14,7 @@ internal sealed class TestCallContext(string method, Metadata headers, Cancellat
 
     protected override string PeerCore => "ipv4:127.0.0.1:1";
 
-    protected override DateTime DeadlineCore => DateTime.MaxValue;
+    protected override DateTime DeadlineCore => deadline ?? DateTime.MaxValue;
 
     protected override Metadata RequestHeadersCore => headers;
 
