@@ -2,9 +2,6 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 using MemSvc.Contracts.V1;
 using MemSvc.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MemSvc.Server.Tests.Security;
 
@@ -21,11 +18,7 @@ public sealed class CertificateRotationTests : IDisposable
     [Fact]
     public async Task A_rotated_certificate_is_served_to_new_connections_and_open_streams_keep_running()
     {
-        await using var server = await RunningServer.StartAsync(
-            ("MemSvc:Tls:Port", "0"),
-            ("MemSvc:Tls:CertificatePath", _certificates.CertificatePath),
-            ("MemSvc:Tls:KeyPath", _certificates.KeyPath),
-            ("MemSvc:Tls:ClientCaPath", _certificates.CaPath));
+        await using var server = await _certificates.StartServerAsync();
         var before = Connect(server);
         var clients = new Clients(before.Channel);
         await clients.Vms.CreateVmAsync(new() { VmId = "rot", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct);
@@ -66,9 +59,7 @@ public sealed class CertificateRotationTests : IDisposable
             subject = (certificate as X509Certificate2)?.Subject;
             return _certificates.IsCa(certificate as X509Certificate2);
         };
-        var port = new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Single(a => a.StartsWith("https://", StringComparison.Ordinal))).Port;
-        var channel = GrpcChannel.ForAddress($"https://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        var channel = GrpcChannel.ForAddress($"https://127.0.0.1:{TestCertificates.TlsPort(server)}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         return (channel, () => subject);
     }
 }

@@ -67,15 +67,9 @@ public sealed class MutualTlsTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
-    private Task<RunningServer> StartAsync() => RunningServer.StartAsync(
-        ("MemSvc:Tls:Port", "0"),
-        ("MemSvc:Tls:CertificatePath", _certificates.CertificatePath),
-        ("MemSvc:Tls:KeyPath", _certificates.KeyPath),
-        ("MemSvc:Tls:ClientCaPath", _certificates.CaPath));
+    private Task<RunningServer> StartAsync() => _certificates.StartServerAsync();
 
-    private static int TlsPort(RunningServer server) =>
-        new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Single(a => a.StartsWith("https://", StringComparison.Ordinal))).Port;
+    private static int TlsPort(RunningServer server) => TestCertificates.TlsPort(server);
 
     private GrpcChannel TlsChannel(RunningServer server, X509Certificate2? clientCertificate)
     {

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using MemSvc.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MemSvc.Server.Tests.Security;
 
@@ -57,6 +61,18 @@ public sealed class TestCertificates : IDisposable
         File.WriteAllText(CertificatePath, server.ExportCertificatePem());
         File.WriteAllText(KeyPath, serverKey.ExportPkcs8PrivateKeyPem());
     }
+
+    /// <summary>A server whose mTLS listener (an ephemeral port) serves these files.</summary>
+    public Task<RunningServer> StartServerAsync() => RunningServer.StartAsync(
+        ("MemSvc:Tls:Port", "0"),
+        ("MemSvc:Tls:CertificatePath", CertificatePath),
+        ("MemSvc:Tls:KeyPath", KeyPath),
+        ("MemSvc:Tls:ClientCaPath", CaPath));
+
+    /// <summary>The port <paramref name="server"/>'s mTLS listener got.</summary>
+    public static int TlsPort(RunningServer server) =>
+        new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Single(a => a.StartsWith("https://", StringComparison.Ordinal))).Port;
 
     public bool IsCa(X509Certificate2? certificate) => certificate is not null && certificate.Issuer == _ca.Subject;
 
