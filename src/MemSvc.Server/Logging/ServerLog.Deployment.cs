@@ -3,15 +3,15 @@ namespace MemSvc.Server;
 /// <summary>What the operator must know about how the daemon was deployed: its backend, its socket's group, its certificates.</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "DefaultBackend is auto and the kvm backend is not available, so VMs run on the simulated backend: {Reason}")]
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "DefaultBackend is auto and the kvm backend is not available, so VMs run on the simulated backend: {Reason}")]
     public static partial void KvmNotChosen(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Unix socket {Path} belongs to group {Group} (MemSvc:SocketGroup); members of it may connect")]
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Unix socket {Path} belongs to group {Group} (MemSvc:SocketGroup); members of it may connect")]
     public static partial void SocketGroupSet(ILogger logger, string path, string group);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "TLS certificate files changed: new handshakes use {Subject}, valid until {NotAfter:u}")]
+    [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "TLS certificate files changed: new handshakes use {Subject}, valid until {NotAfter:u}")]
     public static partial void TlsReloaded(ILogger logger, string subject, DateTime notAfter);
 
-    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "TLS certificate files changed but do not load ({Reason}); still serving the previous certificate")]
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "TLS certificate files changed but do not load ({Reason}); still serving the previous certificate")]
     public static partial void TlsReloadFailed(ILogger logger, string reason);
 }
