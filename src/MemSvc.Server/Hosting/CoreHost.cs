@@ -88,6 +88,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
 
         return backends.ContainsKey(configured)
             ? configured
-            : throw new InvalidOperationException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server (available: {string.Join(", ", backends.Keys)}).");
+            : throw new StartupRefusedException(
+                $"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server (available: {string.Join(", ", backends.Keys)}).", StartupExit.Configuration);
     }
 }

@@ -67,7 +67,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
             {
                 if (IsLive(socketPath))
                 {
-                    throw new InvalidOperationException($"Another server listens on {socketPath}; stop it or set MemSvc:SocketPath.");
+                    throw new StartupRefusedException($"Another server listens on {socketPath}; stop it or set MemSvc:SocketPath.", StartupExit.ListenerUnavailable);
                 }
 
                 File.Delete(socketPath);
