@@ -90,9 +90,10 @@ public static class MemSvcServer
 
         var app = builder.Build();
         app.UseRefusedConnections();
-        app.UseWatchDeadlines();
         app.UseHealthOnlyPort();
         app.UsePrometheusScrapePort();
+        app.UseWatchDeadlines();
+        app.UseMessageSizeLimit();
         app.MapGrpcService<HostGrpcService>();
         app.MapGrpcService<VmGrpcService>();
         app.MapGrpcService<GuestMemoryGrpcService>();
