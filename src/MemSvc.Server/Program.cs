@@ -1,4 +1,3 @@
 using MemSvc.Server.Hosting;
 
-var app = MemSvcServer.Build(args);
-await app.RunAsync().ConfigureAwait(false);
+return await StartupExit.RunAsync(args).ConfigureAwait(false);

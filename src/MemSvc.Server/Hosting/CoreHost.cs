@@ -107,6 +107,6 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
         }
 
         var why = configured == EnumMapping.KvmBackend && kvmUnavailable is not null ? $": {kvmUnavailable}" : $" (available: {string.Join(", ", backends.Keys)})";
-        throw new InvalidOperationException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server{why}.");
+        throw new StartupRefusedException($"MemSvc:DefaultBackend is '{configured}', but that backend is not available in this server{why}.", StartupExit.Configuration);
     }
 }

@@ -71,28 +71,33 @@ public static class MemSvcServer
         builder.Services.AddSingleton(services => new InFlightCounter(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Quotas.MaxInFlightRequestsPerOwner));
         builder.Services.AddSingleton<InFlightLimit>();
         builder.Services.AddSingleton<MutationRateLimit>();
+        builder.Services.AddSingleton<MalformedRequestGuard>();
 
         // Error mapping first: it is the outermost interceptor, so the limits' refusals are mapped too. The in-flight
-        // limit before the rate limit, so that a call it refuses spends none of the owner's tokens.
+        // limit before the rate limit, so that a call it refuses spends none of the owner's tokens. Garbled bodies
+        // are refused last, so that they count against both limits as any call does.
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             grpc.Interceptors.Add<InFlightLimit>();
             grpc.Interceptors.Add<MutationRateLimit>();
+            grpc.Interceptors.Add<MalformedRequestGuard>();
         });
         builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<MemSvcOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         // Checked on each request: the cached default reports UNKNOWN until its first periodic publish.
         builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<CoreHealthCheck>("core");
+        MalformedRequests.GuardParsing(builder.Services);
 
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseRefusedConnections();
-        app.UseWatchDeadlines();
         app.UseHealthOnlyPort();
         app.UsePrometheusScrapePort();
+        app.UseWatchDeadlines();
+        app.UseMessageSizeLimit();
         app.MapGrpcService<HostGrpcService>();
         app.MapGrpcService<VmGrpcService>();
         app.MapGrpcService<GuestMemoryGrpcService>();

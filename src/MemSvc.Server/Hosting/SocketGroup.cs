@@ -9,7 +9,7 @@ internal static class SocketGroup
     public static void Apply(string socketPath, string group)
     {
         var gid = PosixFiles.ResolveGroup(group)
-            ?? throw new InvalidOperationException($"MemSvc:SocketGroup '{group}' is neither a gid nor a group in /etc/group.");
+            ?? throw new StartupRefusedException($"MemSvc:SocketGroup '{group}' is neither a gid nor a group in /etc/group.", StartupExit.Configuration);
         var directory = Path.GetDirectoryName(socketPath)!;
         if (PosixFiles.Lstat(directory) is { } stat && stat.Uid == PosixFiles.EffectiveUserId)
         {
@@ -23,8 +23,9 @@ internal static class SocketGroup
     {
         if (PosixFiles.ChangeGroup(path, gid) is { } errno)
         {
-            throw new InvalidOperationException(
-                $"Cannot give {path} the group {group} (gid {gid}): errno {errno}. The server's user must be root or a member of that group (docker run --group-add {gid}; Kubernetes supplementalGroups).");
+            throw new StartupRefusedException(
+                $"Cannot give {path} the group {group} (gid {gid}): errno {errno}. The server's user must be root or a member of that group (docker run --group-add {gid}; Kubernetes supplementalGroups).",
+                StartupExit.Configuration);
         }
     }
 }

@@ -53,8 +53,8 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
             }
         }
 
-        throw new InvalidOperationException(
-            $"No safe place for the Unix socket ({string.Join("; ", refused)}). Set MemSvc:SocketPath to a directory this user owns, or give it {MemSvcOptions.DefaultSocketPath}'s directory.");
+        throw new StartupRefusedException(
+            $"No safe place for the Unix socket ({string.Join("; ", refused)}). Set MemSvc:SocketPath to a directory this user owns, or give it {MemSvcOptions.DefaultSocketPath}'s directory.", StartupExit.ListenerUnavailable);
     }
 
     /// <summary>Why the directory of <paramref name="socketPath"/> must not hold our socket, or null when it may (or does not exist yet).</summary>
@@ -102,7 +102,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
             {
                 if (IsLive(socketPath))
                 {
-                    throw new InvalidOperationException($"Another server listens on {socketPath}; stop it or set MemSvc:SocketPath.");
+                    throw new StartupRefusedException($"Another server listens on {socketPath}; stop it or set MemSvc:SocketPath.", StartupExit.ListenerUnavailable);
                 }
 
                 File.Delete(socketPath);

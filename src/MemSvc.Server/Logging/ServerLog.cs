@@ -38,6 +38,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "{Method} was ended by its client ({Code}) while it ran; the handler noticed with {ExceptionType}")]
     public static partial void CallEndedByClient(ILogger logger, string method, StatusCode code, string exceptionType);
 
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Refused a request to {Method} whose body is not valid protobuf ({Problem}); {Suppressed} more were refused unlogged before this one")]
+    public static partial void MalformedRequest(ILogger logger, string method, string problem, long suppressed);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Stopping: ending watch streams and vCPUs")]
     public static partial void Stopping(ILogger logger);
 }

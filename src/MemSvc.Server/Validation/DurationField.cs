@@ -17,8 +17,14 @@ internal static class DurationField
         var valid = duration.Seconds is >= 0 and <= Duration.MaxSeconds
             && duration.Nanos is >= 0 and < Duration.NanosecondsPerSecond
             && (duration.Seconds > 0 || duration.Nanos > 0);
-        return valid
-            ? duration.ToTimeSpan()
-            : throw CoreException.InvalidArgument(Require.ValueOutOfRange, field, $"{field} must be a positive duration");
+        if (!valid)
+        {
+            throw CoreException.InvalidArgument(Require.ValueOutOfRange, field, $"{field} must be a positive duration");
+        }
+
+        // TimeSpan counts 100 ns ticks, so anything under 100 ns truncated to zero, which Core reads as "unset, use
+        // the default" (1 ns gave the 30 s default). A set duration is at least one tick: it keeps its meaning and is
+        // refused like any other under Core's minimum.
+        return TimeSpan.FromTicks(Math.Max(1, duration.ToTimeSpan().Ticks));
     }
 }

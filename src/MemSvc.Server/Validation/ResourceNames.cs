@@ -96,9 +96,23 @@ internal static partial class ResourceNames
     private static CoreException Invalid(string name, string field, string shape) =>
         CoreException.InvalidArgument(InvalidNameReason, field, $"{field} '{Truncate(name)}' is not a name of the form {shape}");
 
-    /// <summary>Echoes at most a short prefix of a bad name: a client's mistake should not fill the logs.</summary>
-    private static string Truncate(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 80), "...");
+    /// <summary>
+    /// Echoes at most a short prefix of a bad name, its control characters escaped: a client's mistake should not
+    /// fill the logs, nor break a log line or a terminal with a raw newline or escape sequence.
+    /// </summary>
+    private static string Truncate(string text)
+    {
+        var prefix = text.Length <= 80 ? text : text[..80];
+        var escaped = new System.Text.StringBuilder(prefix.Length);
+        foreach (var c in prefix)
+        {
+            _ = char.IsControl(c) ? escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : escaped.Append(c);
+        }
 
-    [GeneratedRegex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+        return text.Length <= 80 ? escaped.ToString() : escaped.Append("...").ToString();
+    }
+
+    // \z, not $: .NET's $ also matches before a final "\n", which let "vms/fz\n" through as a well-formed name.
+    [GeneratedRegex(@"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?\z", RegexOptions.CultureInvariant)]
     private static partial Regex VmIdPattern();
 }

@@ -108,9 +108,10 @@ public sealed class HostingTests
     {
         await using var server = await RunningServer.StartAsync();
 
-        var error = Assert.Throws<InvalidOperationException>(() => SocketLocation.TryPrepare(server.SocketPath));
+        var error = Assert.Throws<StartupRefusedException>(() => SocketLocation.TryPrepare(server.SocketPath));
 
         Assert.Contains(server.SocketPath, error.Message, StringComparison.Ordinal);
+        Assert.Equal(StartupExit.ListenerUnavailable, error.ExitCode);
         Assert.True(SocketLocation.TryPrepare(Path.Combine(Path.GetDirectoryName(server.SocketPath)!, "other.sock")));
     }
 

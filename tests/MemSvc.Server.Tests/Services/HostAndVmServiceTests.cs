@@ -142,4 +142,19 @@ public sealed class HostAndVmServiceTests
 
         Assert.Equal([["vms/a", "vms/b"], ["vms/c", "vms/d"], ["vms/e"]], pages);
     }
+
+    [Fact]
+    public async Task A_bad_name_is_echoed_with_its_control_characters_escaped()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var clients = new Clients(server.LoopbackChannel());
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Vms.GetVmAsync(new GetVmRequest { Name = "vms/fz\n\u001b[2J" }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync,
+            Grpc.Core.StatusCode.InvalidArgument,
+            "INVALID_NAME",
+            "name");
+
+        Assert.Equal("name 'vms/fz\\u000a\\u001b[2J' is not a name of the form vms/{vm}", error.Message);
+    }
 }
