@@ -7,6 +7,9 @@ namespace MemSvc.Client.Api;
 /// <summary>EventService: resumable event watches and fault resolution.</summary>
 public sealed class EventApi
 {
+    // The server's largest page: an orchestrator lists every VM at each (re)connect, in as few calls as it can.
+    private const int MaxPageSize = 1000;
+
     private readonly EventService.EventServiceClient _stub;
     private readonly UnaryInvoker _invoker;
     private readonly ResumableWatch _watch;
@@ -38,6 +41,28 @@ public sealed class EventApi
         }
 
         return await vms.ListAsync(cancellationToken).ToDictionaryAsync(v => v.Name, v => v.LastEventSequence, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The faults vCPUs wait on, of <paramref name="vm"/> or (null) of every VM the caller may see, every page, and
+    /// the position each VM's watch continues from: list, then watch from <see cref="PendingFaultList.Positions"/>.
+    /// </summary>
+    public async Task<PendingFaultList> ListPendingFaultsAsync(string? vm = null, CancellationToken cancellationToken = default)
+    {
+        var faults = new List<PendingFault>();
+        var positions = new List<VmEventPosition>();
+        var request = new ListPendingFaultsRequest { Vm = vm is null ? string.Empty : ResourceNames.Vm(vm), PageSize = MaxPageSize };
+        do
+        {
+            var page = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ListPendingFaultsAsync(request, o), cancellationToken).ConfigureAwait(false);
+            faults.AddRange(page.PendingFaults);
+            positions.AddRange(page.Positions);
+            request = request.Clone();
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+
+        return new PendingFaultList(faults, positions);
     }
 
     /// <summary>Resolves a fault a vCPU waits on. Never retried: a repeat would find the fault already resolved.</summary>

@@ -24,8 +24,10 @@ internal sealed class ResumableWatch(
     public async IAsyncEnumerable<Event> RunAsync(WatchOptions watch, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var vm = watch.Vm is null ? string.Empty : ResourceNames.Vm(watch.Vm);
-        var positions = await WatchPositions.BeginAsync(
-            vm.Length == 0, watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
+        var positions = watch.Positions is { } listed
+            ? WatchPositions.From(listed)
+            : await WatchPositions.BeginAsync(
+                vm.Length == 0, watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
         var failures = 0;
         while (true)
         {

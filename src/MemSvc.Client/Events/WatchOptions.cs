@@ -11,6 +11,13 @@ public sealed record WatchOptions
     /// <summary>First sequence to deliver; 0: only events recorded from the moment the watch starts.</summary>
     public ulong StartSequence { get; init; }
 
+    /// <summary>
+    /// Where each VM starts, as <see cref="Api.EventApi.ListPendingFaultsAsync"/> (or an earlier watch) left them,
+    /// instead of <see cref="StartSequence"/>: the watch continues from a listing with no gap and no repeat. In an
+    /// all-VMs watch a VM not named is one created after the listing, and is delivered from sequence 1.
+    /// </summary>
+    public IReadOnlyList<VmEventPosition>? Positions { get; init; }
+
     /// <summary>Event kinds to deliver; empty: all.</summary>
     public IReadOnlyList<EventKind> Kinds { get; init; } = [];
 

@@ -1,3 +1,5 @@
+using MemSvc.Contracts.V1;
+
 namespace MemSvc.Client.Events;
 
 /// <summary>
@@ -36,6 +38,21 @@ internal sealed class WatchPositions
         foreach (var (vm, last) in await lastSequences(cancellationToken).ConfigureAwait(false))
         {
             positions._next[vm] = startSequence > 0 ? startSequence : last + 1;
+        }
+
+        return positions;
+    }
+
+    /// <summary>
+    /// The positions of a listing (ListPendingFaults): each VM it names from there, any other from 1, since an
+    /// all-VMs listing names every VM that existed when it was taken.
+    /// </summary>
+    public static WatchPositions From(IEnumerable<VmEventPosition> listed)
+    {
+        var positions = new WatchPositions(1);
+        foreach (var position in listed)
+        {
+            positions._next[position.Vm] = position.NextSequence;
         }
 
         return positions;

@@ -59,6 +59,54 @@ public sealed class EventOperations
     }
 
     /// <summary>
+    /// The faults vCPUs wait on now, of <paramref name="vmId"/> or (when empty) of every VM the caller may see, a
+    /// page of VMs at a time, with each VM's position: each VM is read in one step, so a watch from its position
+    /// sees every later change (new faults, resolutions) and none that the listing already reflects.
+    /// </summary>
+    public PendingFaultPage ListPendingFaults(CallerIdentity caller, string? vmId, int pageSize = 0, string? pageToken = null)
+    {
+        CallerIdentity.Validate(caller);
+        if (pageSize < 0)
+        {
+            throw CoreException.InvalidArgument(ErrorReasons.InvalidPageSize, "page_size", "page_size must not be negative");
+        }
+
+        List<ManagedVm> vms;
+        var next = string.Empty;
+        if (!string.IsNullOrEmpty(vmId))
+        {
+            vms = [_context.Find(caller, vmId)];
+        }
+        else
+        {
+            var size = pageSize == 0 ? _context.Options.DefaultPageSize : Math.Min(pageSize, _context.Options.MaxPageSize);
+
+            // One more than the page tells whether another page follows without a second pass.
+            vms = _context.Registry.Page(caller, PageTokens.Decode(pageToken), size + 1);
+            if (vms.Count > size)
+            {
+                vms.RemoveAt(size);
+                next = PageTokens.Encode(vms[^1].Id);
+            }
+        }
+
+        var faults = new List<PendingFaultInfo>();
+        var positions = new List<VmPosition>(vms.Count);
+        foreach (var vm in vms)
+        {
+            var (pending, nextSequence) = vm.Faults.Snapshot();
+            foreach (var fault in pending)
+            {
+                faults.Add(new PendingFaultInfo(fault.Announcement!, fault.Announcement!.Time + vm.ResolutionTimeout));
+            }
+
+            positions.Add(new VmPosition(vm.Id, nextSequence));
+        }
+
+        return new PendingFaultPage(faults, positions, next);
+    }
+
+    /// <summary>
     /// Resolves a fault a vCPU waits on (ORCHESTRATOR policy). NOT_FOUND FAULT_NOT_FOUND for an id never issued,
     /// FAILED_PRECONDITION FAULT_ALREADY_RESOLVED for one resolved before, FAILED_PRECONDITION RETRY_NOT_ALLOWED
     /// for RETRY on a conversion request. A CONVERT that cannot be applied fails the call and leaves the fault

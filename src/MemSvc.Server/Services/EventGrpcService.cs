@@ -31,6 +31,14 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         }
     }
 
+    public override Task<ListPendingFaultsResponse> ListPendingFaults(ListPendingFaultsRequest request, ServerCallContext context)
+    {
+        var caller = callers.Resolve(context);
+        var vmId = request.Vm.Length == 0 ? null : ResourceNames.ParseVm(request.Vm, "vm");
+        var page = manager.Events.ListPendingFaults(caller, vmId, request.PageSize, request.PageToken);
+        return Task.FromResult(PendingFaultMapping.ToProto(page, messages));
+    }
+
     public override Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);

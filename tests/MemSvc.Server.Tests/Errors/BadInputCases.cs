@@ -98,6 +98,10 @@ public sealed record BadInputCase(Func<Clients, CancellationToken, Task> Call, S
         ["WatchEvents: per-VM starts on a one-VM watch"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, StartSequences = { [P] = 1 } }), StatusCode.InvalidArgument, "INVALID_START_SEQUENCES", "start_sequences"),
         ["WatchEvents: per-VM start of not a VM name"] = new((c, ct) => WatchAsync(c, ct, new() { StartSequences = { ["p"] = 1 } }), StatusCode.InvalidArgument, "INVALID_NAME", "start_sequences"),
         ["WatchEvents: absent VM"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = "vms/nope" }), StatusCode.NotFound, "VM_NOT_FOUND", null),
+        ["ListPendingFaults: not a VM name"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = "p/q" }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "INVALID_NAME", "vm"),
+        ["ListPendingFaults: absent VM"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = "vms/nope" }, cancellationToken: ct).ResponseAsync, StatusCode.NotFound, "VM_NOT_FOUND", null),
+        ["ListPendingFaults: negative page size"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { PageSize = -1 }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "INVALID_PAGE_SIZE", "page_size"),
+        ["ListPendingFaults: made-up page token"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { PageToken = "bm9wZQ" }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "INVALID_PAGE_TOKEN", "page_token"),
         ["ResolveFault: no action"] = new((c, ct) => c.Events.ResolveFaultAsync(new() { Vm = P, FaultId = 1 }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "FIELD_REQUIRED", "action"),
         ["ResolveFault: unknown fault"] = new((c, ct) => c.Events.ResolveFaultAsync(new() { Vm = P, FaultId = 9, Action = FaultAction.Convert }, cancellationToken: ct).ResponseAsync, StatusCode.NotFound, "FAULT_NOT_FOUND", "fault_id"),
     };
