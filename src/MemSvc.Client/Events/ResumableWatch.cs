@@ -9,7 +9,8 @@ namespace MemSvc.Client.Events;
 /// A WatchEvents stream that outlives its connection: when the stream breaks (UNAVAILABLE, a reset, the server
 /// ending it), it opens a new one that starts every VM right after the last event it delivered of it (an
 /// all-VMs watch sends these as start_sequences), so the caller sees every event exactly once and in order per
-/// VM. A compacted start surfaces as <see cref="EventsCompactedException"/>; other errors as
+/// VM. It asks for progress messages and moves a VM's position on each bookmark too, so that a filtered watch's
+/// resume point follows the journal past the events it skips instead of falling behind compaction. A compacted start surfaces as <see cref="EventsCompactedException"/>; other errors as
 /// <see cref="MemSvcException"/>.
 /// </summary>
 /// <param name="lastSequences">
@@ -62,9 +63,17 @@ internal sealed class ResumableWatch(
                         break;
                     }
 
-                    var item = stream.Current.Event;
-                    positions.Advance(item.Vm, item.Sequence);
                     failures = 0;
+                    var response = stream.Current;
+                    if (response.ItemCase == WatchEventsResponse.ItemOneofCase.Bookmark)
+                    {
+                        positions.MoveTo(response.Bookmark.Vm, response.Bookmark.NextSequence);
+                        watch.OnBookmark?.Invoke(response.Bookmark);
+                        continue;
+                    }
+
+                    var item = response.Event;
+                    positions.Advance(item.Vm, item.Sequence);
                     yield return item;
                 }
             }
@@ -86,9 +95,15 @@ internal sealed class ResumableWatch(
         }
     }
 
-    private static WatchEventsRequest BuildRequest(string vm, WatchPositions positions, WatchOptions watch)
+    private WatchEventsRequest BuildRequest(string vm, WatchPositions positions, WatchOptions watch)
     {
-        var request = new WatchEventsRequest { Vm = vm, StartSequence = vm.Length > 0 ? positions.Of(vm) : positions.OtherVms };
+        var request = new WatchEventsRequest
+        {
+            Vm = vm,
+            StartSequence = vm.Length > 0 ? positions.Of(vm) : positions.OtherVms,
+            ProgressMessages = true,
+            BookmarkInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(options.WatchBookmarkInterval),
+        };
         if (vm.Length == 0)
         {
             foreach (var (name, next) in positions.Next)

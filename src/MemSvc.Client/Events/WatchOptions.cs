@@ -24,6 +24,9 @@ public sealed record WatchOptions
     /// <summary>vCPU indexes to deliver events of; empty: all.</summary>
     public IReadOnlyList<uint> Vcpus { get; init; } = [];
 
+    /// <summary>Told of each bookmark: a VM's position moved past events the filter skipped (the watch resumes from it).</summary>
+    public Action<VmEventPosition>? OnBookmark { get; init; }
+
     /// <summary>Told each time the stream was lost and is about to be opened again (progress for the caller).</summary>
     public Action<WatchReconnect>? OnReconnecting { get; init; }
 }

@@ -66,6 +66,9 @@ internal sealed class WatchPositions
     /// </remarks>
     public void Advance(string vm, ulong sequence) => _next[vm] = sequence + 1;
 
+    /// <summary>A bookmark: the VM's position moved to <paramref name="next"/> past events the watch skipped.</summary>
+    public void MoveTo(string vm, ulong next) => _next[vm] = next;
+
     /// <summary>The next sequence wanted of one VM.</summary>
     public ulong Of(string vm) => _next.TryGetValue(vm, out var next) ? next : OtherVms;
 

@@ -51,5 +51,6 @@ public static class ErrorReasons
     public const string WatcherFellBehind = "WATCHER_FELL_BEHIND";
     public const string InvalidEventFilter = "INVALID_EVENT_FILTER";
     public const string InvalidStartSequences = "INVALID_START_SEQUENCES";
+    public const string InvalidBookmarkInterval = "INVALID_BOOKMARK_INTERVAL";
     public const string ShuttingDown = "SHUTTING_DOWN";
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
@@ -13,11 +12,8 @@ namespace MemSvc.Core.Events;
 /// past the ring: a watcher the ring laps is told it fell behind, and a start before the ring is refused
 /// (etcd's compaction rule).
 /// </summary>
-public sealed class EventJournal
+public sealed partial class EventJournal
 {
-    // Events a watcher copies out per lock acquisition: bounds both lock hold time and per-watcher memory.
-    private const int BatchSize = 64;
-
     // The ring starts this small and doubles up to the retention: an idle VM must not hold a 64 Ki-slot array.
     private const int InitialRingSize = 64;
 
@@ -56,6 +52,12 @@ public sealed class EventJournal
 
     /// <summary>The retention window, in events.</summary>
     public int Capacity => _capacity;
+
+    /// <summary>
+    /// How far a watch asking for progress may move past events it skips before it is sent a bookmark at once: a
+    /// quarter of the window, so that a client holding the last bookmark stays well inside it.
+    /// </summary>
+    public ulong BookmarkThreshold => (ulong)Math.Max(1, _capacity / 4);
 
     /// <summary>The sequence the next event will get.</summary>
     public ulong NextSequence
@@ -169,107 +171,5 @@ public sealed class EventJournal
         }
     }
 
-    /// <summary>
-    /// Every event from <paramref name="startSequence"/> on (0: only events appended after this call) that
-    /// <paramref name="filter"/> matches, exactly once and in order, until the journal completes or the watch is
-    /// cancelled. The start is checked now, so a compacted start fails here rather than at the first read.
-    /// </summary>
-    public IAsyncEnumerable<VmEvent> Watch(ulong startSequence, EventFilter? filter = null, CancellationToken cancellationToken = default)
-    {
-        var first = ResolveStart(startSequence);
-        return WatchFrom(first, filter ?? EventFilter.All, cancellationToken);
-    }
-
-    internal async IAsyncEnumerable<VmEvent> WatchFrom(ulong first, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var batch = new VmEvent[BatchSize];
-        var waiter = new JournalWaiter(filter) { Next = first };
-        using var cancellation = cancellationToken.Register(() => CancelWait(waiter, cancellationToken));
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var count = 0;
-            long lag;
-            ValueTask? wait = null;
-            lock (_lock)
-            {
-                var next = waiter.Next;
-                var oldest = OldestLocked();
-                if (next < oldest)
-                {
-                    CoreLog.WatcherFellBehind(_logger, _vmId, next, oldest);
-                    throw FellBehind(next, oldest);
-                }
-
-                // How far behind the journal this watcher is when it reads: the number a slow consumer grows.
-                lag = (long)(_next - next);
-                while (count < BatchSize && next + (ulong)count < _next)
-                {
-                    batch[count] = _ring[(int)((next + (ulong)count - 1) % (ulong)_ring.Length)]!;
-                    count++;
-                }
-
-                if (count == 0)
-                {
-                    if (_completed)
-                    {
-                        yield break;
-                    }
-
-                    // Checked under the lock that CancelWait takes: a cancellation either finds this waiter on the
-                    // list or is seen here, never neither.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    wait = waiter.Prepare();
-                    _waiting.Add(waiter);
-                }
-            }
-
-            if (wait is { } pending)
-            {
-                await pending.ConfigureAwait(false);
-                continue;
-            }
-
-            _metrics?.WatcherLag(_vmId, lag);
-
-            for (var i = 0; i < count; i++)
-            {
-                var evt = batch[i];
-                batch[i] = null!;
-                waiter.Next = evt.Sequence + 1;
-                if (filter.Matches(evt))
-                {
-                    yield return evt;
-                }
-            }
-        }
-    }
-
-    private void CancelWait(JournalWaiter waiter, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            if (!_waiting.Remove(waiter))
-            {
-                return;
-            }
-        }
-
-        waiter.Cancel(cancellationToken);
-    }
-
     private ulong OldestLocked() => _next > (ulong)_capacity ? _next - (ulong)_capacity : 1;
-
-    private CoreException FellBehind(ulong next, ulong oldest) =>
-        new(
-            ErrorKind.OutOfRange,
-            ErrorReasons.WatcherFellBehind,
-            $"vm '{_vmId}': the watcher fell behind: it needed sequence {next}, the oldest held is {oldest}",
-            null,
-            new Dictionary<string, string>
-            {
-                ["next_sequence"] = CoreErrors.Dec(next),
-                ["oldest_sequence"] = CoreErrors.Dec(oldest),
-                ["vm_id"] = _vmId,
-            });
 }

@@ -35,27 +35,34 @@ public sealed class EventOperations
         IReadOnlyDictionary<string, ulong>? vmStarts = null,
         CancellationToken cancellationToken = default)
     {
+        var request = new WatchRequest
+        {
+            VmId = vmId,
+            StartSequence = startSequence,
+            Filter = filter ?? EventFilter.All,
+            VmStarts = vmStarts ?? new Dictionary<string, ulong>(),
+        };
+        return EventsOf(Watch(caller, request, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The watch <paramref name="request"/> describes, as <see cref="WatchEvents"/> with progress messages when it
+    /// asks for them. Checks (caller, request, quota, the VM and its start) happen here, before the first read.
+    /// </summary>
+    public IAsyncEnumerable<WatchItem> Watch(CallerIdentity caller, WatchRequest request, CancellationToken cancellationToken = default)
+    {
         CallerIdentity.Validate(caller);
-        filter ??= EventFilter.All;
-        filter.Validate();
-        vmStarts ??= new Dictionary<string, ulong>();
-        if (!string.IsNullOrEmpty(vmId) && vmStarts.Count > 0)
-        {
-            throw CoreException.InvalidArgument(
-                ErrorReasons.InvalidStartSequences,
-                "start_sequences",
-                "per-VM starts are for an all-VMs watch; a watch of one VM takes start_sequence");
-        }
-
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
         CheckWatcherQuota(caller.Identity, 0);
-        if (string.IsNullOrEmpty(vmId))
+        if (request.AllVms)
         {
-            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, startSequence, vmStarts, filter, cancellationToken), cancellationToken);
+            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, request, cancellationToken), cancellationToken);
         }
 
-        var vm = _context.Find(caller, vmId);
-        var first = vm.Journal.ResolveStart(startSequence);
-        return Counted(caller.Identity, vm.Journal.WatchFrom(first, filter, cancellationToken), cancellationToken);
+        var vm = _context.Find(caller, request.VmId!);
+        var first = vm.Journal.ResolveStart(request.StartSequence);
+        return Counted(caller.Identity, vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -127,7 +134,16 @@ public sealed class EventOperations
         }
     }
 
-    private async IAsyncEnumerable<VmEvent> Counted(string identity, IAsyncEnumerable<VmEvent> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // Without progress messages every item is an event.
+    private static async IAsyncEnumerable<VmEvent> EventsOf(IAsyncEnumerable<WatchItem> items, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item.Event!;
+        }
+    }
+
+    private async IAsyncEnumerable<WatchItem> Counted(string identity, IAsyncEnumerable<WatchItem> events, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         CheckWatcherQuota(identity, 1);
         _context.Metrics.WatcherOpened();

@@ -16,22 +16,20 @@ internal static class MultiVmWatch
 {
     private const int ChannelCapacity = 256;
 
-    public static async IAsyncEnumerable<VmEvent> Run(
+    public static async IAsyncEnumerable<WatchItem> Run(
         CoreContext context,
         CallerIdentity caller,
-        ulong startSequence,
-        IReadOnlyDictionary<string, ulong> vmStarts,
-        EventFilter filter,
+        WatchRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateBounded<VmEvent>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var channel = Channel.CreateBounded<WatchItem>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pumps = new List<Task>();
         var pumpsLock = new Lock();
 
         void StartPump(ManagedVm vm, ulong first)
         {
-            var pump = Task.Run(() => Pump(vm, first, filter, channel.Writer, stop.Token), CancellationToken.None);
+            var pump = Task.Run(() => Pump(vm, first, request, channel.Writer, stop.Token), CancellationToken.None);
             lock (pumpsLock)
             {
                 pumps.Add(pump);
@@ -53,12 +51,12 @@ internal static class MultiVmWatch
         {
             foreach (var vm in existing)
             {
-                StartPump(vm, vm.Journal.ResolveStart(StartOf(vm, vmStarts, startSequence)));
+                StartPump(vm, vm.Journal.ResolveStart(StartOf(vm, request.VmStarts, request.StartSequence)));
             }
 
-            await foreach (var evt in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return evt;
+                yield return item;
             }
         }
         finally
@@ -90,13 +88,13 @@ internal static class MultiVmWatch
         return start > vm.Journal.NextSequence ? 1 : start;
     }
 
-    private static async Task Pump(ManagedVm vm, ulong first, EventFilter filter, ChannelWriter<VmEvent> writer, CancellationToken stop)
+    private static async Task Pump(ManagedVm vm, ulong first, WatchRequest request, ChannelWriter<WatchItem> writer, CancellationToken stop)
     {
         try
         {
-            await foreach (var evt in vm.Journal.WatchFrom(first, filter, stop).ConfigureAwait(false))
+            await foreach (var item in vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, stop).ConfigureAwait(false))
             {
-                await writer.WriteAsync(evt, stop).ConfigureAwait(false);
+                await writer.WriteAsync(item, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -13,18 +13,15 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
-        var vmId = request.Vm.Length == 0 ? null : ResourceNames.ParseVm(request.Vm, "vm");
-        var filter = EventMapping.ToCore(request.Filter);
-        var vmStarts = request.StartSequences.ToDictionary(
-            start => ResourceNames.ParseVm(start.Key, "start_sequences"), start => start.Value, StringComparer.Ordinal);
+        var watch = WatchMapping.ToCore(request);
 
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
         // last sequence it saw, against this server's successor.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, vmStarts, stop.Token);
+        var items = manager.Events.Watch(caller, watch, stop.Token);
         try
         {
-            await EventStreamSender.SendAsync(events, responseStream, messages, stop).ConfigureAwait(false);
+            await EventStreamSender.SendAsync(items, responseStream, messages, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {

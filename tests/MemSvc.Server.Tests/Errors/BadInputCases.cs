@@ -97,6 +97,8 @@ public sealed record BadInputCase(Func<Clients, CancellationToken, Task> Call, S
         ["WatchEvents: kind unspecified"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, Filter = new() { Kinds = { EventKind.Unspecified } } }), StatusCode.InvalidArgument, "INVALID_ENUM_VALUE", "filter.kinds"),
         ["WatchEvents: per-VM starts on a one-VM watch"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, StartSequences = { [P] = 1 } }), StatusCode.InvalidArgument, "INVALID_START_SEQUENCES", "start_sequences"),
         ["WatchEvents: per-VM start of not a VM name"] = new((c, ct) => WatchAsync(c, ct, new() { StartSequences = { ["p"] = 1 } }), StatusCode.InvalidArgument, "INVALID_NAME", "start_sequences"),
+        ["WatchEvents: bookmark interval under 10 ms"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, ProgressMessages = true, BookmarkInterval = new() { Nanos = 1_000_000 } }), StatusCode.InvalidArgument, "INVALID_BOOKMARK_INTERVAL", "bookmark_interval"),
+        ["WatchEvents: negative bookmark interval"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = P, ProgressMessages = true, BookmarkInterval = new() { Seconds = -1 } }), StatusCode.InvalidArgument, "VALUE_OUT_OF_RANGE", "bookmark_interval"),
         ["WatchEvents: absent VM"] = new((c, ct) => WatchAsync(c, ct, new() { Vm = "vms/nope" }), StatusCode.NotFound, "VM_NOT_FOUND", null),
         ["ListPendingFaults: not a VM name"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = "p/q" }, cancellationToken: ct).ResponseAsync, StatusCode.InvalidArgument, "INVALID_NAME", "vm"),
         ["ListPendingFaults: absent VM"] = new((c, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = "vms/nope" }, cancellationToken: ct).ResponseAsync, StatusCode.NotFound, "VM_NOT_FOUND", null),

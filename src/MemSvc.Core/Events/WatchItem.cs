@@ -1,0 +1,34 @@
+namespace MemSvc.Core.Events;
+
+/// <summary>
+/// One message of a watch: a journal event, or a notice about the watch's place in a VM (progress messages, which
+/// a watch asks for). A struct, so that the events, by far the most common item, cost no allocation to wrap.
+/// </summary>
+public readonly record struct WatchItem(VmEvent? Event, WatchNotice? Notice)
+{
+    public static implicit operator WatchItem(VmEvent evt) => new(evt, null);
+
+    public static implicit operator WatchItem(WatchNotice notice) => new(null, notice);
+}
+
+/// <summary>A progress message: something about a VM's journal that is not one of its events.</summary>
+public abstract record WatchNotice(string VmId)
+{
+    /// <summary>
+    /// The watch's position in the VM moved to <paramref name="NextSequence"/> past events its filter skipped:
+    /// resuming there loses nothing the watch wants, and a client that keeps it stays inside the journal's window
+    /// even when nothing it wants happens.
+    /// </summary>
+    public sealed record Bookmark(string VmId, ulong NextSequence) : WatchNotice(VmId);
+}
+
+/// <summary>
+/// Progress messages of a watch: a bookmark after <paramref name="Interval"/> in which the watch's position moved
+/// without an event to show for it, or at once when it moved by a quarter of the journal's window.
+/// </summary>
+public sealed record BookmarkSettings(TimeSpan Interval)
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(10);
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
+}
