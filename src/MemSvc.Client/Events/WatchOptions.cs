@@ -27,6 +27,12 @@ public sealed record WatchOptions
     /// <summary>Told of each bookmark: a VM's position moved past events the filter skipped (the watch resumes from it).</summary>
     public Action<VmEventPosition>? OnBookmark { get; init; }
 
+    /// <summary>
+    /// Told when a VM incarnation the watch followed ended (deleted, or replaced by another VM of its name): nothing
+    /// more of it follows, and events of that name delivered afterwards are another VM's, from sequence 1.
+    /// </summary>
+    public Action<VmEnded>? OnVmEnded { get; init; }
+
     /// <summary>Told each time the stream was lost and is about to be opened again (progress for the caller).</summary>
     public Action<WatchReconnect>? OnReconnecting { get; init; }
 }

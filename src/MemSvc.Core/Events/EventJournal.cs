@@ -21,6 +21,7 @@ public sealed partial class EventJournal
     private readonly int _capacity;
     private VmEvent?[] _ring;
     private readonly string _vmId;
+    private readonly string _vmUid;
     private readonly TimeProvider _time;
     private readonly CoreMetrics? _metrics;
     private readonly ILogger _logger;
@@ -33,14 +34,15 @@ public sealed partial class EventJournal
     private readonly JournalWaitList _waiting = new();
 
     public EventJournal(string vmId, int capacity, TimeProvider? time = null)
-        : this(vmId, capacity, time, null)
+        : this(vmId, string.Empty, capacity, time, null)
     {
     }
 
-    internal EventJournal(string vmId, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
+    internal EventJournal(string vmId, string vmUid, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _vmId = vmId;
+        _vmUid = vmUid;
         _capacity = capacity;
         _ring = new VmEvent?[Math.Min(capacity, InitialRingSize)];
         _time = time ?? TimeProvider.System;
@@ -49,6 +51,9 @@ public sealed partial class EventJournal
     }
 
     public string VmId => _vmId;
+
+    /// <summary>The VM's incarnation: every event and notice of this journal carries it.</summary>
+    public string VmUid => _vmUid;
 
     /// <summary>The retention window, in events.</summary>
     public int Capacity => _capacity;
@@ -107,7 +112,7 @@ public sealed partial class EventJournal
                 return null;
             }
 
-            evt = new VmEvent(_next, _vmId, _time.GetUtcNow(), payload);
+            evt = new VmEvent(_next, _vmId, _vmUid, _time.GetUtcNow(), payload);
             if (_next - 1 == (ulong)_ring.Length && _ring.Length < _capacity)
             {
                 // Full before anything was ever dropped: sequences 1.._next-1 sit at their own indexes, so a
@@ -145,9 +150,17 @@ public sealed partial class EventJournal
 
     /// <summary>
     /// The first sequence a watch from <paramref name="startSequence"/> delivers (0: the next one appended), or
-    /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held.
+    /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held, or OUT_OF_RANGE SEQUENCE_BEYOND_END
+    /// for a start past the next sequence: no watcher holds such a position of this journal (it can only come from
+    /// an earlier VM of the name), and waiting for the journal to reach it would silently join two VMs.
     /// </summary>
-    public ulong ResolveStart(ulong startSequence)
+    /// <param name="startSequence">The start asked for.</param>
+    /// <param name="field">The request field the start came from, for the error.</param>
+    /// <param name="beyondEndWaits">
+    /// When the start is known to be this journal's (the watch named the VM's uid, or it is the one start an
+    /// all-VMs watch gives every VM): a VM that has not reached it yet is watched from there on.
+    /// </param>
+    public ulong ResolveStart(ulong startSequence, string field = "start_sequence", bool beyondEndWaits = false)
     {
         lock (_lock)
         {
@@ -163,8 +176,18 @@ public sealed partial class EventJournal
                     ErrorKind.OutOfRange,
                     ErrorReasons.SequenceCompacted,
                     $"vm '{_vmId}': sequence {startSequence} was compacted; the oldest held is {oldest}",
-                    "start_sequence",
-                    new Dictionary<string, string> { ["oldest_sequence"] = CoreErrors.Dec(oldest), ["vm_id"] = _vmId });
+                    field,
+                    new Dictionary<string, string> { ["oldest_sequence"] = CoreErrors.Dec(oldest), ["vm_id"] = _vmId, ["vm_uid"] = _vmUid });
+            }
+
+            if (startSequence > _next && !beyondEndWaits)
+            {
+                throw new CoreException(
+                    ErrorKind.OutOfRange,
+                    ErrorReasons.SequenceBeyondEnd,
+                    $"vm '{_vmId}': sequence {startSequence} is past the journal's next sequence {_next}; it is not a position in this VM",
+                    field,
+                    new Dictionary<string, string> { ["next_sequence"] = CoreErrors.Dec(_next), ["vm_id"] = _vmId, ["vm_uid"] = _vmUid });
             }
 
             return startSequence;

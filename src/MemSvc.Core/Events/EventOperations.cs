@@ -60,8 +60,10 @@ public sealed class EventOperations
             return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, request, cancellationToken), cancellationToken);
         }
 
-        var vm = _context.Find(caller, request.VmId!);
-        var first = vm.Journal.ResolveStart(request.StartSequence);
+        var vm = FindIncarnation(caller, request.VmId!, request.VmUid);
+
+        // Past the journal's end: with the incarnation named, still this VM's future; without, maybe an earlier VM's.
+        var first = vm.Journal.ResolveStart(request.StartSequence, beyondEndWaits: request.VmUid.Length > 0);
         return Counted(caller.Identity, vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, cancellationToken), cancellationToken);
     }
 
@@ -107,7 +109,7 @@ public sealed class EventOperations
                 faults.Add(new PendingFaultInfo(fault.Announcement!, fault.Announcement!.Time + vm.ResolutionTimeout));
             }
 
-            positions.Add(new VmPosition(vm.Id, nextSequence));
+            positions.Add(new VmPosition(vm.Id, vm.Uid, nextSequence));
         }
 
         return new PendingFaultPage(faults, positions, next);
@@ -117,12 +119,22 @@ public sealed class EventOperations
     /// Resolves a fault a vCPU waits on (ORCHESTRATOR policy). NOT_FOUND FAULT_NOT_FOUND for an id never issued,
     /// FAILED_PRECONDITION FAULT_ALREADY_RESOLVED for one resolved before, FAILED_PRECONDITION RETRY_NOT_ALLOWED
     /// for RETRY on a conversion request. A CONVERT that cannot be applied fails the call and leaves the fault
-    /// waiting.
+    /// waiting. With <paramref name="vmUid"/>, a VM of that name that is another incarnation fails
+    /// FAILED_PRECONDITION VM_REPLACED: fault ids start over with each VM, so fault 3 of the old VM is not fault 3
+    /// of the new one.
     /// </summary>
-    public FaultResolution ResolveFault(CallerIdentity caller, string vmId, ulong faultId, FaultAction action)
+    public FaultResolution ResolveFault(CallerIdentity caller, string vmId, ulong faultId, FaultAction action, string? vmUid = null)
+    {
+        VmIds.ValidateUid(vmUid ?? string.Empty, "vm_uid");
+        var vm = FindIncarnation(caller, vmId, vmUid ?? string.Empty);
+        return vm.Faults.Resolve(faultId, action);
+    }
+
+    // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
+    private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)
     {
         var vm = _context.Find(caller, vmId);
-        return vm.Faults.Resolve(faultId, action);
+        return vmUid.Length == 0 || vmUid == vm.Uid ? vm : throw CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
     }
 
     /// <summary>Open watches of <paramref name="identity"/>.</summary>

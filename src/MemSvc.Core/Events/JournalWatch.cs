@@ -58,6 +58,7 @@ public sealed partial class EventJournal
             long lag;
             ValueTask? wait = null;
             ulong? bookmark = null;
+            var ended = false;
             lock (_lock)
             {
                 var next = waiter.Next;
@@ -80,10 +81,9 @@ public sealed partial class EventJournal
                 {
                     if (_completed)
                     {
-                        yield break;
+                        ended = true;
                     }
-
-                    if (threshold > 0 && next > waiter.Reported && (waiter.BookmarkDue || next - waiter.Reported >= threshold))
+                    else if (threshold > 0 && next > waiter.Reported && (waiter.BookmarkDue || next - waiter.Reported >= threshold))
                     {
                         // Caught up, and the skipped events moved the position far enough, or long enough ago.
                         bookmark = next;
@@ -100,10 +100,21 @@ public sealed partial class EventJournal
                 }
             }
 
+            if (ended)
+            {
+                // The VM ended (deleted, or gone with the daemon): its journal completes only then. Say so to a watch that wants progress.
+                if (threshold > 0)
+                {
+                    yield return new WatchNotice.VmEnded(_vmId, _vmUid, waiter.Next, VmEndReason.Deleted);
+                }
+
+                yield break;
+            }
+
             if (bookmark is { } position)
             {
                 waiter.Reported = position;
-                yield return new WatchNotice.Bookmark(_vmId, position);
+                yield return new WatchNotice.Bookmark(_vmId, _vmUid, position);
                 continue;
             }
 
@@ -133,7 +144,7 @@ public sealed partial class EventJournal
             if (threshold > 0 && waiter.Next - waiter.Reported >= threshold)
             {
                 waiter.Reported = waiter.Next;
-                yield return new WatchNotice.Bookmark(_vmId, waiter.Next);
+                yield return new WatchNotice.Bookmark(_vmId, _vmUid, waiter.Next);
             }
         }
     }

@@ -11,15 +11,34 @@ public readonly record struct WatchItem(VmEvent? Event, WatchNotice? Notice)
     public static implicit operator WatchItem(WatchNotice notice) => new(null, notice);
 }
 
-/// <summary>A progress message: something about a VM's journal that is not one of its events.</summary>
-public abstract record WatchNotice(string VmId)
+/// <summary>A progress message: something about a VM's journal (of the incarnation <paramref name="VmUid"/>) that is not one of its events.</summary>
+public abstract record WatchNotice(string VmId, string VmUid)
 {
     /// <summary>
     /// The watch's position in the VM moved to <paramref name="NextSequence"/> past events its filter skipped:
     /// resuming there loses nothing the watch wants, and a client that keeps it stays inside the journal's window
     /// even when nothing it wants happens.
     /// </summary>
-    public sealed record Bookmark(string VmId, ulong NextSequence) : WatchNotice(VmId);
+    public sealed record Bookmark(string VmId, string VmUid, ulong NextSequence) : WatchNotice(VmId, VmUid);
+
+    /// <summary>
+    /// The VM incarnation the watch covered ended: no event of it follows. <paramref name="NextSequence"/> is where
+    /// its journal stood (at the end, or at the watcher's position when the end was found at the watch's start).
+    /// A VM of the same name that a watch delivers afterwards is another one, from its sequence 1.
+    /// </summary>
+    public sealed record VmEnded(string VmId, string VmUid, ulong NextSequence, VmEndReason Reason) : WatchNotice(VmId, VmUid);
+}
+
+/// <summary>Why a watched VM ended.</summary>
+public enum VmEndReason
+{
+    Unspecified = 0,
+
+    /// <summary>Deleted (or, at the watch's start, gone with no VM of its name).</summary>
+    Deleted = 1,
+
+    /// <summary>Found at the watch's start: a VM of its name exists, but it is another incarnation.</summary>
+    Replaced = 2,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using MemSvc.Core.Errors;
+using MemSvc.Core.Vms;
 
 namespace MemSvc.Core.Events;
 
@@ -10,6 +11,14 @@ public sealed record WatchRequest
     /// <summary>The VM; null or empty: every VM the caller may see, VMs created while watching included.</summary>
     public string? VmId { get; init; }
 
+    /// <summary>
+    /// The incarnation of <see cref="VmId"/> the watch means (empty: whichever holds the name): when another VM
+    /// holds the name now, the watch fails FAILED_PRECONDITION VM_REPLACED instead of joining it. Named, a start past
+    /// the journal's end waits for it; unnamed, it fails OUT_OF_RANGE SEQUENCE_BEYOND_END (it may be an earlier
+    /// VM's position).
+    /// </summary>
+    public string VmUid { get; init; } = string.Empty;
+
     /// <summary>First sequence to deliver (0: only events appended from now on); for an all-VMs watch, of each VM.</summary>
     public ulong StartSequence { get; init; }
 
@@ -18,7 +27,14 @@ public sealed record WatchRequest
     /// <summary>Per-VM starts of an all-VMs watch (VM id to start), overriding <see cref="StartSequence"/>.</summary>
     public IReadOnlyDictionary<string, ulong> VmStarts { get; init; } = NoStarts;
 
-    /// <summary>Progress messages (bookmarks); null: events only.</summary>
+    /// <summary>
+    /// Per-VM starts of an all-VMs watch naming the incarnation each means (as a listing or an earlier watch gave
+    /// them): a VM whose named incarnation is gone is reported ended and the VM that holds its name now, if any, is
+    /// delivered from 1. A position without a uid acts as a start_sequences entry.
+    /// </summary>
+    public IReadOnlyList<VmPosition> Positions { get; init; } = [];
+
+    /// <summary>Progress messages (bookmarks, VMs ended); null: events only.</summary>
     public BookmarkSettings? Bookmarks { get; init; }
 
     public bool AllVms => string.IsNullOrEmpty(VmId);
@@ -27,7 +43,32 @@ public sealed record WatchRequest
     {
         ArgumentNullException.ThrowIfNull(Filter);
         ArgumentNullException.ThrowIfNull(VmStarts);
+        ArgumentNullException.ThrowIfNull(Positions);
+        ArgumentNullException.ThrowIfNull(VmUid);
         Filter.Validate();
+        if (AllVms ? VmUid.Length > 0 : Positions.Count > 0)
+        {
+            throw AllVms
+                ? CoreException.InvalidArgument(ErrorReasons.InvalidVmUid, "vm_uid", "vm_uid names the incarnation of vm; an all-VMs watch names them in positions")
+                : CoreException.InvalidArgument(ErrorReasons.InvalidStartSequences, "positions", "positions are for an all-VMs watch; a watch of one VM takes start_sequence and vm_uid");
+        }
+
+        VmIds.ValidateUid(VmUid, "vm_uid");
+        if (Positions.Count > 0 && VmStarts.Count > 0)
+        {
+            throw CoreException.InvalidArgument(ErrorReasons.InvalidStartSequences, "positions", "give per-VM starts either as positions or as start_sequences, not both");
+        }
+
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var position in Positions)
+        {
+            VmIds.ValidateUid(position.VmUid, "positions");
+            if (!named.Add(position.VmId))
+            {
+                throw CoreException.InvalidArgument(ErrorReasons.InvalidStartSequences, "positions", $"positions name vm '{position.VmId}' twice");
+            }
+        }
+
         if (!AllVms && VmStarts.Count > 0)
         {
             throw CoreException.InvalidArgument(

@@ -26,5 +26,6 @@ internal static class PendingFaultMapping
     {
         Vm = ResourceNames.Vm(position.VmId),
         NextSequence = position.NextSequence,
+        VmUid = position.VmUid,
     };
 }

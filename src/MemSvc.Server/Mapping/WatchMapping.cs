@@ -22,9 +22,11 @@ internal static class WatchMapping
         return new WatchRequest
         {
             VmId = vmId,
+            VmUid = request.VmUid,
             StartSequence = request.StartSequence,
             Filter = EventMapping.ToCore(request.Filter),
             VmStarts = vmStarts,
+            Positions = [.. request.Positions.Select(p => new VmPosition(ResourceNames.ParseVm(p.Vm, "positions"), p.VmUid, p.NextSequence))],
             Bookmarks = bookmarks,
         };
     }
@@ -32,7 +34,11 @@ internal static class WatchMapping
     /// <summary>A progress message: made per watch (unlike events, nothing is shared), and rare by design.</summary>
     public static Api.WatchEventsResponse ToProto(WatchNotice notice) => notice switch
     {
-        WatchNotice.Bookmark b => new Api.WatchEventsResponse { Bookmark = new Api.VmEventPosition { Vm = ResourceNames.Vm(b.VmId), NextSequence = b.NextSequence } },
+        WatchNotice.Bookmark b => new Api.WatchEventsResponse { Bookmark = new Api.VmEventPosition { Vm = ResourceNames.Vm(b.VmId), VmUid = b.VmUid, NextSequence = b.NextSequence } },
+        WatchNotice.VmEnded e => new Api.WatchEventsResponse
+        {
+            VmEnded = new Api.VmEnded { Vm = ResourceNames.Vm(e.VmId), VmUid = e.VmUid, Reason = EnumMapping.ToProto(e.Reason), NextSequence = e.NextSequence },
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(notice), notice.GetType().Name, "unknown watch notice"),
     };
 }

@@ -41,7 +41,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
         var action = Require.Specified(request.Action, "action");
-        var resolution = manager.Events.ResolveFault(caller, vmId, request.FaultId, EnumMapping.ToCore(action));
+        var resolution = manager.Events.ResolveFault(caller, vmId, request.FaultId, EnumMapping.ToCore(action), request.VmUid);
         return Task.FromResult(new ResolveFaultResponse
         {
             FaultId = resolution.FaultId,

@@ -32,7 +32,7 @@ public class BookmarkTests
         Assert.False(first.IsCompleted);
         journal.Append(EventJournalTests.Report(3));
         Assert.True(await first);
-        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", 5)), watch.Current);
+        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", "", 5)), watch.Current);
 
         journal.Append(EventJournalTests.Report(4));
         journal.Append(new EventPayload.MemoryFault(0, 0x1000, 4096, true, 8, 1));
@@ -52,7 +52,7 @@ public class BookmarkTests
         await using var watch = journal.WatchItems(1, FaultsOnly, Hourly, Ct).GetAsyncEnumerator(Ct);
 
         Assert.True(await watch.MoveNextAsync());
-        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", 41)), watch.Current);
+        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", "", 41)), watch.Current);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public class BookmarkTests
         timers.FireAll();
 
         Assert.True(await first);
-        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", 3)), watch.Current);
+        Assert.Equal(new WatchItem(null, new WatchNotice.Bookmark("vm-a", "", 3)), watch.Current);
         var second = watch.MoveNextAsync();
         timers.FireAll();
         Assert.False(second.IsCompleted);

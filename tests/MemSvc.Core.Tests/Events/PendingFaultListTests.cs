@@ -24,7 +24,7 @@ public class PendingFaultListTests
         var page = manager.Events.ListPendingFaults(Alice, "listed");
 
         var last = manager.Vms.GetVm(Alice, "listed").LastEventSequence;
-        Assert.Equal([new VmPosition("listed", last + 1)], page.Positions);
+        Assert.Equal([new VmPosition("listed", manager.Vms.GetVm(Alice, "listed").Uid, last + 1)], page.Positions);
         Assert.Equal(string.Empty, page.NextPageToken);
         var faults = page.Faults.Select(f => (EventPayload.MemoryFault)f.Event.Payload).ToList();
         Assert.Equal([1UL, 2UL], faults.Select(f => f.FaultId).Order());
@@ -111,8 +111,9 @@ public class PendingFaultListTests
         var first = manager.Events.ListPendingFaults(Alice, null, pageSize: 2);
         var second = manager.Events.ListPendingFaults(Alice, null, pageSize: 2, first.NextPageToken);
 
-        Assert.Equal([new VmPosition("a1", 1), new VmPosition("a2", 2)], first.Positions);
-        Assert.Equal([new VmPosition("a3", 1)], second.Positions);
+        string Uid(string id) => manager.Vms.GetVm(Alice, id).Uid;
+        Assert.Equal([new VmPosition("a1", Uid("a1"), 1), new VmPosition("a2", Uid("a2"), 2)], first.Positions);
+        Assert.Equal([new VmPosition("a3", Uid("a3"), 1)], second.Positions);
         Assert.Equal(string.Empty, second.NextPageToken);
         Assert.Equal(["a1", "a2", "a3", "b1"], manager.Events.ListPendingFaults(Admin, null).Positions.Select(p => p.VmId));
         var hidden = Assert.Throws<CoreException>(() => manager.Events.ListPendingFaults(Bob, "a1"));

@@ -27,12 +27,13 @@ public sealed class PendingFaultsTests
 
         var listed = Assert.Single(one.PendingFaults);
         Assert.Equal(fault, listed.Event);
+        Assert.Equal(vm.Uid, fault.VmUid);
         Assert.Equal(fault.Time.ToDateTime().AddSeconds(600), listed.Deadline.ToDateTime());
         var last = (await clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct)).Vm.LastEventSequence;
-        Assert.Equal([new VmEventPosition { Vm = vm.Name, NextSequence = last + 1 }], one.Positions);
+        Assert.Equal([new VmEventPosition { Vm = vm.Name, VmUid = vm.Uid, NextSequence = last + 1 }], one.Positions);
         Assert.Equal([listed], all.PendingFaults);
         Assert.Equal(
-            [new VmEventPosition { Vm = idle.Name, NextSequence = 1 }, new VmEventPosition { Vm = vm.Name, NextSequence = last + 1 }],
+            [new VmEventPosition { Vm = idle.Name, VmUid = idle.Uid, NextSequence = 1 }, new VmEventPosition { Vm = vm.Name, VmUid = vm.Uid, NextSequence = last + 1 }],
             all.Positions);
         Assert.Equal(string.Empty, all.NextPageToken);
 
