@@ -36,6 +36,13 @@ public sealed class MemSvcClientOptions
     public TimeSpan WatchReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How long a watched VM's position may move unreported (past events the watch's filter skips) before the
+    /// server sends a bookmark; the watch resumes from bookmarks too, so a filtered watch's resume point keeps up
+    /// with the journal's compaction. From 10 ms to 1 h.
+    /// </summary>
+    public TimeSpan WatchBookmarkInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Failed reconnects in a row (no event received in between) after which a watch gives up with the last
     /// error; null: it keeps trying until cancelled.
     /// </summary>

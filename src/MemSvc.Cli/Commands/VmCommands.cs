@@ -22,6 +22,7 @@ internal static class VmCommands
 
     public static string Describe(Vm vm) => new Table("field", "value")
         .Add("name", vm.Name)
+        .Add("uid", vm.Uid)
         .Add("owner", vm.Owner)
         .Add("backend", EnumWords.Kebab(vm.Backend))
         .Add("type", EnumWords.Kebab(vm.VmType))

@@ -8,6 +8,7 @@ public static class ErrorTranslator
 {
     public const string SequenceCompacted = "SEQUENCE_COMPACTED";
     public const string WatcherFellBehind = "WATCHER_FELL_BEHIND";
+    public const string VmReplaced = "VM_REPLACED";
 
     public static MemSvcException Translate(RpcException exception)
     {
@@ -43,6 +44,11 @@ public static class ErrorTranslator
         if (exception.StatusCode == StatusCode.OutOfRange && reason is SequenceCompacted or WatcherFellBehind)
         {
             return new EventsCompactedException(error, error.MetadataNumber("oldest_sequence"), error.MetadataNumber("next_sequence"));
+        }
+
+        if (exception.StatusCode == StatusCode.FailedPrecondition && reason == VmReplaced)
+        {
+            return new VmReplacedException(error);
         }
 
         return error;

@@ -7,31 +7,34 @@ namespace MemSvc.Client.Events;
 
 /// <summary>
 /// A WatchEvents stream that outlives its connection: when the stream breaks (UNAVAILABLE, a reset, the server
-/// ending it), it opens a new one that starts every VM right after the last event it delivered of it (an
-/// all-VMs watch sends these as start_sequences), so the caller sees every event exactly once and in order per
-/// VM. A compacted start surfaces as <see cref="EventsCompactedException"/>; other errors as
-/// <see cref="MemSvcException"/>.
+/// ending it), it opens a new one that starts every VM right after the last event it delivered of it, naming the
+/// VM's incarnation (an all-VMs watch sends these as positions), so the caller sees every event exactly once and
+/// in order per VM, and never one VM's continuation in another VM of the same name. It asks for progress
+/// messages: a bookmark moves a VM's position too, so that a filtered watch's resume point follows the journal
+/// past the events it skips instead of falling behind compaction, and a VM that ended is passed on. A compacted
+/// start surfaces as <see cref="EventsCompactedException"/>, a replaced VM as <see cref="VmReplacedException"/>;
+/// other errors as <see cref="MemSvcException"/>.
 /// </summary>
-/// <param name="lastSequences">
-/// The newest sequence of one VM (given its name) or of every VM the caller may see (given null), for pinning
-/// a watch that starts "from now".
-/// </param>
-internal sealed class ResumableWatch(
-    EventService.EventServiceClient stub,
-    MemSvcClientOptions options,
-    Func<string?, CancellationToken, Task<IReadOnlyDictionary<string, ulong>>> lastSequences)
+internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSvcClientOptions options)
 {
-    public async IAsyncEnumerable<Event> RunAsync(WatchOptions watch, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Events and ended VMs (bookmarks are taken in here). <paramref name="begin"/> gives the positions to start
+    /// from; with <paramref name="beginEachConnect"/> it is asked again before every reconnect (list, then watch,
+    /// each time), and a start the journal compacted meanwhile is one more reason to begin again, not an error.
+    /// </summary>
+    public async IAsyncEnumerable<WatchEventsResponse> RunAsync(
+        WatchOptions watch,
+        Func<CancellationToken, Task<WatchPositions>> begin,
+        bool beginEachConnect,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var vm = watch.Vm is null ? string.Empty : ResourceNames.Vm(watch.Vm);
-        var positions = await WatchPositions.BeginAsync(
-            vm.Length == 0, watch.StartSequence, ct => lastSequences(vm.Length == 0 ? null : vm, ct), cancellationToken).ConfigureAwait(false);
+        var positions = await begin(cancellationToken).ConfigureAwait(false);
         var failures = 0;
         while (true)
         {
-            var request = BuildRequest(vm, positions, watch);
             Exception? cause = null;
-            using (var call = stub.WatchEvents(request, cancellationToken: cancellationToken))
+            using (var call = stub.WatchEvents(BuildRequest(vm, positions, watch), cancellationToken: cancellationToken))
             {
                 var stream = call.ResponseStream;
                 while (true)
@@ -45,14 +48,14 @@ internal sealed class ResumableWatch(
                     {
                         throw new OperationCanceledException(e.Message, e, cancellationToken);
                     }
-                    catch (RpcException e) when (IsTransient(e))
+                    catch (RpcException e) when (IsTransient(e) || (beginEachConnect && ErrorTranslator.Translate(e) is EventsCompactedException))
                     {
                         cause = e;
                         break;
                     }
                     catch (RpcException e)
                     {
-                        throw Translate(e, request.StartSequence);
+                        throw Translate(e, vm.Length > 0 ? positions.Of(vm) : positions.OtherVms);
                     }
 
                     if (!more)
@@ -60,10 +63,40 @@ internal sealed class ResumableWatch(
                         break;
                     }
 
-                    var item = stream.Current.Event;
-                    positions.Advance(item.Vm, item.Sequence);
                     failures = 0;
-                    yield return item;
+                    var response = stream.Current;
+                    switch (response.ItemCase)
+                    {
+                        case WatchEventsResponse.ItemOneofCase.Bookmark:
+                            var bookmark = response.Bookmark;
+                            if (positions.MoveTo(bookmark.Vm, bookmark.VmUid, bookmark.NextSequence) is { } gone)
+                            {
+                                yield return Ended(watch, bookmark.Vm, gone);
+                            }
+
+                            watch.OnBookmark?.Invoke(bookmark);
+                            break;
+                        case WatchEventsResponse.ItemOneofCase.VmEnded:
+                            // A one-VM watch keeps the uid, so that its reconnect is refused (VM_NOT_FOUND, VM_REPLACED)
+                            // rather than joining a VM of the same name.
+                            if (vm.Length > 0 || positions.End(response.VmEnded.Vm, response.VmEnded.VmUid))
+                            {
+                                watch.OnVmEnded?.Invoke(response.VmEnded);
+                                yield return response;
+                            }
+
+                            break;
+                        case WatchEventsResponse.ItemOneofCase.Event:
+                            var item = response.Event;
+                            if (positions.Advance(item.Vm, item.VmUid, item.Sequence) is { } replaced)
+                            {
+                                // A server without progress messages: the end is only seen in the uid changing.
+                                yield return Ended(watch, item.Vm, replaced);
+                            }
+
+                            yield return response;
+                            break;
+                    }
                 }
             }
 
@@ -81,17 +114,76 @@ internal sealed class ResumableWatch(
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
+
+            if (beginEachConnect)
+            {
+                positions = await BeginAgainAsync(begin, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
-    private static WatchEventsRequest BuildRequest(string vm, WatchPositions positions, WatchOptions watch)
+    /// <summary>
+    /// Statuses a broken connection or a restarting server produce. INTERNAL and UNKNOWN count only without a
+    /// google.rpc.Status: the transport reports a reset stream so, while the server's own errors always carry one.
+    /// </summary>
+    internal static bool IsTransient(RpcException e) => e.StatusCode switch
     {
-        var request = new WatchEventsRequest { Vm = vm, StartSequence = vm.Length > 0 ? positions.Of(vm) : positions.OtherVms };
+        StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Aborted => true,
+        StatusCode.Internal or StatusCode.Unknown => e.GetRpcStatus() is null,
+        _ => false,
+    };
+
+    private static WatchEventsResponse Ended(WatchOptions watch, string vm, string uid)
+    {
+        var ended = new VmEnded { Vm = vm, VmUid = uid, Reason = VmEndReason.Replaced };
+        watch.OnVmEnded?.Invoke(ended);
+        return new WatchEventsResponse { VmEnded = ended };
+    }
+
+    private static MemSvcException Translate(RpcException e, ulong start)
+    {
+        var error = ErrorTranslator.Translate(e);
+        return error is EventsCompactedException { NextSequence: null } compacted
+            ? new EventsCompactedException(error, compacted.OldestSequence, start)
+            : error;
+    }
+
+    // A server that is down answers the listing with UNAVAILABLE as it would the stream: wait as for a reconnect.
+    private async Task<WatchPositions> BeginAgainAsync(Func<CancellationToken, Task<WatchPositions>> begin, CancellationToken cancellationToken)
+    {
+        for (var failures = 1; ; failures++)
+        {
+            try
+            {
+                return await begin(cancellationToken).ConfigureAwait(false);
+            }
+            catch (MemSvcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
+            {
+                if (options.WatchMaxConsecutiveFailures is { } limit && failures > limit)
+                {
+                    throw;
+                }
+
+                await Task.Delay(Backoff(failures), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private WatchEventsRequest BuildRequest(string vm, WatchPositions positions, WatchOptions watch)
+    {
+        var request = new WatchEventsRequest
+        {
+            Vm = vm,
+            StartSequence = vm.Length > 0 ? positions.Of(vm) : positions.OtherVms,
+            VmUid = vm.Length > 0 ? positions.UidOf(vm) : string.Empty,
+            ProgressMessages = true,
+            BookmarkInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(options.WatchBookmarkInterval),
+        };
         if (vm.Length == 0)
         {
-            foreach (var (name, next) in positions.Next)
+            foreach (var (name, (uid, next)) in positions.Next)
             {
-                request.StartSequences[name] = next;
+                request.Positions.Add(new VmEventPosition { Vm = name, VmUid = uid, NextSequence = next });
             }
         }
 
@@ -103,24 +195,6 @@ internal sealed class ResumableWatch(
         }
 
         return request;
-    }
-    /// <summary>
-    /// Statuses a broken connection or a restarting server produce. INTERNAL and UNKNOWN count only without a
-    /// google.rpc.Status: the transport reports a reset stream so, while the server's own errors always carry one.
-    /// </summary>
-    private static bool IsTransient(RpcException e) => e.StatusCode switch
-    {
-        StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Aborted => true,
-        StatusCode.Internal or StatusCode.Unknown => e.GetRpcStatus() is null,
-        _ => false,
-    };
-
-    private static MemSvcException Translate(RpcException e, ulong start)
-    {
-        var error = ErrorTranslator.Translate(e);
-        return error is EventsCompactedException { NextSequence: null } compacted
-            ? new EventsCompactedException(error, compacted.OldestSequence, start)
-            : error;
     }
 
     private TimeSpan Backoff(int failures)

@@ -8,6 +8,18 @@ internal static class CoreErrors
     public static CoreException VmNotFound(string vmId) =>
         new(ErrorKind.NotFound, ErrorReasons.VmNotFound, $"vm '{vmId}' not found", null, Meta("vm_id", vmId));
 
+    /// <summary>
+    /// The request named incarnation <paramref name="uid"/> of a VM, and another VM holds that name now: the one it
+    /// meant was deleted. A client that retried would act on a VM it never saw.
+    /// </summary>
+    public static CoreException VmReplaced(string vmId, string uid, string currentUid, string field) =>
+        new(
+            ErrorKind.FailedPrecondition,
+            ErrorReasons.VmReplaced,
+            $"vm '{vmId}' {uid} was deleted; the VM of that name now is another one ({currentUid})",
+            field,
+            new Dictionary<string, string> { ["vm_id"] = vmId, ["vm_uid"] = uid, ["current_vm_uid"] = currentUid });
+
     public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) => CoreException.QuotaExceeded(quota, limit, requested);
 
     public static CoreException ShuttingDown() =>

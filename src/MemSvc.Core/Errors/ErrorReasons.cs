@@ -10,6 +10,8 @@ public static class ErrorReasons
     public const string InvalidVmId = "INVALID_VM_ID";
     public const string VmNotFound = "VM_NOT_FOUND";
     public const string VmAlreadyExists = "VM_ALREADY_EXISTS";
+    public const string VmReplaced = "VM_REPLACED";
+    public const string InvalidVmUid = "INVALID_VM_UID";
     public const string BackendUnavailable = "BACKEND_UNAVAILABLE";
     public const string VmTypeUnsupported = "VM_TYPE_UNSUPPORTED";
     public const string InvalidVcpuCount = "INVALID_VCPU_COUNT";
@@ -44,12 +46,15 @@ public static class ErrorReasons
 
     public const string FaultNotFound = "FAULT_NOT_FOUND";
     public const string FaultAlreadyResolved = "FAULT_ALREADY_RESOLVED";
+    public const string FaultTimedOut = "FAULT_TIMED_OUT";
     public const string InvalidFaultAction = "INVALID_FAULT_ACTION";
     public const string RetryNotAllowed = "RETRY_NOT_ALLOWED";
 
     public const string SequenceCompacted = "SEQUENCE_COMPACTED";
+    public const string SequenceBeyondEnd = "SEQUENCE_BEYOND_END";
     public const string WatcherFellBehind = "WATCHER_FELL_BEHIND";
     public const string InvalidEventFilter = "INVALID_EVENT_FILTER";
     public const string InvalidStartSequences = "INVALID_START_SEQUENCES";
+    public const string InvalidBookmarkInterval = "INVALID_BOOKMARK_INTERVAL";
     public const string ShuttingDown = "SHUTTING_DOWN";
 }

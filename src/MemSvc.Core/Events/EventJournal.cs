@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
@@ -13,11 +12,8 @@ namespace MemSvc.Core.Events;
 /// past the ring: a watcher the ring laps is told it fell behind, and a start before the ring is refused
 /// (etcd's compaction rule).
 /// </summary>
-public sealed class EventJournal
+public sealed partial class EventJournal
 {
-    // Events a watcher copies out per lock acquisition: bounds both lock hold time and per-watcher memory.
-    private const int BatchSize = 64;
-
     // The ring starts this small and doubles up to the retention: an idle VM must not hold a 64 Ki-slot array.
     private const int InitialRingSize = 64;
 
@@ -25,6 +21,7 @@ public sealed class EventJournal
     private readonly int _capacity;
     private VmEvent?[] _ring;
     private readonly string _vmId;
+    private readonly string _vmUid;
     private readonly TimeProvider _time;
     private readonly CoreMetrics? _metrics;
     private readonly ILogger _logger;
@@ -37,14 +34,15 @@ public sealed class EventJournal
     private readonly JournalWaitList _waiting = new();
 
     public EventJournal(string vmId, int capacity, TimeProvider? time = null)
-        : this(vmId, capacity, time, null)
+        : this(vmId, string.Empty, capacity, time, null)
     {
     }
 
-    internal EventJournal(string vmId, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
+    internal EventJournal(string vmId, string vmUid, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _vmId = vmId;
+        _vmUid = vmUid;
         _capacity = capacity;
         _ring = new VmEvent?[Math.Min(capacity, InitialRingSize)];
         _time = time ?? TimeProvider.System;
@@ -54,8 +52,17 @@ public sealed class EventJournal
 
     public string VmId => _vmId;
 
+    /// <summary>The VM's incarnation: every event and notice of this journal carries it.</summary>
+    public string VmUid => _vmUid;
+
     /// <summary>The retention window, in events.</summary>
     public int Capacity => _capacity;
+
+    /// <summary>
+    /// How far a watch asking for progress may move past events it skips before it is sent a bookmark at once: a
+    /// quarter of the window, so that a client holding the last bookmark stays well inside it.
+    /// </summary>
+    public ulong BookmarkThreshold => (ulong)Math.Max(1, _capacity / 4);
 
     /// <summary>The sequence the next event will get.</summary>
     public ulong NextSequence
@@ -105,7 +112,7 @@ public sealed class EventJournal
                 return null;
             }
 
-            evt = new VmEvent(_next, _vmId, _time.GetUtcNow(), payload);
+            evt = new VmEvent(_next, _vmId, _vmUid, _time.GetUtcNow(), payload);
             if (_next - 1 == (ulong)_ring.Length && _ring.Length < _capacity)
             {
                 // Full before anything was ever dropped: sequences 1.._next-1 sit at their own indexes, so a
@@ -143,9 +150,17 @@ public sealed class EventJournal
 
     /// <summary>
     /// The first sequence a watch from <paramref name="startSequence"/> delivers (0: the next one appended), or
-    /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held.
+    /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held, or OUT_OF_RANGE SEQUENCE_BEYOND_END
+    /// for a start past the next sequence: no watcher holds such a position of this journal (it can only come from
+    /// an earlier VM of the name), and waiting for the journal to reach it would silently join two VMs.
     /// </summary>
-    public ulong ResolveStart(ulong startSequence)
+    /// <param name="startSequence">The start asked for.</param>
+    /// <param name="field">The request field the start came from, for the error.</param>
+    /// <param name="beyondEndWaits">
+    /// When the start is known to be this journal's (the watch named the VM's uid, or it is the one start an
+    /// all-VMs watch gives every VM): a VM that has not reached it yet is watched from there on.
+    /// </param>
+    public ulong ResolveStart(ulong startSequence, string field = "start_sequence", bool beyondEndWaits = false)
     {
         lock (_lock)
         {
@@ -161,115 +176,23 @@ public sealed class EventJournal
                     ErrorKind.OutOfRange,
                     ErrorReasons.SequenceCompacted,
                     $"vm '{_vmId}': sequence {startSequence} was compacted; the oldest held is {oldest}",
-                    "start_sequence",
-                    new Dictionary<string, string> { ["oldest_sequence"] = CoreErrors.Dec(oldest), ["vm_id"] = _vmId });
+                    field,
+                    new Dictionary<string, string> { ["oldest_sequence"] = CoreErrors.Dec(oldest), ["vm_id"] = _vmId, ["vm_uid"] = _vmUid });
+            }
+
+            if (startSequence > _next && !beyondEndWaits)
+            {
+                throw new CoreException(
+                    ErrorKind.OutOfRange,
+                    ErrorReasons.SequenceBeyondEnd,
+                    $"vm '{_vmId}': sequence {startSequence} is past the journal's next sequence {_next}; it is not a position in this VM",
+                    field,
+                    new Dictionary<string, string> { ["next_sequence"] = CoreErrors.Dec(_next), ["vm_id"] = _vmId, ["vm_uid"] = _vmUid });
             }
 
             return startSequence;
         }
     }
 
-    /// <summary>
-    /// Every event from <paramref name="startSequence"/> on (0: only events appended after this call) that
-    /// <paramref name="filter"/> matches, exactly once and in order, until the journal completes or the watch is
-    /// cancelled. The start is checked now, so a compacted start fails here rather than at the first read.
-    /// </summary>
-    public IAsyncEnumerable<VmEvent> Watch(ulong startSequence, EventFilter? filter = null, CancellationToken cancellationToken = default)
-    {
-        var first = ResolveStart(startSequence);
-        return WatchFrom(first, filter ?? EventFilter.All, cancellationToken);
-    }
-
-    internal async IAsyncEnumerable<VmEvent> WatchFrom(ulong first, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var batch = new VmEvent[BatchSize];
-        var waiter = new JournalWaiter(filter) { Next = first };
-        using var cancellation = cancellationToken.Register(() => CancelWait(waiter, cancellationToken));
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var count = 0;
-            long lag;
-            ValueTask? wait = null;
-            lock (_lock)
-            {
-                var next = waiter.Next;
-                var oldest = OldestLocked();
-                if (next < oldest)
-                {
-                    CoreLog.WatcherFellBehind(_logger, _vmId, next, oldest);
-                    throw FellBehind(next, oldest);
-                }
-
-                // How far behind the journal this watcher is when it reads: the number a slow consumer grows.
-                lag = (long)(_next - next);
-                while (count < BatchSize && next + (ulong)count < _next)
-                {
-                    batch[count] = _ring[(int)((next + (ulong)count - 1) % (ulong)_ring.Length)]!;
-                    count++;
-                }
-
-                if (count == 0)
-                {
-                    if (_completed)
-                    {
-                        yield break;
-                    }
-
-                    // Checked under the lock that CancelWait takes: a cancellation either finds this waiter on the
-                    // list or is seen here, never neither.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    wait = waiter.Prepare();
-                    _waiting.Add(waiter);
-                }
-            }
-
-            if (wait is { } pending)
-            {
-                await pending.ConfigureAwait(false);
-                continue;
-            }
-
-            _metrics?.WatcherLag(_vmId, lag);
-
-            for (var i = 0; i < count; i++)
-            {
-                var evt = batch[i];
-                batch[i] = null!;
-                waiter.Next = evt.Sequence + 1;
-                if (filter.Matches(evt))
-                {
-                    yield return evt;
-                }
-            }
-        }
-    }
-
-    private void CancelWait(JournalWaiter waiter, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            if (!_waiting.Remove(waiter))
-            {
-                return;
-            }
-        }
-
-        waiter.Cancel(cancellationToken);
-    }
-
     private ulong OldestLocked() => _next > (ulong)_capacity ? _next - (ulong)_capacity : 1;
-
-    private CoreException FellBehind(ulong next, ulong oldest) =>
-        new(
-            ErrorKind.OutOfRange,
-            ErrorReasons.WatcherFellBehind,
-            $"vm '{_vmId}': the watcher fell behind: it needed sequence {next}, the oldest held is {oldest}",
-            null,
-            new Dictionary<string, string>
-            {
-                ["next_sequence"] = CoreErrors.Dec(next),
-                ["oldest_sequence"] = CoreErrors.Dec(oldest),
-                ["vm_id"] = _vmId,
-            });
 }

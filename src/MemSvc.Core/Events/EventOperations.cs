@@ -35,39 +35,106 @@ public sealed class EventOperations
         IReadOnlyDictionary<string, ulong>? vmStarts = null,
         CancellationToken cancellationToken = default)
     {
+        var request = new WatchRequest
+        {
+            VmId = vmId,
+            StartSequence = startSequence,
+            Filter = filter ?? EventFilter.All,
+            VmStarts = vmStarts ?? new Dictionary<string, ulong>(),
+        };
+        return EventsOf(Watch(caller, request, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The watch <paramref name="request"/> describes, as <see cref="WatchEvents"/> with progress messages when it
+    /// asks for them. Checks (caller, request, quota, the VM and its start) happen here, before the first read.
+    /// </summary>
+    public IAsyncEnumerable<WatchItem> Watch(CallerIdentity caller, WatchRequest request, CancellationToken cancellationToken = default)
+    {
         CallerIdentity.Validate(caller);
-        filter ??= EventFilter.All;
-        filter.Validate();
-        vmStarts ??= new Dictionary<string, ulong>();
-        if (!string.IsNullOrEmpty(vmId) && vmStarts.Count > 0)
-        {
-            throw CoreException.InvalidArgument(
-                ErrorReasons.InvalidStartSequences,
-                "start_sequences",
-                "per-VM starts are for an all-VMs watch; a watch of one VM takes start_sequence");
-        }
-
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
         CheckWatcherQuota(caller.Identity, 0);
-        if (string.IsNullOrEmpty(vmId))
+        if (request.AllVms)
         {
-            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, startSequence, vmStarts, filter, cancellationToken), cancellationToken);
+            return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, request, cancellationToken), cancellationToken);
         }
 
-        var vm = _context.Find(caller, vmId);
-        var first = vm.Journal.ResolveStart(startSequence);
-        return Counted(caller.Identity, vm.Journal.WatchFrom(first, filter, cancellationToken), cancellationToken);
+        var vm = FindIncarnation(caller, request.VmId!, request.VmUid);
+
+        // Past the journal's end: with the incarnation named, still this VM's future; without, maybe an earlier VM's.
+        var first = vm.Journal.ResolveStart(request.StartSequence, beyondEndWaits: request.VmUid.Length > 0);
+        return Counted(caller.Identity, vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The faults vCPUs wait on now, of <paramref name="vmId"/> or (when empty) of every VM the caller may see, a
+    /// page of VMs at a time, with each VM's position: each VM is read in one step, so a watch from its position
+    /// sees every later change (new faults, resolutions) and none that the listing already reflects.
+    /// </summary>
+    public PendingFaultPage ListPendingFaults(CallerIdentity caller, string? vmId, int pageSize = 0, string? pageToken = null)
+    {
+        CallerIdentity.Validate(caller);
+        if (pageSize < 0)
+        {
+            throw CoreException.InvalidArgument(ErrorReasons.InvalidPageSize, "page_size", "page_size must not be negative");
+        }
+
+        List<ManagedVm> vms;
+        var next = string.Empty;
+        if (!string.IsNullOrEmpty(vmId))
+        {
+            vms = [_context.Find(caller, vmId)];
+        }
+        else
+        {
+            var size = pageSize == 0 ? _context.Options.DefaultPageSize : Math.Min(pageSize, _context.Options.MaxPageSize);
+
+            // One more than the page tells whether another page follows without a second pass.
+            vms = _context.Registry.Page(caller, PageTokens.Decode(pageToken), size + 1);
+            if (vms.Count > size)
+            {
+                vms.RemoveAt(size);
+                next = PageTokens.Encode(vms[^1].Id);
+            }
+        }
+
+        var faults = new List<PendingFaultInfo>();
+        var positions = new List<VmPosition>(vms.Count);
+        foreach (var vm in vms)
+        {
+            var (pending, nextSequence) = vm.Faults.Snapshot();
+            foreach (var fault in pending)
+            {
+                faults.Add(new PendingFaultInfo(fault.Announcement!, fault.Announcement!.Time + vm.ResolutionTimeout));
+            }
+
+            positions.Add(new VmPosition(vm.Id, vm.Uid, nextSequence));
+        }
+
+        return new PendingFaultPage(faults, positions, next);
     }
 
     /// <summary>
     /// Resolves a fault a vCPU waits on (ORCHESTRATOR policy). NOT_FOUND FAULT_NOT_FOUND for an id never issued,
     /// FAILED_PRECONDITION FAULT_ALREADY_RESOLVED for one resolved before, FAILED_PRECONDITION RETRY_NOT_ALLOWED
     /// for RETRY on a conversion request. A CONVERT that cannot be applied fails the call and leaves the fault
-    /// waiting.
+    /// waiting. With <paramref name="vmUid"/>, a VM of that name that is another incarnation fails
+    /// FAILED_PRECONDITION VM_REPLACED: fault ids start over with each VM, so fault 3 of the old VM is not fault 3
+    /// of the new one.
     /// </summary>
-    public FaultResolution ResolveFault(CallerIdentity caller, string vmId, ulong faultId, FaultAction action)
+    public FaultResolution ResolveFault(CallerIdentity caller, string vmId, ulong faultId, FaultAction action, string? vmUid = null)
+    {
+        VmIds.ValidateUid(vmUid ?? string.Empty, "vm_uid");
+        var vm = FindIncarnation(caller, vmId, vmUid ?? string.Empty);
+        return vm.Faults.Resolve(faultId, action);
+    }
+
+    // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
+    private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)
     {
         var vm = _context.Find(caller, vmId);
-        return vm.Faults.Resolve(faultId, action);
+        return vmUid.Length == 0 || vmUid == vm.Uid ? vm : throw CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
     }
 
     /// <summary>Open watches of <paramref name="identity"/>.</summary>
@@ -79,7 +146,16 @@ public sealed class EventOperations
         }
     }
 
-    private async IAsyncEnumerable<VmEvent> Counted(string identity, IAsyncEnumerable<VmEvent> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // Without progress messages every item is an event.
+    private static async IAsyncEnumerable<VmEvent> EventsOf(IAsyncEnumerable<WatchItem> items, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item.Event!;
+        }
+    }
+
+    private async IAsyncEnumerable<WatchItem> Counted(string identity, IAsyncEnumerable<WatchItem> events, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         CheckWatcherQuota(identity, 1);
         _context.Metrics.WatcherOpened();

@@ -17,7 +17,8 @@ internal sealed class JournalWaitList
     /// After <paramref name="evt"/> was stored: takes the waiters that want it. The others had read everything
     /// before it and want nothing from it, so their position moves to <paramref name="next"/>, the journal's end:
     /// an event a waiting watch would drop neither wakes it (a thread-pool dispatch) nor brings it closer to
-    /// being lapped.
+    /// being lapped. A watch with progress messages is still taken once its position has moved its bookmark
+    /// threshold past what its client knows, to send a bookmark.
     /// </summary>
     public JournalWaiter? TakeFor(VmEvent evt, ulong next)
     {
@@ -28,7 +29,10 @@ internal sealed class JournalWaitList
             if (!waiter.Filter.Matches(evt))
             {
                 waiter.Next = next;
-                continue;
+                if (waiter.BookmarkEvery == 0 || next - waiter.Reported < waiter.BookmarkEvery)
+                {
+                    continue;
+                }
             }
 
             _waiting[i] = _waiting[^1];

@@ -25,6 +25,15 @@ internal sealed class JournalWaiter(EventFilter filter) : IValueTaskSource
 
     public bool IsWaiting { get; set; }
 
+    /// <summary>The position the watch last told its client (an event's sequence + 1, or a bookmark).</summary>
+    public ulong Reported { get; set; }
+
+    /// <summary>With progress messages: how far <see cref="Next"/> may move past <see cref="Reported"/> before the watch is woken to send a bookmark; 0 without.</summary>
+    public ulong BookmarkEvery { get; init; }
+
+    /// <summary>The bookmark interval passed since the last bookmark: report a moved position at the next chance.</summary>
+    public bool BookmarkDue { get; set; }
+
     /// <summary>Links the waiters one append wakes, so that they are woken after the lock without a list.</summary>
     public JournalWaiter? NextWoken { get; set; }
 

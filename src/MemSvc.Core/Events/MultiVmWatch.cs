@@ -10,55 +10,98 @@ namespace MemSvc.Core.Events;
 /// A watch over every VM the caller may see, VMs created while watching included. One pump per VM reads that
 /// VM's journal in order into a small bounded channel, so per-VM order holds and memory stays bounded: a full
 /// channel slows the pumps, never an appender, and a pump the journal laps ends the watch with
-/// WATCHER_FELL_BEHIND like a single-VM watch.
+/// WATCHER_FELL_BEHIND like a single-VM watch. The work of one VM name is chained: a VM created under the name of
+/// one still draining (deleted, or found ended at the start) is pumped only after it, so the stream shows the old
+/// incarnation end before the new one begins, never a mix.
 /// </summary>
 internal static class MultiVmWatch
 {
     private const int ChannelCapacity = 256;
 
-    public static async IAsyncEnumerable<VmEvent> Run(
+    public static async IAsyncEnumerable<WatchItem> Run(
         CoreContext context,
         CallerIdentity caller,
-        ulong startSequence,
-        IReadOnlyDictionary<string, ulong> vmStarts,
-        EventFilter filter,
+        WatchRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateBounded<VmEvent>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var channel = Channel.CreateBounded<WatchItem>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pumps = new List<Task>();
-        var pumpsLock = new Lock();
+        var sync = new Lock();
+        var lastByName = new Dictionary<string, Task>(StringComparer.Ordinal);
 
-        void StartPump(ManagedVm vm, ulong first)
+        // VMs committed while the start is laid out wait for it, so that the start's notices come first.
+        List<ManagedVm>? deferred = [];
+
+        void Chain(string vmId, Func<Task> work)
         {
-            var pump = Task.Run(() => Pump(vm, first, filter, channel.Writer, stop.Token), CancellationToken.None);
-            lock (pumpsLock)
+            lock (sync)
             {
-                pumps.Add(pump);
+                var previous = lastByName.GetValueOrDefault(vmId) ?? Task.CompletedTask;
+                lastByName[vmId] = Task.Run(
+                    async () =>
+                    {
+                        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        await work().ConfigureAwait(false);
+                    },
+                    CancellationToken.None);
             }
         }
+
+        void StartPump(ManagedVm vm, ulong first) => Chain(vm.Id, () => Pump(vm, first, request, channel.Writer, stop.Token));
 
         // A VM created after the watch began is new in full: every event of it is delivered, from sequence 1.
         void OnAdded(ManagedVm vm)
         {
-            if (caller.MaySee(vm.Owner) && !stop.IsCancellationRequested)
+            if (!caller.MaySee(vm.Owner) || stop.IsCancellationRequested)
             {
-                StartPump(vm, 1);
+                return;
             }
+
+            lock (sync)
+            {
+                if (deferred is not null)
+                {
+                    deferred.Add(vm);
+                    return;
+                }
+            }
+
+            StartPump(vm, 1);
         }
 
         var existing = context.Registry.Subscribe(caller, OnAdded);
         using var shutdown = context.ShutdownToken.Register(() => channel.Writer.TryComplete());
         try
         {
-            foreach (var vm in existing)
+            var plan = WatchStartPlan.Make(existing, request);
+            if (request.Bookmarks is not null)
             {
-                StartPump(vm, vm.Journal.ResolveStart(StartOf(vm, vmStarts, startSequence)));
+                foreach (var ended in plan.Ended)
+                {
+                    Chain(ended.VmId, () => Notify(ended, channel.Writer, stop.Token));
+                }
             }
 
-            await foreach (var evt in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var (vm, first) in plan.Starts)
             {
-                yield return evt;
+                StartPump(vm, first);
+            }
+
+            List<ManagedVm> late;
+            lock (sync)
+            {
+                late = deferred;
+                deferred = null;
+            }
+
+            foreach (var vm in late)
+            {
+                StartPump(vm, 1);
+            }
+
+            await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return item;
             }
         }
         finally
@@ -66,37 +109,34 @@ internal static class MultiVmWatch
             context.Registry.Unsubscribe(OnAdded);
             await stop.CancelAsync().ConfigureAwait(false);
             Task[] all;
-            lock (pumpsLock)
+            lock (sync)
             {
-                all = [.. pumps];
+                // The last task of each name waits for the ones before it.
+                all = [.. lastByName.Values];
             }
 
             await Task.WhenAll(all).ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// A VM's own start, else the watch's. A per-VM start past the VM's next sequence cannot come from this VM (a
-    /// watcher only holds positions of events that exist): it is a position in an earlier VM of the same name,
-    /// deleted since, so this one is new to the watcher in full and starts at 1.
-    /// </summary>
-    private static ulong StartOf(ManagedVm vm, IReadOnlyDictionary<string, ulong> vmStarts, ulong startSequence)
-    {
-        if (!vmStarts.TryGetValue(vm.Id, out var start))
-        {
-            return startSequence;
-        }
-
-        return start > vm.Journal.NextSequence ? 1 : start;
-    }
-
-    private static async Task Pump(ManagedVm vm, ulong first, EventFilter filter, ChannelWriter<VmEvent> writer, CancellationToken stop)
+    private static async Task Notify(WatchNotice notice, ChannelWriter<WatchItem> writer, CancellationToken stop)
     {
         try
         {
-            await foreach (var evt in vm.Journal.WatchFrom(first, filter, stop).ConfigureAwait(false))
+            await writer.WriteAsync(notice, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+        }
+    }
+
+    private static async Task Pump(ManagedVm vm, ulong first, WatchRequest request, ChannelWriter<WatchItem> writer, CancellationToken stop)
+    {
+        try
+        {
+            await foreach (var item in vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, stop).ConfigureAwait(false))
             {
-                await writer.WriteAsync(evt, stop).ConfigureAwait(false);
+                await writer.WriteAsync(item, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -16,6 +16,12 @@ namespace MemSvc.Core.Faults;
 internal sealed class FaultCoordinator(ManagedVm vm)
 {
     private readonly ConcurrentDictionary<ulong, PendingFault> _pending = new();
+
+    // Makes "registered and announced" and "resolution journaled and unregistered" each one step for a listing
+    // (ListPendingFaults), which reads the pending set and the journal's next sequence under it: a fault is listed
+    // exactly when its announcement is before that position and its resolution is not. Taken once per announced and
+    // per resolved ORCHESTRATOR fault, briefly (a dictionary write and a journal append), never for AUTO faults.
+    private readonly Lock _listLock = new();
     private long _lastId;
 
     public ulong LastId => (ulong)Interlocked.Read(ref _lastId);
@@ -23,13 +29,13 @@ internal sealed class FaultCoordinator(ManagedVm vm)
     public ulong NextId() => (ulong)Interlocked.Increment(ref _lastId);
 
     /// <summary>
-    /// Announces a fault (<paramref name="announce"/> journals it) and applies the VM's policy, on the vCPU's
+    /// Announces a fault (<paramref name="announce"/> journals it and returns the event) and applies the VM's policy, on the vCPU's
     /// thread. Returns the action taken, or null when the VM stopped while the fault waited. Under ORCHESTRATOR the
     /// fault is registered, announced and the vCPU marked WAITING (<paramref name="enterWaiting"/>) under the
     /// fault's lock, so a watcher that reacts to the event at once finds the fault pending and its resolution is
     /// journaled after the WAITING state.
     /// </summary>
-    public FaultAction? Decide(PendingFault fault, Action announce, Action<PendingFault> enterWaiting, CancellationToken stop)
+    public FaultAction? Decide(PendingFault fault, Func<VmEvent?> announce, Action<PendingFault> enterWaiting, CancellationToken stop)
     {
         CoreLog.FaultRaised(vm.Logger, vm.Id, fault.Vcpu, fault.Id, fault.IsConversionRequest ? "conversion request" : "memory fault", fault.Gpa, fault.Size, CoreMetrics.Direction(fault.ToPrivate));
         if (vm.FaultPolicy == FaultPolicy.Auto)
@@ -45,8 +51,12 @@ internal sealed class FaultCoordinator(ManagedVm vm)
 
         lock (fault.Sync)
         {
-            _pending[fault.Id] = fault;
-            announce();
+            lock (_listLock)
+            {
+                _pending[fault.Id] = fault;
+                fault.Announcement = announce();
+            }
+
             enterWaiting(fault);
         }
 
@@ -57,7 +67,11 @@ internal sealed class FaultCoordinator(ManagedVm vm)
         }
         catch (OperationCanceledException)
         {
-            _pending.TryRemove(fault.Id, out _);
+            lock (_listLock)
+            {
+                _pending.TryRemove(fault.Id, out _);
+            }
+
             return null;
         }
 
@@ -110,8 +124,38 @@ internal sealed class FaultCoordinator(ManagedVm vm)
         }
     }
 
+    /// <summary>
+    /// The faults pending now, by sequence, and the journal's next sequence: the position from which a watch sees
+    /// every later change to that set (new faults, resolutions) and nothing the listing already reflects.
+    /// </summary>
+    public (IReadOnlyList<PendingFault> Faults, ulong NextSequence) Snapshot()
+    {
+        lock (_listLock)
+        {
+            var next = vm.Journal.NextSequence;
+            var faults = new List<PendingFault>(_pending.Count);
+            foreach (var fault in _pending.Values)
+            {
+                // Null only when the journal had completed (the VM is being deleted): nothing to resolve then.
+                if (fault.Announcement is not null)
+                {
+                    faults.Add(fault);
+                }
+            }
+
+            faults.Sort((a, b) => a.Announcement!.Sequence.CompareTo(b.Announcement!.Sequence));
+            return (faults, next);
+        }
+    }
+
     /// <summary>The VM stops: nobody waits any more (the vCPUs leave through their stop token).</summary>
-    public void Clear() => _pending.Clear();
+    public void Clear()
+    {
+        lock (_listLock)
+        {
+            _pending.Clear();
+        }
+    }
 
     // Under fault.Sync. A CONVERT that cannot be applied fails the fault when nobody can be told (AUTO, fallback)
     // and throws to the caller of ResolveFault otherwise, leaving the fault pending.
@@ -150,10 +194,24 @@ internal sealed class FaultCoordinator(ManagedVm vm)
         }
 
         var latency = Stopwatch.GetElapsedTime(fault.RaisedAt);
-        vm.Journal.Append(new EventPayload.FaultResolved(fault.Id, applied, byFallback, (long)latency.TotalNanoseconds, fault.Vcpu));
+        var resolved = new EventPayload.FaultResolved(fault.Id, applied, byFallback, (long)latency.TotalNanoseconds, fault.Vcpu);
+        if (fault.Announcement is null)
+        {
+            // AUTO, or a journal that had completed: no listing can see it.
+            vm.Journal.Append(resolved);
+            _pending.TryRemove(fault.Id, out _);
+        }
+        else
+        {
+            lock (_listLock)
+            {
+                vm.Journal.Append(resolved);
+                _pending.TryRemove(fault.Id, out _);
+            }
+        }
+
         vm.Metrics.FaultResolved(vm.Id, applied, byFallback, latency);
         CoreLog.FaultResolved(vm.Logger, vm.Id, fault.Vcpu, fault.Id, applied, byFallback, latency.TotalMilliseconds);
-        _pending.TryRemove(fault.Id, out _);
         fault.MarkResolved(applied, failure);
     }
 

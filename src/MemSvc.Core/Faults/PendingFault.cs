@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MemSvc.Core.Events;
 
 namespace MemSvc.Core.Faults;
 
@@ -32,6 +33,13 @@ internal sealed class PendingFault(ulong id, int vcpu, ulong gpa, ulong size, bo
 
     /// <summary>Why a CONVERT could not be applied, when the fallback or AUTO turned it into FAIL.</summary>
     public string? FailureReason { get; private set; }
+
+    /// <summary>
+    /// The journal event that announced the fault (ORCHESTRATOR policy), set under the coordinator's list lock
+    /// together with the registration, so that a pending-fault listing always finds it; null before, or when the
+    /// journal had completed.
+    /// </summary>
+    public VmEvent? Announcement { get; set; }
 
     public void MarkResolved(FaultAction action, string? failureReason)
     {

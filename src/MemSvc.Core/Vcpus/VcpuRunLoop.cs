@@ -78,10 +78,11 @@ internal sealed partial class VcpuRunner
     private bool HandleMemoryFault(VmExit.MemoryFault exit)
     {
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.IsPrivate, isConversionRequest: false);
-        void Announce()
+        VmEvent? Announce()
         {
-            _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
+            var evt = _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
             _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
+            return evt;
         }
 
         var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
@@ -102,7 +103,7 @@ internal sealed partial class VcpuRunner
     private bool HandleConversionRequest(VmExit.MapGpaRange exit)
     {
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.ToPrivate, isConversionRequest: true);
-        void Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
+        VmEvent? Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
 
         var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
         if (action is null)

@@ -22,7 +22,7 @@ internal sealed class ManagedVm
         Vm = vm;
         Metrics = metrics;
         Logger = logger;
-        Journal = new EventJournal(settings.VmId, journalCapacity, time, metrics, logger);
+        Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger);
         Memory = new VmMemory();
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);
@@ -31,6 +31,9 @@ internal sealed class ManagedVm
     public VmSettings Settings { get; }
 
     public string Id => Settings.VmId;
+
+    /// <summary>This incarnation of the name: a VM deleted and created again under its id gets another.</summary>
+    public string Uid => Settings.Uid;
 
     public string Owner => Settings.Owner;
 
@@ -116,6 +119,7 @@ internal sealed class ManagedVm
         var running = _vcpus.Any(v => v.State is VcpuState.Running or VcpuState.Waiting);
         return new VmInfo(
             Id,
+            Uid,
             Owner,
             Settings.Backend,
             Settings.VmType,
@@ -194,6 +198,7 @@ internal sealed class ManagedVm
 /// <summary>A VM's settings after CreateVm resolved defaults.</summary>
 internal sealed record VmSettings(
     string VmId,
+    string Uid,
     string Owner,
     string Backend,
     VmType VmType,

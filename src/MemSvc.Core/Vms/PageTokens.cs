@@ -4,7 +4,7 @@ using MemSvc.Core.Errors;
 
 namespace MemSvc.Core.Vms;
 
-/// <summary>ListVms page tokens: opaque to clients, the last id of the previous page inside.</summary>
+/// <summary>Page tokens of the lists paged by VM (ListVms, ListPendingFaults): opaque to clients, the last id of the previous page inside.</summary>
 internal static class PageTokens
 {
     private const string Prefix = "vms1:";
@@ -31,6 +31,6 @@ internal static class PageTokens
         {
         }
 
-        throw CoreException.InvalidArgument(ErrorReasons.InvalidPageToken, "page_token", "page_token is not one ListVms returned");
+        throw CoreException.InvalidArgument(ErrorReasons.InvalidPageToken, "page_token", "page_token is not one this list returned");
     }
 }

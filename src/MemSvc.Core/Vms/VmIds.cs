@@ -38,6 +38,15 @@ internal static class VmIds
         }
     }
 
+    /// <summary>A VM uid a request names: empty (none named), or a UUID in its canonical 8-4-4-4-12 form.</summary>
+    public static void ValidateUid(string uid, string field)
+    {
+        if (uid.Length > 0 && !Guid.TryParseExact(uid, "D", out _))
+        {
+            throw CoreException.InvalidArgument(ErrorReasons.InvalidVmUid, field, $"{field}: '{Shorten(uid)}' is not a VM uid (a UUID such as a Vm's uid field)");
+        }
+    }
+
     public static string Generate() => "vm-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
     // Echoing a huge or hostile id back in full would turn the error into an amplifier.

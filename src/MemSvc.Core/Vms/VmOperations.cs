@@ -133,7 +133,8 @@ public sealed class VmOperations
             throw CoreException.InvalidArgument(ErrorReasons.InvalidFallbackAction, "timeout_fallback", "timeout_fallback must be CONVERT, RETRY or FAIL");
         }
 
-        return new VmSettings(string.Empty, caller.Identity, backend, request.VmType, policy, timeout, fallback, _context.Options.TimeProvider.GetUtcNow());
+        // AIP-148's uid: a UUID4, so that incarnations of one name never compare equal across deletes or restarts.
+        return new VmSettings(string.Empty, Guid.NewGuid().ToString("D"), caller.Identity, backend, request.VmType, policy, timeout, fallback, _context.Options.TimeProvider.GetUtcNow());
     }
 
     private string ReserveId(CallerIdentity caller, string? wanted)

@@ -62,6 +62,8 @@ internal static class EnumMapping
 
     public static Api.VmState ToProto(VmState state) => (Api.VmState)(int)state;
 
+    public static Api.VmEndReason ToProto(VmEndReason reason) => (Api.VmEndReason)(int)reason;
+
     public static Api.VcpuState ToProto(VcpuState state) => (Api.VcpuState)(int)state;
 
     public static Api.ConversionInitiator ToProto(ConversionInitiator initiator) => (Api.ConversionInitiator)(int)initiator;

@@ -14,6 +14,7 @@ internal static class EventMapping
         {
             Sequence = evt.Sequence,
             Vm = ResourceNames.Vm(evt.VmId),
+            VmUid = evt.VmUid,
             Time = Timestamp.FromDateTimeOffset(evt.Time),
         };
         switch (evt.Payload)

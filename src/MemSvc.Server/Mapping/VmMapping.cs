@@ -21,6 +21,7 @@ internal static class VmMapping
         CreateTime = Timestamp.FromDateTimeOffset(vm.CreateTime),
         State = EnumMapping.ToProto(vm.State),
         LastEventSequence = vm.LastEventSequence,
+        Uid = vm.Uid,
     };
 
     /// <summary>Core's request from a validated contract request.</summary>

@@ -15,19 +15,16 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
-        var vmId = request.Vm.Length == 0 ? null : ResourceNames.ParseVm(request.Vm, "vm");
-        var filter = EventMapping.ToCore(request.Filter);
-        var vmStarts = request.StartSequences.ToDictionary(
-            start => ResourceNames.ParseVm(start.Key, "start_sequences"), start => start.Value, StringComparer.Ordinal);
+        var watch = WatchMapping.ToCore(request);
 
         // A stopping server ends the stream with OK rather than leaving it to be cut: the client resumes from the
         // last sequence it saw, against this server's successor. The deadline is this handler's (WatchDeadlines).
         using var deadline = WatchDeadlines.TimeoutOf(context) is { } timeout ? new CancellationTokenSource(timeout) : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, deadline?.Token ?? default);
-        var events = manager.Events.WatchEvents(caller, vmId, request.StartSequence, filter, vmStarts, stop.Token);
+        var items = manager.Events.Watch(caller, watch, stop.Token);
         try
         {
-            await EventStreamSender.SendAsync(events, responseStream, messages, stop).ConfigureAwait(false);
+            await EventStreamSender.SendAsync(items, responseStream, messages, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -37,6 +34,14 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
             // Whatever the write or the journal's wait threw as the deadline cut it short: the call's answer is the deadline.
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the watch's deadline passed"));
         }
+    }
+
+    public override Task<ListPendingFaultsResponse> ListPendingFaults(ListPendingFaultsRequest request, ServerCallContext context)
+    {
+        var caller = callers.Resolve(context);
+        var vmId = request.Vm.Length == 0 ? null : ResourceNames.ParseVm(request.Vm, "vm");
+        var page = manager.Events.ListPendingFaults(caller, vmId, request.PageSize, request.PageToken);
+        return Task.FromResult(PendingFaultMapping.ToProto(page, messages));
     }
 
     /// <summary>
@@ -49,7 +54,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
         var action = EnumMapping.ToCore(Require.Specified(request.Action, "action"));
         var resolution = await workers.RunAsync(
-            caller, vmId, () => manager.Events.ResolveFault(caller, vmId, request.FaultId, action), context.CancellationToken, urgent: true).ConfigureAwait(false);
+            caller, vmId, () => manager.Events.ResolveFault(caller, vmId, request.FaultId, action, request.VmUid), context.CancellationToken, urgent: true).ConfigureAwait(false);
         return new ResolveFaultResponse
         {
             FaultId = resolution.FaultId,

@@ -19,7 +19,7 @@ internal static class EventStreamSender
     private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
     public static async Task SendAsync(
-        IAsyncEnumerable<VmEvent> events,
+        IAsyncEnumerable<WatchItem> events,
         IServerStreamWriter<WatchEventsResponse> stream,
         SharedEventMessages messages,
         CancellationTokenSource stop)
@@ -31,7 +31,7 @@ internal static class EventStreamSender
         {
             while (await next.ConfigureAwait(false))
             {
-                var evt = enumerator.Current;
+                var item = enumerator.Current;
 
                 // Ask for the next event before writing this one: if it is already here, this one need not be
                 // flushed alone. If it is not, the read waits for the journal while this one is written.
@@ -48,7 +48,8 @@ internal static class EventStreamSender
                 // watch ended by its deadline or by the server stopping must end with a status.
                 stop.Token.ThrowIfCancellationRequested();
                 stream.WriteOptions = more ? Buffered : null;
-                await stream.WriteAsync(messages.For(evt)).ConfigureAwait(false);
+                var message = item.Event is { } evt ? messages.For(evt) : WatchMapping.ToProto(item.Notice!);
+                await stream.WriteAsync(message).ConfigureAwait(false);
                 unflushed = more ? unflushed + 1 : 0;
             }
         }

@@ -15,6 +15,7 @@ public sealed class FaultInjector : Interceptor
     private readonly ConcurrentDictionary<string, ConcurrentQueue<StatusCode>> _failBefore = new();
     private readonly ConcurrentDictionary<string, int> _failAfter = new();
     private readonly ConcurrentBag<DateTime?> _deadlines = [];
+    private readonly ConcurrentDictionary<int, Action> _openStreams = new();
     private int _streamDrops;
     private int _streamOpens;
     private int _streamMessages;
@@ -30,6 +31,9 @@ public sealed class FaultInjector : Interceptor
 
     /// <summary>Drops stop after this many; the stream then runs undisturbed.</summary>
     public int MaxStreamDrops { get; set; } = int.MaxValue;
+
+    /// <summary>Keeps the streams that pass through, so that <see cref="DropStreams"/> can reset them at a moment the test chooses.</summary>
+    public bool TrackStreams { get; set; }
 
     public int StreamDrops => _streamDrops;
 
@@ -49,6 +53,19 @@ public sealed class FaultInjector : Interceptor
     public void FailAfter(string method, int times) => _failAfter[method] = times;
 
     public int Attempts(string method) => _attempts.GetValueOrDefault(method);
+
+    /// <summary>Resets every tracked stream now, as a lost connection would: a read in progress fails CANCELLED.</summary>
+    public void DropStreams()
+    {
+        foreach (var open in _openStreams.Keys)
+        {
+            if (_openStreams.TryRemove(open, out var dispose))
+            {
+                dispose();
+                Interlocked.Increment(ref _streamDrops);
+            }
+        }
+    }
 
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
@@ -82,6 +99,13 @@ public sealed class FaultInjector : Interceptor
         }
 
         var call = continuation(request, context);
+        if (TrackStreams)
+        {
+            _openStreams[opens] = call.Dispose;
+            return new AsyncServerStreamingCall<TResponse>(
+                call.ResponseStream, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () => { _openStreams.TryRemove(opens, out _); call.Dispose(); });
+        }
+
         if (MessagesBeforeDrop is null || Volatile.Read(ref _streamDrops) >= MaxStreamDrops)
         {
             return call;

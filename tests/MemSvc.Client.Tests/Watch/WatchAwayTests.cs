@@ -1,3 +1,4 @@
+using MemSvc.Client.Errors;
 using MemSvc.Client.Events;
 using MemSvc.Client.Tests.Infrastructure;
 using MemSvc.Contracts.V1;
@@ -102,6 +103,76 @@ public sealed class WatchAwayTests
 
         Assert.True(newLast < oldLast, $"the new VM has {newLast} events, the old had {oldLast}");
         Assert.Equal(Enumerable.Range(1, (int)oldLast).Select(i => (ulong)i).Append(1UL), received.Select(e => e.Sequence));
+    }
+
+    // The timeout is a hang guard: a resume that kept the old VM's position would wait for it forever.
+    [Fact(Timeout = 60_000)]
+    public async Task A_VM_deleted_and_created_again_while_the_watch_was_away_is_seen_to_end_before_the_new_one_begins_never_mixed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(ResumableWatchTests.Options(server));
+        var old = await Memory.VmWithMemoryAsync(plain, "again", FaultPolicy.Auto, vcpus: 1);
+        var oldLast = await ConvertTimesAsync(plain, old.Name, 3);
+        Vm? now = null;
+        var injector = AwayAt(
+            2,
+            async () =>
+            {
+                await plain.Vms.DeleteAsync(old.Name, ct);
+                now = await Memory.VmWithMemoryAsync(plain, "again", FaultPolicy.Auto, vcpus: 1);
+                await ConvertTimesAsync(plain, now.Name, 2);
+            },
+            open => open == 1 ? (int)oldLast : int.MaxValue);
+        using var client = new MemSvcClient(ResumableWatchTests.Options(server, injector));
+        var log = new List<string>();
+        var watch = new WatchOptions { StartSequence = 1, OnVmEnded = e => log.Add($"ended {e.Vm} {e.VmUid} {e.Reason} at {e.NextSequence}") };
+
+        await foreach (var e in client.Events.WatchAsync(watch, ct).Take((int)oldLast + 2).WithCancellation(ct))
+        {
+            log.Add($"{e.Vm} {e.VmUid} {e.Sequence}");
+        }
+
+        Assert.Equal(
+            [
+                $"vms/again {old.Uid} 1", $"vms/again {old.Uid} 2", $"vms/again {old.Uid} 3",
+                $"ended vms/again {old.Uid} Replaced at 4",
+                $"vms/again {now!.Uid} 1", $"vms/again {now.Uid} 2",
+            ],
+            log);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_one_VM_watch_whose_VM_was_replaced_while_it_was_away_fails_VM_REPLACED_instead_of_joining_the_new_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await TestServer.StartAsync();
+        using var plain = new MemSvcClient(ResumableWatchTests.Options(server));
+        var old = await Memory.VmWithMemoryAsync(plain, "single", FaultPolicy.Auto, vcpus: 1);
+        await ConvertTimesAsync(plain, old.Name, 1);
+        Vm? now = null;
+        var injector = AwayAt(
+            2,
+            async () =>
+            {
+                await plain.Vms.DeleteAsync(old.Name, ct);
+                now = await Memory.VmWithMemoryAsync(plain, "single", FaultPolicy.Auto, vcpus: 1);
+                await ConvertTimesAsync(plain, now.Name, 3);
+            },
+            open => open == 1 ? 1 : int.MaxValue);
+        using var client = new MemSvcClient(ResumableWatchTests.Options(server, injector));
+        var seen = new List<ulong>();
+
+        var error = await Assert.ThrowsAsync<VmReplacedException>(async () =>
+        {
+            await foreach (var e in client.Events.WatchAsync(new WatchOptions { Vm = old.Name, StartSequence = 1 }, ct))
+            {
+                seen.Add(e.Sequence);
+            }
+        });
+
+        Assert.Equal([1UL], seen);
+        Assert.Equal((old.Uid, now!.Uid), (error.VmUid, error.CurrentVmUid));
     }
 
     // The timeout is a hang guard: a watch that lost the events waits for them forever.

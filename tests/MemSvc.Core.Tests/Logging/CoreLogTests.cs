@@ -115,7 +115,7 @@ public class CoreLogTests
     {
         var capture = new LogCapture();
         using var factory = capture.Factory(LogLevel.Information);
-        var journal = new EventJournal("lapped", 16, null, null, factory.CreateLogger(CoreLog.Category));
+        var journal = new EventJournal("lapped", string.Empty, 16, null, null, factory.CreateLogger(CoreLog.Category));
         journal.Append(new EventPayload.GuestReport(0, GuestProgram.ReportPort, 0));
         await using var watch = journal.Watch(1, cancellationToken: Ct).GetAsyncEnumerator(Ct);
         Assert.True(await watch.MoveNextAsync());

@@ -49,6 +49,7 @@ public sealed class FuzzTests
         ["ListVcpus"] = (c, f, ct) => c.Vcpus.ListVcpusAsync(new() { Parent = f.Name(), PageSize = f.I32(), PageToken = f.Name() }, cancellationToken: ct).ResponseAsync,
         ["ResolveFault"] = (c, f, ct) => c.Events.ResolveFaultAsync(new() { Vm = f.Name(), FaultId = f.U64(), Action = f.Enum<FaultAction>() }, cancellationToken: ct).ResponseAsync,
         ["WatchEvents"] = WatchAsync,
+        ["ListPendingFaults"] = (c, f, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = f.Name(), PageSize = f.I32(), PageToken = f.Name() }, cancellationToken: ct).ResponseAsync,
     };
 
     [Theory]

@@ -20,6 +20,7 @@ public sealed class EnumMappingTests
         AssertSameMembers<Core.Events.ConversionInitiator, Api.ConversionInitiator>();
         AssertSameMembers<Core.Events.EventKind, Api.EventKind>();
         AssertSameMembers<Core.Memory.SharedBackingKind, Api.SharedBacking>();
+        AssertSameMembers<Core.Events.VmEndReason, Api.VmEndReason>();
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public static class VmScopedCalls
         ("PauseVcpu", (c, vm, ct) => c.Vcpus.PauseVcpuAsync(new() { Name = vm + "/vcpus/0" }, cancellationToken: ct).ResponseAsync),
         ("ResolveFault", (c, vm, ct) => c.Events.ResolveFaultAsync(new() { Vm = vm, FaultId = 1, Action = FaultAction.Convert }, cancellationToken: ct).ResponseAsync),
         ("WatchEvents", WatchOneAsync),
+        ("ListPendingFaults", (c, vm, ct) => c.Events.ListPendingFaultsAsync(new() { Vm = vm }, cancellationToken: ct).ResponseAsync),
         ("RevokeMemoryRegionBacking", (c, vm, ct) => c.Memory.RevokeMemoryRegionBackingAsync(new() { Name = vm + "/memoryRegions/1" }, cancellationToken: ct).ResponseAsync),
         ("DeleteMemoryRegion", (c, vm, ct) => c.Memory.DeleteMemoryRegionAsync(new() { Name = vm + "/memoryRegions/1" }, cancellationToken: ct).ResponseAsync),
         ("DeleteGuestMemfd", (c, vm, ct) => c.Memory.DeleteGuestMemfdAsync(new() { Name = vm + "/guestMemfds/1" }, cancellationToken: ct).ResponseAsync),

@@ -1,0 +1,64 @@
+using MemSvc.Core.Vms;
+
+namespace MemSvc.Core.Events;
+
+/// <summary>
+/// Where an all-VMs watch starts each VM that exists when it begins, and which incarnations its client named that
+/// exist no more. A VM named in the request's positions by its uid starts at its position; named by an
+/// incarnation that is gone, the old one is reported ended and the VM that holds the name now, another one, is
+/// new to the watcher in full, from 1. Every start is checked here, before anything is sent.
+/// </summary>
+internal sealed record WatchStartPlan(IReadOnlyList<(ManagedVm Vm, ulong First)> Starts, IReadOnlyList<WatchNotice.VmEnded> Ended)
+{
+    public static WatchStartPlan Make(IReadOnlyList<ManagedVm> existing, WatchRequest request)
+    {
+        var positions = request.Positions.ToDictionary(p => p.VmId, StringComparer.Ordinal);
+        var starts = new List<(ManagedVm, ulong)>(existing.Count);
+        var ended = new List<WatchNotice.VmEnded>();
+        foreach (var vm in existing)
+        {
+            if (!positions.Remove(vm.Id, out var position))
+            {
+                var start = StartOf(vm, request.VmStarts, request.StartSequence, out var own);
+                starts.Add((vm, vm.Journal.ResolveStart(start, own ? "start_sequences" : "start_sequence", beyondEndWaits: !own)));
+            }
+            else if (position.VmUid.Length == 0)
+            {
+                starts.Add((vm, vm.Journal.ResolveStart(position.NextSequence > vm.Journal.NextSequence ? 1 : position.NextSequence, "positions")));
+            }
+            else if (position.VmUid == vm.Uid)
+            {
+                starts.Add((vm, vm.Journal.ResolveStart(position.NextSequence, "positions", beyondEndWaits: true)));
+            }
+            else
+            {
+                ended.Add(new WatchNotice.VmEnded(position.VmId, position.VmUid, position.NextSequence, VmEndReason.Replaced));
+                starts.Add((vm, 1));
+            }
+        }
+
+        // Named incarnations without a VM of their name: deleted (or never visible to this caller, which looks the same).
+        foreach (var gone in positions.Values.Where(p => p.VmUid.Length > 0).OrderBy(p => p.VmId, StringComparer.Ordinal))
+        {
+            ended.Add(new WatchNotice.VmEnded(gone.VmId, gone.VmUid, gone.NextSequence, VmEndReason.Deleted));
+        }
+
+        return new WatchStartPlan(starts, ended);
+    }
+
+    /// <summary>
+    /// A VM's own start (start_sequences), else the watch's. A per-VM start past the VM's next sequence cannot
+    /// come from this VM (a watcher only holds positions of events that exist): it is a position in an earlier VM
+    /// of the same name, deleted since, so this one is new to the watcher in full and starts at 1.
+    /// </summary>
+    private static ulong StartOf(ManagedVm vm, IReadOnlyDictionary<string, ulong> vmStarts, ulong startSequence, out bool own)
+    {
+        own = vmStarts.TryGetValue(vm.Id, out var start);
+        if (!own)
+        {
+            return startSequence;
+        }
+
+        return start > vm.Journal.NextSequence ? 1 : start;
+    }
+}
