@@ -106,7 +106,7 @@ public sealed class EventOperations
             var (pending, nextSequence) = vm.Faults.Snapshot();
             foreach (var fault in pending)
             {
-                faults.Add(new PendingFaultInfo(fault.Announcement!, fault.Announcement!.Time + vm.ResolutionTimeout));
+                faults.Add(new PendingFaultInfo(fault.Announcement!, DeadlineOf(fault.Announcement!.Payload) ?? fault.Announcement.Time + vm.ResolutionTimeout));
             }
 
             positions.Add(new VmPosition(vm.Id, vm.Uid, nextSequence));
@@ -129,6 +129,13 @@ public sealed class EventOperations
         var vm = FindIncarnation(caller, vmId, vmUid ?? string.Empty);
         return vm.Faults.Resolve(faultId, action);
     }
+
+    private static DateTimeOffset? DeadlineOf(EventPayload payload) => payload switch
+    {
+        EventPayload.MemoryFault f => f.Deadline,
+        EventPayload.ConversionRequested r => r.Deadline,
+        _ => null,
+    };
 
     // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
     private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)
