@@ -7,10 +7,6 @@ namespace MemSvc.Client.Orchestration;
 /// <summary>ResolveFault for the orchestrator, and what each answer means for the fault: every answer is an end.</summary>
 internal static class FaultResolution
 {
-    public const string AlreadyResolved = "FAULT_ALREADY_RESOLVED";
-    public const string TimedOut = "FAULT_TIMED_OUT";
-    public const string VmNotFound = "VM_NOT_FOUND";
-
     /// <summary>
     /// Resolves <paramref name="fault"/> of its VM incarnation with <paramref name="action"/>, retried here on
     /// UNAVAILABLE only (the SDK never retries ResolveFault itself). A fault that is no longer pending is over, not
@@ -33,16 +29,16 @@ internal static class FaultResolution
             {
                 return null;
             }
-            catch (MemSvcException e) when (e.Reason == AlreadyResolved)
+            catch (MemSvcException e) when (e.Reason == FaultErrors.AlreadyResolved)
             {
                 // After an attempt whose answer was lost, that attempt is the likeliest one to have resolved it.
                 return new FaultOutcome(fault, attempt > 0 ? FaultOutcomeKind.Resolved : FaultOutcomeKind.ResolvedElsewhere, action, null);
             }
-            catch (MemSvcException e) when (e.Reason == TimedOut)
+            catch (MemSvcException e) when (e.Reason == FaultErrors.TimedOut)
             {
                 return new FaultOutcome(fault, FaultOutcomeKind.TimedOut, action, null);
             }
-            catch (MemSvcException e) when (e is VmReplacedException || e.Reason == VmNotFound)
+            catch (MemSvcException e) when (FaultErrors.IsFaultOver(e))
             {
                 return new FaultOutcome(fault, FaultOutcomeKind.VmGone, action, null);
             }

@@ -117,8 +117,10 @@ public sealed class EventOperations
 
     /// <summary>
     /// Resolves a fault a vCPU waits on (ORCHESTRATOR policy). NOT_FOUND FAULT_NOT_FOUND for an id never issued,
-    /// FAILED_PRECONDITION FAULT_ALREADY_RESOLVED for one resolved before, FAILED_PRECONDITION RETRY_NOT_ALLOWED
-    /// for RETRY on a conversion request. A CONVERT that cannot be applied fails the call and leaves the fault
+    /// FAILED_PRECONDITION RETRY_NOT_ALLOWED for RETRY on a conversion request. A fault that is no longer pending
+    /// fails with why: FAILED_PRECONDITION FAULT_ALREADY_RESOLVED (an earlier ResolveFault), FAILED_PRECONDITION
+    /// FAULT_TIMED_OUT (its deadline passed; metadata action is the fallback applied), NOT_FOUND VM_NOT_FOUND (its VM
+    /// was deleted). A CONVERT that cannot be applied fails the call and leaves the fault
     /// waiting. With <paramref name="vmUid"/>, a VM of that name that is another incarnation fails
     /// FAILED_PRECONDITION VM_REPLACED: fault ids start over with each VM, so fault 3 of the old VM is not fault 3
     /// of the new one.

@@ -76,9 +76,10 @@ public class OrchestratorFlowTests
         Assert.Equal(VcpuState.Halted, manager.Vcpus.GetVcpu(Alice, "lonely", 0).State);
         Assert.Equal(ExpectedAttributes(), manager.Memory.GetMemoryAttributes(Alice, "lonely", Base, 64 * M));
 
-        // A resolution that comes after the fallback is refused.
+        // A resolution that comes after the fallback is refused, saying the fallback was applied.
         var late = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "lonely", 1, FaultAction.Convert));
-        Assert.Equal(ErrorReasons.FaultAlreadyResolved, late.Reason);
+        Assert.Equal((ErrorKind.FailedPrecondition, ErrorReasons.FaultTimedOut, "fault_id"), (late.Kind, late.Reason, late.Field));
+        Assert.Equal(new Dictionary<string, string> { ["fault_id"] = "1", ["action"] = "CONVERT" }, late.Metadata);
     }
 
     [Fact]
