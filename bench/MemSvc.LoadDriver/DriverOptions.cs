@@ -9,7 +9,7 @@ namespace MemSvc.LoadDriver;
 internal sealed record DriverOptions(bool Quick, Transport Transport, string? SvgPath, IReadOnlySet<string> Only, IReadOnlyList<int>? Watchers)
 {
     /// <summary>The suites --only can name, in the order a run makes them.</summary>
-    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "attributes", "faults", "kvm", "footprint"];
+    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "attributes", "faults", "kvm", "footprint", "orchestrator"];
 
     public static readonly string Usage =
         $"usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH] [--only SUITE[,SUITE...]] [--watchers N[,N...]] (suites: {string.Join(", ", Suites)})";
@@ -30,6 +30,15 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
     public TimeSpan FaultDecisionDuration => Quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(3);
 
     public int KvmExits => Quick ? 20_000 : 200_000;
+
+    /// <summary>VMs one orchestrator serves at once in the orchestrator row.</summary>
+    public int OrchestratorVms => Quick ? 100 : 1_000;
+
+    /// <summary>Faults each of those VMs raises (one program, every step faulting).</summary>
+    public int OrchestratorFaultsPerVm => Quick ? 3 : 20;
+
+    /// <summary>Programs of 250 faulting steps the single VM of the orchestrator row runs, one after another.</summary>
+    public int OrchestratorSingleRounds => Quick ? 1 : 8;
 
     /// <summary>Whether this run includes <paramref name="suite"/> (every suite unless --only narrowed them).</summary>
     public bool Runs(string suite) => Only.Count == 0 || Only.Contains(suite);

@@ -10,6 +10,11 @@ if (args is [FootprintChild.Flag])
     return await FootprintChild.RunAsync().ConfigureAwait(false);
 }
 
+if (args is [OrchestratorChild.Flag, ..])
+{
+    return await OrchestratorChild.RunAsync(args).ConfigureAwait(false);
+}
+
 var options = DriverOptions.Parse(args);
 if (options is null)
 {
@@ -60,6 +65,11 @@ if (options.Runs("kvm"))
 if (options.Runs("footprint"))
 {
     table.AddRange(await FootprintSuite.RunAsync().ConfigureAwait(false));
+}
+
+if (options.Runs("orchestrator"))
+{
+    table.AddRange(await new OrchestratorSuite(options).RunAsync().ConfigureAwait(false));
 }
 
 Console.WriteLine($"MemSvc benchmarks ({mode} mode, {options.Transport} transport); every baseline measured in this run");

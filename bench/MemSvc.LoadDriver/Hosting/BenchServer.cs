@@ -30,7 +30,9 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BenchServer> StartAsync(int journalRetention)
+    /// <param name="journalRetention">Events each VM's journal keeps.</param>
+    /// <param name="settings">More configuration, such as ("MemSvc:Quotas:MaxVmsPerOwner", "1100").</param>
+    public static async Task<BenchServer> StartAsync(int journalRetention, params (string Key, string Value)[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("memsvc-bench-").FullName;
         var socketPath = Path.Combine(directory, "memsvc.sock");
@@ -42,6 +44,7 @@ internal sealed class BenchServer : IAsyncDisposable
             "--MemSvc:OpenKvm=false",
             $"--MemSvc:JournalRetention={journalRetention}",
             "--Logging:LogLevel:Default=Warning",
+            .. settings.Select(s => $"--{s.Key}={s.Value}"),
         ];
         var app = MemSvcServer.Build(args, builder => builder.Logging.ClearProviders());
         app.MapGrpcService<BaselineGrpcService>();

@@ -7,17 +7,20 @@ internal static class Rss
 {
     public static long OfSelf() => Of("self");
 
-    public static long Of(string pid)
+    /// <summary>The highest RSS the process has had (VmHWM).</summary>
+    public static long PeakOfSelf() => Of("self", "VmHWM:");
+
+    public static long Of(string pid, string field = "VmRSS:")
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                var kib = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                var kib = line[field.Length..].Trim().Split(' ')[0];
                 return long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
             }
         }
 
-        throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS line");
+        throw new InvalidOperationException($"/proc/{pid}/status has no {field} line");
     }
 }

@@ -26,7 +26,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         using var channel = server.Channel(options.Transport);
         var memsvc = await MeasureMemSvcAsync(channel).ConfigureAwait(false);
         Progress.Say($"fault path: {memsvc.Resolve.Count} remote resolutions, event size {memsvc.EventBytes} B; baselines next");
-        var roundTrips = await MeasureTwoRoundTripsAsync(channel, memsvc.EventBytes).ConfigureAwait(false);
+        var roundTrips = await BareRoundTrips.MeasureAsync(channel, memsvc.EventBytes, options.ResolutionSamples, Warmup).ConfigureAwait(false);
         var stream = await MeasureStreamDeliveryAsync(channel, memsvc.EventBytes).ConfigureAwait(false);
 
         var rows = new List<Row>
@@ -129,25 +129,6 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
 
         await vms.DeleteVmAsync(new DeleteVmRequest { Name = vm.Name });
         return (resolve, deliver, call, eventBytes);
-    }
-
-    private async Task<Samples> MeasureTwoRoundTripsAsync(GrpcChannel channel, int size)
-    {
-        var client = new BaselineService.BaselineServiceClient(channel);
-        var message = new EchoMessage { Payload = ByteString.CopyFrom(new byte[Math.Max(0, size - 3)]) };
-        var samples = new Samples();
-        for (var i = 0; i < options.ResolutionSamples + Warmup; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            await client.EchoAsync(message);
-            await client.EchoAsync(message);
-            if (i >= Warmup)
-            {
-                samples.AddElapsed(start, Stopwatch.GetTimestamp());
-            }
-        }
-
-        return samples;
     }
 
     // Each message is triggered by a unary Kick and stamped when the Kick arrives, then sent by the waiting stream:

@@ -36,29 +36,43 @@ internal static class FaultCommands
 
     private static Command Serve(CommandRunner runner)
     {
-        var vm = CliArgs.Vm();
+        var vm = new Argument<string?>("vm") { Description = "Only this VM (its id or name); default: every VM you may see, new ones included", Arity = ArgumentArity.ZeroOrOne };
         var action = CliArgs.Word("--action", "What to do with every fault and conversion request", EnumWords.Actions, (FaultAction?)FaultAction.Convert);
         var parallel = new Option<int>("--max-in-flight") { Description = "Most resolutions at once", DefaultValueFactory = _ => 8 };
-        var from = CliArgs.Number("--from", "First sequence to look at (1 also resolves faults already waiting)", defaultValue: 1);
-        var command = new Command("serve", "Resolve every fault of a VM as it comes, until interrupted") { vm, action, parallel, from };
+        var command = new Command("serve", "Resolve every fault as it comes (of every VM, or of one), until interrupted; lists what is pending first, on every reconnect") { vm, action, parallel };
         runner.Bind(command, async (context, parse, ct) =>
         {
             var chosen = parse.GetValue(action);
             var output = TextWriter.Synchronized(context.Out);
-            var orchestrator = new FaultOrchestrator(context.Client, parse.GetValue(vm)!)
+            var only = parse.GetValue(vm);
+            var orchestrator = new FaultOrchestrator(context.Client, only)
             {
                 MaxConcurrency = parse.GetValue(parallel),
-                StartSequence = parse.GetValue(from),
-                OnResolved = o => output.WriteLine(
-                    $"fault {o.Fault.FaultId} vcpu={o.Fault.Vcpu} gpa={Units.Hex(o.Fault.Gpa)} size={o.Fault.Size}: " +
-                    (o.Response is null ? "already resolved" : $"{EnumWords.Kebab(o.Action)} after {Units.Duration(o.Response.Latency)}")),
-            }
-            .OnMemoryFault((_, _) => ValueTask.FromResult(chosen))
-            .OnConversionRequest((_, _) => ValueTask.FromResult(chosen));
-            await context.Error.WriteLineAsync($"resolving faults of {Client.ResourceNames.Vm(parse.GetValue(vm)!)} with {EnumWords.Kebab(chosen)} (Ctrl-C to stop)").ConfigureAwait(false);
+                OnResolved = o => output.WriteLine(Describe(o)),
+                OnVmEnded = e => output.WriteLine($"{e.Vm} ({e.VmUid}) ended: {EnumWords.Kebab(e.Reason)}"),
+            };
+            orchestrator.OnMemoryFault((_, _) => ValueTask.FromResult(chosen)).OnConversionRequest((_, _) => ValueTask.FromResult(chosen));
+            var scope = only is null ? "every VM" : Client.ResourceNames.Vm(only);
+            await context.Error.WriteLineAsync($"resolving faults of {scope} with {EnumWords.Kebab(chosen)} (Ctrl-C to stop)").ConfigureAwait(false);
             await orchestrator.RunAsync(ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         });
         return command;
+    }
+
+    /// <summary>One line per fault: which, where, and how it ended.</summary>
+    private static string Describe(FaultOutcome o)
+    {
+        var fault = $"{o.Fault.Vm} fault {o.Fault.FaultId} vcpu={o.Fault.Vcpu} gpa={Units.Hex(o.Fault.Gpa)} size={o.Fault.Size}";
+        return o.Kind switch
+        {
+            FaultOutcomeKind.Resolved when o.Response is { } response => $"{fault}: {EnumWords.Kebab(response.Action)} after {Units.Duration(response.Latency)}",
+            FaultOutcomeKind.Resolved => $"{fault}: {EnumWords.Kebab(o.Action!.Value)} (by an earlier attempt whose answer was lost)",
+            FaultOutcomeKind.ResolvedElsewhere => $"{fault}: already resolved elsewhere",
+            FaultOutcomeKind.TimedOut => $"{fault}: timed out, the VM's fallback applied",
+            FaultOutcomeKind.VmGone => $"{fault}: the VM was deleted",
+            FaultOutcomeKind.HandlerFailed => $"{fault}: the handler failed ({o.Error!.Message}); the VM's fallback applies",
+            _ => $"{fault}: resolving failed ({o.Error?.Message})",
+        };
     }
 }

@@ -31,7 +31,7 @@ internal sealed class DemoRun(MemSvcClient client, Narrator narrator, string vm,
         {
             MaxConcurrency = 4,
             OnResolved = o => narrator.Detail(
-                $"  -> resolved fault {o.Fault.FaultId} ({(o.Fault.IsConversionRequest ? "conversion request" : "memory fault")} at {Units.Hex(o.Fault.Gpa)}) with {EnumWords.Kebab(o.Action)}"),
+                $"  -> resolved fault {o.Fault.FaultId} ({(o.Fault.IsConversionRequest ? "conversion request" : "memory fault")} at {Units.Hex(o.Fault.Gpa)}) with {(o.Action is { } action ? EnumWords.Kebab(action) : o.Kind.ToString())}"),
         }
         .OnMemoryFault((_, _) => ValueTask.FromResult(FaultAction.Convert))
         .OnConversionRequest((_, _) => ValueTask.FromResult(FaultAction.Convert));

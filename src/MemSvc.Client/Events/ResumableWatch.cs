@@ -20,7 +20,8 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
     /// <summary>
     /// Events and ended VMs (bookmarks are taken in here). <paramref name="begin"/> gives the positions to start
     /// from; with <paramref name="beginEachConnect"/> it is asked again before every reconnect (list, then watch,
-    /// each time), and a start the journal compacted meanwhile is one more reason to begin again, not an error.
+    /// each time), and a start the journal compacted meanwhile, or a VM replaced, is one more reason to begin
+    /// again, not an error.
     /// </summary>
     public async IAsyncEnumerable<WatchEventsResponse> RunAsync(
         WatchOptions watch,
@@ -48,7 +49,7 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
                     {
                         throw new OperationCanceledException(e.Message, e, cancellationToken);
                     }
-                    catch (RpcException e) when (IsTransient(e) || (beginEachConnect && ErrorTranslator.Translate(e) is EventsCompactedException))
+                    catch (RpcException e) when (IsTransient(e) || (beginEachConnect && ErrorTranslator.Translate(e) is EventsCompactedException or VmReplacedException))
                     {
                         cause = e;
                         break;

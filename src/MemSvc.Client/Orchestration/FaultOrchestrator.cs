@@ -1,42 +1,61 @@
-using Grpc.Core;
-using MemSvc.Client.Errors;
-using MemSvc.Client.Events;
 using MemSvc.Contracts.V1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemSvc.Client.Orchestration;
 
 /// <summary>
-/// Resolves a VM's faults (ORCHESTRATOR policy): watches its memory faults and conversion requests, asks the
-/// registered handler what to do (CONVERT / RETRY / FAIL) and resolves each with ResolveFault, with at most
-/// <see cref="MaxConcurrency"/> resolutions in flight, until cancelled.
+/// Resolves faults of ORCHESTRATOR VMs: of every VM the caller may see (VMs created later included), on one
+/// stream, or of one VM. On start and on every reconnect it lists the faults pending then watches from the
+/// listing's positions (list, then watch), so a restart of the orchestrator or of the daemon, or a journal
+/// compacted while it was away, loses nothing and repeats nothing. Each fault goes to the registered handler
+/// (CONVERT / RETRY / FAIL) once per run, with at most <see cref="MaxConcurrency"/> handlers and resolutions in
+/// flight, and ends in exactly one <see cref="FaultOutcome"/>: a fault resolved, timed out or deleted elsewhere
+/// first is reported as such and not retried; a handler that throws leaves its fault to the VM's fallback, and
+/// is logged and counted.
 /// </summary>
 public sealed class FaultOrchestrator
 {
-    private static readonly EventKind[] FaultKinds = [EventKind.MemoryFault, EventKind.ConversionRequested];
-
     private readonly MemSvcClient _client;
-    private readonly string _vm;
+    private readonly string? _vm;
+    private readonly OrchestratorCounters _counters = new();
     private Func<FaultContext, CancellationToken, ValueTask<FaultAction>> _onMemoryFault = (_, _) => ValueTask.FromResult(FaultAction.Convert);
     private Func<FaultContext, CancellationToken, ValueTask<FaultAction>> _onConversionRequest = (_, _) => ValueTask.FromResult(FaultAction.Convert);
 
-    public FaultOrchestrator(MemSvcClient client, string vm)
+    /// <summary>An orchestrator for every VM the caller may see, now and later.</summary>
+    public FaultOrchestrator(MemSvcClient client)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
-        _vm = ResourceNames.Vm(vm);
     }
 
-    /// <summary>Most resolutions (handler plus ResolveFault) running at once.</summary>
+    /// <summary>
+    /// An orchestrator for one VM (id or <c>vms/{vm}</c>), which ends with the VM's NOT_FOUND once no VM has its
+    /// name; null: every VM, as <see cref="FaultOrchestrator(MemSvcClient)"/>.
+    /// </summary>
+    public FaultOrchestrator(MemSvcClient client, string? vm)
+        : this(client)
+    {
+        _vm = vm is null ? null : ResourceNames.Vm(vm);
+    }
+
+    /// <summary>Most faults with the handler or ResolveFault at once; further faults wait (the stream is not read meanwhile).</summary>
     public int MaxConcurrency { get; init; } = 8;
 
-    /// <summary>First sequence to look at; 1 (the default) also picks up faults raised before the orchestrator started.</summary>
-    public ulong StartSequence { get; init; } = 1;
-
-    /// <summary>Told after each fault is resolved (by this orchestrator or, first, by someone else); called from several resolutions at once.</summary>
+    /// <summary>Told once for each fault handed to the handler, how it ended; called from several resolutions at once.</summary>
     public Action<FaultOutcome>? OnResolved { get; init; }
 
-    /// <summary>Passed on to the watch: told when its stream is lost and reopened.</summary>
-    public Action<WatchReconnect>? OnReconnecting { get; init; }
+    /// <summary>Told when a VM incarnation the orchestrator served ended (deleted, or replaced by another VM of its name).</summary>
+    public Action<VmEnded>? OnVmEnded { get; init; }
+
+    /// <summary>Passed on to the watch: told when its stream is lost; the orchestrator lists again before it reconnects.</summary>
+    public Action<Events.WatchReconnect>? OnReconnecting { get; init; }
+
+    /// <summary>Where handler failures, refused resolutions, listings and ended VMs are logged.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Counts by outcome since this orchestrator was made (also on the "MemSvc.Client" meter).</summary>
+    public FaultOrchestratorCounts Counts => _counters.Snapshot();
 
     /// <summary>Decides memory faults (KVM_EXIT_MEMORY_FAULT); without a handler they are converted.</summary>
     public FaultOrchestrator OnMemoryFault(Func<FaultContext, CancellationToken, ValueTask<FaultAction>> handler)
@@ -55,8 +74,10 @@ public sealed class FaultOrchestrator
     }
 
     /// <summary>
-    /// Resolves faults until <paramref name="cancellationToken"/> is cancelled (then completes without throwing).
-    /// A handler or server failure stops it and is thrown, after the resolutions in flight end.
+    /// Resolves faults until <paramref name="cancellationToken"/> is cancelled (then completes without throwing;
+    /// handlers still deciding are cancelled and their faults stay pending, for the next run or the fallback).
+    /// Lost streams and an unreachable server are waited out; what the server refuses for good (the one VM
+    /// deleted, permissions) is thrown, after the resolutions in flight end.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -65,89 +86,10 @@ public sealed class FaultOrchestrator
             throw new InvalidOperationException("MaxConcurrency must be at least 1.");
         }
 
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var slots = new SemaphoreSlim(MaxConcurrency, MaxConcurrency);
-        var inFlight = new List<Task>();
-        Exception? watchFailure = null;
-        var watch = new WatchOptions { Vm = _vm, StartSequence = StartSequence, Kinds = FaultKinds, OnReconnecting = OnReconnecting };
-        try
-        {
-            await foreach (var item in _client.Events.WatchAsync(watch, failed.Token).ConfigureAwait(false))
-            {
-                if (FaultContext.From(item) is not { } fault)
-                {
-                    continue;
-                }
-
-                await slots.WaitAsync(failed.Token).ConfigureAwait(false);
-                inFlight.RemoveAll(t => t.IsCompleted);
-                inFlight.Add(ResolveOneAsync(fault, slots, failed));
-            }
-        }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested)
-        {
-            // Cancelled by the caller, or by a resolution that failed: that failure, if any, is thrown below.
-        }
-        catch (Exception e)
-        {
-            // The watch itself failed (compaction, a server error): stop the resolutions before reporting it.
-            watchFailure = e;
-            await failed.CancelAsync().ConfigureAwait(false);
-        }
-
-        // The resolutions in flight end before the semaphore they release goes away.
-        await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        var failure = watchFailure ?? inFlight
-            .Where(t => t.IsFaulted)
-            .SelectMany(t => t.Exception!.InnerExceptions)
-            .FirstOrDefault(e => e is not OperationCanceledException);
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
+        await using var run = new OrchestratorRun(this, _client, _vm, _counters, cancellationToken);
+        await run.RunAsync().ConfigureAwait(false);
     }
 
-    private async Task ResolveOneAsync(FaultContext fault, SemaphoreSlim slots, CancellationTokenSource failed)
-    {
-        try
-        {
-            var handler = fault.IsConversionRequest ? _onConversionRequest : _onMemoryFault;
-            var action = await handler(fault, failed.Token).ConfigureAwait(false);
-            var response = await ResolveAsync(fault, action, failed.Token).ConfigureAwait(false);
-            OnResolved?.Invoke(new FaultOutcome(fault, action, response));
-        }
-        catch (Exception) when (!failed.IsCancellationRequested)
-        {
-            // Stop watching; RunAsync rethrows this resolution's failure once the others end.
-            await failed.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
-        finally
-        {
-            slots.Release();
-        }
-    }
-
-    /// <summary>
-    /// ResolveFault, retried here on UNAVAILABLE only, where the SDK itself never retries it: an ALREADY_RESOLVED on
-    /// the retry means the lost attempt (or a replay from sequence 1) already did it, which is success.
-    /// </summary>
-    private async Task<ResolveFaultResponse?> ResolveAsync(FaultContext fault, FaultAction action, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await _client.Events.ResolveFaultAsync(_vm, fault.FaultId, action, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MemSvcException e) when (e.Reason is "FAULT_ALREADY_RESOLVED" or "FAULT_NOT_FOUND")
-            {
-                return null;
-            }
-            catch (MemSvcException e) when (e.StatusCode == StatusCode.Unavailable && attempt < _client.Options.MaxRetryAttempts)
-            {
-                await Task.Delay(_client.Options.RetryBaseDelay * (1 << attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    internal ValueTask<FaultAction> DecideAsync(FaultContext fault, CancellationToken cancellationToken) =>
+        fault.IsConversionRequest ? _onConversionRequest(fault, cancellationToken) : _onMemoryFault(fault, cancellationToken);
 }

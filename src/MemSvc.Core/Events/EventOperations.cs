@@ -106,7 +106,7 @@ public sealed class EventOperations
             var (pending, nextSequence) = vm.Faults.Snapshot();
             foreach (var fault in pending)
             {
-                faults.Add(new PendingFaultInfo(fault.Announcement!, fault.Announcement!.Time + vm.ResolutionTimeout));
+                faults.Add(new PendingFaultInfo(fault.Announcement!, DeadlineOf(fault.Announcement!.Payload) ?? fault.Announcement.Time + vm.ResolutionTimeout));
             }
 
             positions.Add(new VmPosition(vm.Id, vm.Uid, nextSequence));
@@ -117,8 +117,10 @@ public sealed class EventOperations
 
     /// <summary>
     /// Resolves a fault a vCPU waits on (ORCHESTRATOR policy). NOT_FOUND FAULT_NOT_FOUND for an id never issued,
-    /// FAILED_PRECONDITION FAULT_ALREADY_RESOLVED for one resolved before, FAILED_PRECONDITION RETRY_NOT_ALLOWED
-    /// for RETRY on a conversion request. A CONVERT that cannot be applied fails the call and leaves the fault
+    /// FAILED_PRECONDITION RETRY_NOT_ALLOWED for RETRY on a conversion request. A fault that is no longer pending
+    /// fails with why: FAILED_PRECONDITION FAULT_ALREADY_RESOLVED (an earlier ResolveFault), FAILED_PRECONDITION
+    /// FAULT_TIMED_OUT (its deadline passed; metadata action is the fallback applied), NOT_FOUND VM_NOT_FOUND (its VM
+    /// was deleted). A CONVERT that cannot be applied fails the call and leaves the fault
     /// waiting. With <paramref name="vmUid"/>, a VM of that name that is another incarnation fails
     /// FAILED_PRECONDITION VM_REPLACED: fault ids start over with each VM, so fault 3 of the old VM is not fault 3
     /// of the new one.
@@ -129,6 +131,13 @@ public sealed class EventOperations
         var vm = FindIncarnation(caller, vmId, vmUid ?? string.Empty);
         return vm.Faults.Resolve(faultId, action);
     }
+
+    private static DateTimeOffset? DeadlineOf(EventPayload payload) => payload switch
+    {
+        EventPayload.MemoryFault f => f.Deadline,
+        EventPayload.ConversionRequested r => r.Deadline,
+        _ => null,
+    };
 
     // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
     private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)

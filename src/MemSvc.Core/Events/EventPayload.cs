@@ -15,16 +15,20 @@ public abstract record EventPayload
     /// <summary>The vCPU the event concerns, or null (a ConvertMemory call): what a vCPU filter looks at.</summary>
     public abstract int? SourceVcpu { get; }
 
-    /// <summary>KVM_EXIT_MEMORY_FAULT: <paramref name="Private"/> when the access was private; <paramref name="Flags"/> raw.</summary>
-    public sealed record MemoryFault(int Vcpu, ulong Gpa, ulong Size, bool Private, ulong Flags, ulong FaultId) : EventPayload
+    /// <summary>
+    /// KVM_EXIT_MEMORY_FAULT: <paramref name="Private"/> when the access was private; <paramref name="Flags"/> raw.
+    /// <paramref name="Deadline"/>: under ORCHESTRATOR, when the VM's fallback applies unless the fault is resolved
+    /// first; null when the fault waits for nobody (AUTO).
+    /// </summary>
+    public sealed record MemoryFault(int Vcpu, ulong Gpa, ulong Size, bool Private, ulong Flags, ulong FaultId, DateTimeOffset? Deadline = null) : EventPayload
     {
         public override EventKind Kind => EventKind.MemoryFault;
 
         public override int? SourceVcpu => Vcpu;
     }
 
-    /// <summary>The guest's KVM_HC_MAP_GPA_RANGE, numbered like faults.</summary>
-    public sealed record ConversionRequested(int Vcpu, ulong Gpa, ulong Size, bool ToPrivate, ulong FaultId) : EventPayload
+    /// <summary>The guest's KVM_HC_MAP_GPA_RANGE, numbered like faults; <paramref name="Deadline"/> as for a memory fault.</summary>
+    public sealed record ConversionRequested(int Vcpu, ulong Gpa, ulong Size, bool ToPrivate, ulong FaultId, DateTimeOffset? Deadline = null) : EventPayload
     {
         public override EventKind Kind => EventKind.ConversionRequested;
 

@@ -22,6 +22,9 @@ internal sealed class FaultCoordinator(ManagedVm vm)
     // exactly when its announcement is before that position and its resolution is not. Taken once per announced and
     // per resolved ORCHESTRATOR fault, briefly (a dictionary write and a journal append), never for AUTO faults.
     private readonly Lock _listLock = new();
+
+    // Under _listLock: the faults the fallback resolved, for FAULT_TIMED_OUT.
+    private readonly TimedOutFaults _timedOut = new();
     private long _lastId;
 
     public ulong LastId => (ulong)Interlocked.Read(ref _lastId);
@@ -207,6 +210,10 @@ internal sealed class FaultCoordinator(ManagedVm vm)
             {
                 vm.Journal.Append(resolved);
                 _pending.TryRemove(fault.Id, out _);
+                if (byFallback)
+                {
+                    _timedOut.Add(fault.Id, applied);
+                }
             }
         }
 
@@ -231,8 +238,38 @@ internal sealed class FaultCoordinator(ManagedVm vm)
             : null;
     }
 
-    private CoreException Missing(ulong faultId) =>
-        faultId == 0 || faultId > LastId
-            ? new CoreException(ErrorKind.NotFound, ErrorReasons.FaultNotFound, $"vm '{vm.Id}' has no fault {faultId}", "fault_id", CoreErrors.Meta("fault_id", CoreErrors.Dec(faultId)))
-            : new CoreException(ErrorKind.FailedPrecondition, ErrorReasons.FaultAlreadyResolved, $"fault {faultId} of vm '{vm.Id}' is already resolved", "fault_id", CoreErrors.Meta("fault_id", CoreErrors.Dec(faultId)));
+    /// <summary>
+    /// Why <paramref name="faultId"/> is not pending: never issued (NOT_FOUND FAULT_NOT_FOUND), its VM deleted
+    /// meanwhile (NOT_FOUND VM_NOT_FOUND), its deadline passed and the fallback applied (FAILED_PRECONDITION
+    /// FAULT_TIMED_OUT, metadata action), or resolved by an earlier ResolveFault (FAILED_PRECONDITION
+    /// FAULT_ALREADY_RESOLVED). Each tells a client that the fault is over and a retry would change nothing.
+    /// </summary>
+    private CoreException Missing(ulong faultId)
+    {
+        var id = CoreErrors.Dec(faultId);
+        if (faultId == 0 || faultId > LastId)
+        {
+            return new CoreException(ErrorKind.NotFound, ErrorReasons.FaultNotFound, $"vm '{vm.Id}' has no fault {faultId}", "fault_id", CoreErrors.Meta("fault_id", id));
+        }
+
+        if (vm.IsDeleted)
+        {
+            return CoreErrors.VmNotFound(vm.Id);
+        }
+
+        FaultAction? fallback;
+        lock (_listLock)
+        {
+            fallback = _timedOut.Find(faultId);
+        }
+
+        return fallback is { } applied
+            ? new CoreException(
+                ErrorKind.FailedPrecondition,
+                ErrorReasons.FaultTimedOut,
+                $"fault {faultId} of vm '{vm.Id}' timed out: its fallback {applied} was applied",
+                "fault_id",
+                new Dictionary<string, string> { ["fault_id"] = id, ["action"] = applied.ToString().ToUpperInvariant() })
+            : new CoreException(ErrorKind.FailedPrecondition, ErrorReasons.FaultAlreadyResolved, $"fault {faultId} of vm '{vm.Id}' is already resolved", "fault_id", CoreErrors.Meta("fault_id", id));
+    }
 }

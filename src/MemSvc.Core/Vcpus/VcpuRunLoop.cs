@@ -80,7 +80,7 @@ internal sealed partial class VcpuRunner
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.IsPrivate, isConversionRequest: false);
         VmEvent? Announce()
         {
-            var evt = _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id));
+            var evt = _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id, Deadline()));
             _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
             return evt;
         }
@@ -103,7 +103,7 @@ internal sealed partial class VcpuRunner
     private bool HandleConversionRequest(VmExit.MapGpaRange exit)
     {
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.ToPrivate, isConversionRequest: true);
-        VmEvent? Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id));
+        VmEvent? Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id, Deadline()));
 
         var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
         if (action is null)
@@ -116,6 +116,11 @@ internal sealed partial class VcpuRunner
         LeaveWaiting(fault, action.Value);
         return true;
     }
+
+    // When the fallback applies to a fault announced now (its wait starts right after): what an orchestrator's
+    // handler may take; none under AUTO, where nobody is waited for.
+    private DateTimeOffset? Deadline() =>
+        _vm.FaultPolicy == FaultPolicy.Orchestrator ? _vm.Time.GetUtcNow() + _vm.ResolutionTimeout : null;
 
     private bool HandleInterrupted()
     {

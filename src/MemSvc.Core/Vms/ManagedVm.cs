@@ -19,6 +19,7 @@ internal sealed class ManagedVm
     public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time)
     {
         Settings = settings;
+        Time = time;
         Vm = vm;
         Metrics = metrics;
         Logger = logger;
@@ -44,6 +45,9 @@ internal sealed class ManagedVm
     public FaultAction TimeoutFallback => Settings.TimeoutFallback;
 
     public IVm Vm { get; }
+
+    /// <summary>The clock of event times and fault deadlines.</summary>
+    public TimeProvider Time { get; }
 
     public CoreMetrics Metrics { get; }
 

@@ -28,6 +28,7 @@ internal static class EventMapping
                     Private = f.Private,
                     Flags = f.Flags,
                     FaultId = f.FaultId,
+                    Deadline = f.Deadline is { } faultDeadline ? Timestamp.FromDateTimeOffset(faultDeadline) : null,
                 };
                 break;
             case EventPayload.ConversionRequested r:
@@ -38,6 +39,7 @@ internal static class EventMapping
                     Size = r.Size,
                     ToPrivate = r.ToPrivate,
                     FaultId = r.FaultId,
+                    Deadline = r.Deadline is { } requestDeadline ? Timestamp.FromDateTimeOffset(requestDeadline) : null,
                 };
                 break;
             case EventPayload.ConversionApplied a:

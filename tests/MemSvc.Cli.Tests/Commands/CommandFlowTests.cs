@@ -137,6 +137,40 @@ public sealed class CommandFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fault_serve_without_a_VM_serves_every_VM_including_ones_made_after_it_started()
+    {
+        using var interrupt = new CancellationTokenSource();
+        var serving = Ctl.RunAsync(_server, interrupt.Token, "fault", "serve");
+        foreach (var vm in new[] { "every-a", "every-b" })
+        {
+            await Ok("vm", "create", "--id", vm, "--backend", "simulated", "--type", "sw-protected", "--policy", "orchestrator");
+            await Ok("gmem", "create", vm, "--size", "4M");
+            await Ok("region", "set", vm, "--slot", "0", "--gpa", "0", "--size", "4M", "--gmem", "1");
+            await Ok("vcpu", "load", vm, "0", "--steps", "write 0x3000 4096 0xcc private; halt");
+            await Ok("vcpu", "start", vm, "0");
+        }
+
+        foreach (var vm in new[] { "every-a", "every-b" })
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!(await Ok("vcpu", "get", vm, "0")).Out.Contains("halted", StringComparison.Ordinal))
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"fault serve did not let {vm}'s vCPU halt");
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+        }
+
+        await interrupt.CancelAsync();
+        var serve = await serving;
+        Assert.Equal(130, serve.ExitCode);
+        Assert.StartsWith("resolving faults of every VM with convert", serve.Error, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^vms/every-a fault 1 vcpu=0 gpa=0x3000 size=4096: convert after \S+$", serve.Out);
+        Assert.Matches(@"(?m)^vms/every-b fault 1 vcpu=0 gpa=0x3000 size=4096: convert after \S+$", serve.Out);
+        await Ok("vm", "delete", "every-a");
+        await Ok("vm", "delete", "every-b");
+    }
+
+    [Fact]
     public async Task Pause_serve_and_revoke_complete_the_set()
     {
         await Ok("vm", "create", "--id", "more", "--backend", "simulated", "--type", "sw-protected", "--policy", "orchestrator");
@@ -159,8 +193,8 @@ public sealed class CommandFlowTests : IAsyncLifetime
         await interrupt.CancelAsync();
         var serve = await serving;
         Assert.Equal(130, serve.ExitCode);
-        Assert.Matches(@"fault 1 vcpu=0 gpa=0x1000 size=4096: convert after \S+\n", serve.Out);
-        Assert.Matches(@"fault 2 vcpu=0 gpa=0x2000 size=4096: convert after \S+\n", serve.Out);
+        Assert.Matches(@"(?m)^vms/more fault 1 vcpu=0 gpa=0x1000 size=4096: convert after \S+\n", serve.Out);
+        Assert.Matches(@"(?m)^vms/more fault 2 vcpu=0 gpa=0x2000 size=4096: convert after \S+\n", serve.Out);
         Assert.Contains("0     halted", (await Ok("vcpu", "list", "more")).Out, StringComparison.Ordinal);
 
         var pause = await Ctl.RunAsync(_server, "vcpu", "pause", "more", "0");

@@ -62,4 +62,27 @@ public sealed class ErrorTranslatorTests
         Assert.Empty(error.FieldViolations);
         Assert.Equal("connection refused", error.Detail);
     }
+
+    [Fact]
+    public void VM_REPLACED_becomes_a_typed_error_naming_both_incarnations_and_the_faults_over_answers_are_told_apart()
+    {
+        var info = new ErrorInfo { Reason = "VM_REPLACED", Domain = "memsvc", Metadata = { ["vm_uid"] = "old", ["current_vm_uid"] = "new" } };
+
+        var replaced = Assert.IsType<VmReplacedException>(ErrorTranslator.Translate(WithDetails(Code.FailedPrecondition, "replaced", info)));
+
+        Assert.Equal(("old", "new"), (replaced.VmUid, replaced.CurrentVmUid));
+        Assert.True(FaultErrors.IsFaultOver(replaced));
+        foreach (var (code, reason, over) in new[]
+        {
+            (Code.FailedPrecondition, "FAULT_ALREADY_RESOLVED", true),
+            (Code.FailedPrecondition, "FAULT_TIMED_OUT", true),
+            (Code.NotFound, "VM_NOT_FOUND", true),
+            (Code.NotFound, "FAULT_NOT_FOUND", false),
+            (Code.FailedPrecondition, "RETRY_NOT_ALLOWED", false),
+        })
+        {
+            var error = ErrorTranslator.Translate(WithDetails(code, reason, new ErrorInfo { Reason = reason, Domain = "memsvc" }));
+            Assert.Equal((reason, over), (error.Reason!, FaultErrors.IsFaultOver(error)));
+        }
+    }
 }

@@ -29,10 +29,13 @@ public sealed class TestServer : IAsyncDisposable
     public string SocketPath { get; }
 
     /// <param name="settings">Extra configuration, such as ("MemSvc:JournalRetention", "16").</param>
-    public static async Task<TestServer> StartAsync(params (string Key, string Value)[] settings)
+    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) =>
+        StartAtAsync(Path.Combine(Directory.CreateTempSubdirectory("memsvc-client-test-").FullName, "memsvc.sock"), settings);
+
+    /// <summary>A server on the Unix socket <paramref name="socketPath"/>: a daemon restarted where its clients look for it.</summary>
+    public static async Task<TestServer> StartAtAsync(string socketPath, params (string Key, string Value)[] settings)
     {
-        var directory = Directory.CreateTempSubdirectory("memsvc-client-test-").FullName;
-        var socketPath = Path.Combine(directory, "memsvc.sock");
+        var directory = Path.GetDirectoryName(socketPath)!;
         var args = new List<string>
         {
             $"--MemSvc:SocketPath={socketPath}",
@@ -52,6 +55,9 @@ public sealed class TestServer : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 }

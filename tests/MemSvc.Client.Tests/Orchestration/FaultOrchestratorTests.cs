@@ -95,17 +95,42 @@ public sealed class FaultOrchestratorTests
     }
 
     [Fact]
-    public async Task A_handler_that_throws_stops_the_orchestrator_with_its_exception()
+    public async Task A_handler_that_throws_leaves_its_fault_to_the_VMs_fallback_once_logged_and_counted_and_the_run_goes_on()
     {
         await using var server = await TestServer.StartAsync();
         using var client = MemSvcClient.ForAddress(server.Loopback);
-        var vm = await StartFaultingVmAsync(client, "broken", 1);
-        var orchestrator = new FaultOrchestrator(client, vm.Name)
-            .OnMemoryFault((_, _) => throw new InvalidOperationException("policy engine down"));
+        var vm = await FaultingVms.CreateAsync(client, "broken", resolutionTimeout: TimeSpan.FromMilliseconds(200), fallback: FaultAction.Convert);
+        var logger = new ListLogger();
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<FaultOutcome>();
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<ulong>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var orchestrator = new FaultOrchestrator(client, vm.Name) { Logger = logger, OnResolved = outcomes.Enqueue }
+            .OnMemoryFault((fault, _) =>
+            {
+                calls.Enqueue(fault.FaultId);
+                return fault.FaultId == 2 ? throw new InvalidOperationException("policy engine down") : ValueTask.FromResult(FaultAction.Convert);
+            });
+        var running = orchestrator.RunAsync(stop.Token);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => orchestrator.RunAsync(Ct));
+        await FaultingVms.StartAsync(client, vm, 3);
+        Assert.Equal(VcpuState.Halted, (await Memory.WaitFinishedAsync(client, vm.Name, 0)).State);
+        await stop.CancelAsync();
+        await running;
 
-        Assert.Equal("policy engine down", error.Message);
+        Assert.Equal([1UL, 2UL, 3UL], calls);
+        Assert.Equal(
+            [(1UL, FaultOutcomeKind.Resolved), (2UL, FaultOutcomeKind.HandlerFailed), (3UL, FaultOutcomeKind.Resolved)],
+            outcomes.Select(o => (o.Fault.FaultId, o.Kind)).Order());
+        var failed = outcomes.Single(o => o.Kind == FaultOutcomeKind.HandlerFailed);
+        Assert.Equal(("policy engine down", null), (failed.Error!.Message, failed.Action));
+        var logged = Assert.Single(logger.Entries, e => e.EventId == 3001);
+        Assert.Same(failed.Error, logged.Exception);
+        Assert.Equal((3L, 2L, 1L), (orchestrator.Counts.Handled, orchestrator.Counts.Resolved, orchestrator.Counts.HandlerFailures));
+
+        // The fallback, not the orchestrator, resolved fault 2.
+        var resolutions = await client.Events.WatchAsync(new Events.WatchOptions { Vm = vm.Name, StartSequence = 1, Kinds = [EventKind.FaultResolved] }, Ct)
+            .Take(3).Select(e => (e.FaultResolved.FaultId, e.FaultResolved.ByFallback)).ToListAsync(Ct);
+        Assert.Equal([(1UL, false), (2UL, true), (3UL, false)], resolutions);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
 using MemSvc.Core.Faults;
+using MemSvc.Core.Options;
 using MemSvc.Core.Vcpus;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
@@ -15,7 +16,8 @@ public class PendingFaultListTests
     [Fact]
     public async Task A_listing_names_each_waiting_fault_by_its_event_and_deadline_and_a_watch_from_its_position_starts_right_after_it()
     {
-        await using var manager = Manager();
+        var now = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await using var manager = Manager(new CoreOptions { TimeProvider = new FixedClock(now) });
         SetUp(manager, "listed", FaultPolicy.Orchestrator, TimeSpan.FromMinutes(5));
         manager.Vcpus.StartVcpu(Alice, "listed", 0);
         manager.Vcpus.StartVcpu(Alice, "listed", 1);
@@ -30,7 +32,8 @@ public class PendingFaultListTests
         Assert.Equal([1UL, 2UL], faults.Select(f => f.FaultId).Order());
         Assert.Equal([SharedPage(0), SharedPage(1)], faults.OrderBy(f => f.Vcpu).Select(f => f.Gpa));
         Assert.All(faults, f => Assert.Equal((K4, true), (f.Size, f.Private)));
-        Assert.All(page.Faults, f => Assert.Equal(f.Event.Time + TimeSpan.FromMinutes(5), f.Deadline));
+        Assert.All(page.Faults, f => Assert.Equal((now, now + TimeSpan.FromMinutes(5)), (f.Event.Time, f.Deadline)));
+        Assert.All(faults, f => Assert.Equal(now + TimeSpan.FromMinutes(5), f.Deadline));
         Assert.True(page.Faults[0].Event.Sequence < page.Faults[1].Event.Sequence);
 
         // Resolving one of them: the watch from the position starts exactly there, with that resolution's events.
@@ -120,6 +123,12 @@ public class PendingFaultListTests
         Assert.Equal(ErrorReasons.VmNotFound, hidden.Reason);
         var badPage = Assert.Throws<CoreException>(() => manager.Events.ListPendingFaults(Alice, null, pageSize: -1));
         Assert.Equal((ErrorReasons.InvalidPageSize, "page_size"), (badPage.Reason, badPage.Field));
+    }
+
+    /// <summary>A clock that always says <paramref name="now"/>: event times and deadlines become exact values. Timers stay real.</summary>
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     /// <summary>A program whose every step faults: writes to one page with private and shared intent in turn.</summary>

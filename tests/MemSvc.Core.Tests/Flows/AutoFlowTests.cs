@@ -30,6 +30,10 @@ public class AutoFlowTests
         Assert.All(resolved, r => Assert.Equal((FaultAction.Convert, false), (r.Action, r.ByFallback)));
         Assert.Equal(OrchestratorFlowTests.FaultIds(events).Order(), resolved.Select(r => r.FaultId).Order());
         Assert.DoesNotContain(events, e => e.Payload is EventPayload.VcpuStateChanged { State: VcpuState.Waiting });
+
+        // Nobody waits for these faults: they carry no deadline, so an orchestrator knows not to answer them.
+        Assert.All(events.Select(e => e.Payload).OfType<EventPayload.MemoryFault>(), f => Assert.Null(f.Deadline));
+        Assert.All(events.Select(e => e.Payload).OfType<EventPayload.ConversionRequested>(), r => Assert.Null(r.Deadline));
         Assert.Equal(ExpectedAttributes(), manager.Memory.GetMemoryAttributes(Alice, "auto", Base, 64 * M));
     }
 

@@ -76,9 +76,10 @@ public class OrchestratorFlowTests
         Assert.Equal(VcpuState.Halted, manager.Vcpus.GetVcpu(Alice, "lonely", 0).State);
         Assert.Equal(ExpectedAttributes(), manager.Memory.GetMemoryAttributes(Alice, "lonely", Base, 64 * M));
 
-        // A resolution that comes after the fallback is refused.
+        // A resolution that comes after the fallback is refused, saying the fallback was applied.
         var late = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "lonely", 1, FaultAction.Convert));
-        Assert.Equal(ErrorReasons.FaultAlreadyResolved, late.Reason);
+        Assert.Equal((ErrorKind.FailedPrecondition, ErrorReasons.FaultTimedOut, "fault_id"), (late.Kind, late.Reason, late.Field));
+        Assert.Equal(new Dictionary<string, string> { ["fault_id"] = "1", ["action"] = "CONVERT" }, late.Metadata);
     }
 
     [Fact]
@@ -169,7 +170,8 @@ public class OrchestratorFlowTests
         var faults = events.Select(e => e.Payload).OfType<EventPayload.MemoryFault>().ToList();
         Assert.Equal(
             [new(0, SharedPage(0), K4, true, 8, 1), new(0, SharedPage(0), K4, true, 8, 2), new EventPayload.MemoryFault(0, SharedPage(0), K4, true, 8, 3)],
-            faults);
+            faults.Select(f => f with { Deadline = null }));
+        Assert.All(faults, f => Assert.NotNull(f.Deadline));
         Assert.Equal("fault 3 failed by the orchestrator", manager.Vcpus.GetVcpu(Alice, "retry", 0).Reason);
     }
 
@@ -186,8 +188,8 @@ public class OrchestratorFlowTests
         var mine = events.Where(e => e.Payload.SourceVcpu == i).Select(e => e.Payload).ToList();
         var faults = mine.Where(p => p is EventPayload.MemoryFault or EventPayload.ConversionRequested).Select(p => p switch
         {
-            EventPayload.MemoryFault f => (object)(f with { FaultId = 0 }),
-            EventPayload.ConversionRequested r => r with { FaultId = 0 },
+            EventPayload.MemoryFault f => (object)(f with { FaultId = 0, Deadline = f.Deadline is null ? DateTimeOffset.MinValue : null }),
+            EventPayload.ConversionRequested r => r with { FaultId = 0, Deadline = r.Deadline is null ? DateTimeOffset.MinValue : null },
             _ => p,
         });
         Assert.Equal(

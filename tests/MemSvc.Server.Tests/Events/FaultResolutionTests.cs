@@ -29,11 +29,12 @@ public sealed class FaultResolutionTests
         Assert.Equal((fault.FaultId, FaultAction.Convert, true), (resolved.FaultId, resolved.Action, resolved.ByFallback));
         Assert.Equal((Page, Page, true, ConversionInitiator.Fallback, fault.FaultId), (applied.Gpa, applied.Size, applied.ToPrivate, applied.Initiator, applied.FaultId));
         Assert.Equal(VcpuState.Halted, events[^1].VcpuStateChanged.State);
-        await RpcAssert.FailsAsync(
+        var late = await RpcAssert.FailsAsync(
             () => clients.Events.ResolveFaultAsync(new ResolveFaultRequest { Vm = vm.Name, FaultId = fault.FaultId, Action = FaultAction.Convert }, cancellationToken: Ct).ResponseAsync,
             StatusCode.FailedPrecondition,
-            "FAULT_ALREADY_RESOLVED",
+            "FAULT_TIMED_OUT",
             "fault_id");
+        Assert.Equal("CONVERT", late.Info.Metadata["action"]);
     }
 
     [Fact]
