@@ -92,24 +92,7 @@ public sealed partial class ChildServer : IAsyncDisposable
     /// <summary>A channel over the Unix socket.</summary>
     public GrpcChannel SocketChannel()
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        var channel = GrpcChannel.ForAddress("http://memsvc", new GrpcChannelOptions { HttpHandler = handler });
+        var channel = RunningServer.SocketChannelTo(SocketPath);
         _channels.Add(channel);
         return channel;
     }

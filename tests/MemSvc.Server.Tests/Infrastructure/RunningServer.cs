@@ -76,7 +76,10 @@ public sealed class RunningServer : IAsyncDisposable
     public GrpcChannel LoopbackChannel() => Track(GrpcChannel.ForAddress(Loopback, new GrpcChannelOptions { MaxReceiveMessageSize = 8 << 20 }));
 
     /// <summary>A channel over the Unix socket, as host-local clients use it.</summary>
-    public GrpcChannel SocketChannel()
+    public GrpcChannel SocketChannel() => Track(SocketChannelTo(SocketPath));
+
+    /// <summary>A channel to the Unix socket at <paramref name="socketPath"/> (this server's, or a child process's).</summary>
+    public static GrpcChannel SocketChannelTo(string socketPath)
     {
         var handler = new SocketsHttpHandler
         {
@@ -85,7 +88,7 @@ public sealed class RunningServer : IAsyncDisposable
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken);
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
                     return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch
@@ -95,7 +98,7 @@ public sealed class RunningServer : IAsyncDisposable
                 }
             },
         };
-        return Track(GrpcChannel.ForAddress("http://memsvc", new GrpcChannelOptions { HttpHandler = handler }));
+        return GrpcChannel.ForAddress("http://memsvc", new GrpcChannelOptions { HttpHandler = handler });
     }
 
     /// <summary>Stops the server as a SIGTERM would: the host's graceful shutdown.</summary>
