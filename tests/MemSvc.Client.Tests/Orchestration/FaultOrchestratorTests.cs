@@ -99,38 +99,42 @@ public sealed class FaultOrchestratorTests
     {
         await using var server = await TestServer.StartAsync();
         using var client = MemSvcClient.ForAddress(server.Loopback);
-        var vm = await FaultingVms.CreateAsync(client, "broken", resolutionTimeout: TimeSpan.FromMilliseconds(200), fallback: FaultAction.Convert);
+
+        // The broken VM's fault can only end by its fallback (the handler throws); the other's only by the orchestrator.
+        var broken = await FaultingVms.CreateAsync(client, "broken", resolutionTimeout: TimeSpan.FromMilliseconds(100), fallback: FaultAction.Convert);
+        var healthy = await FaultingVms.CreateAsync(client, "healthy", resolutionTimeout: TimeSpan.FromMinutes(10));
         var logger = new ListLogger();
         var outcomes = new System.Collections.Concurrent.ConcurrentQueue<FaultOutcome>();
-        var calls = new System.Collections.Concurrent.ConcurrentQueue<ulong>();
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var orchestrator = new FaultOrchestrator(client, vm.Name) { Logger = logger, OnResolved = outcomes.Enqueue }
+        var orchestrator = new FaultOrchestrator(client) { Logger = logger, OnResolved = outcomes.Enqueue }
             .OnMemoryFault((fault, _) =>
             {
-                calls.Enqueue(fault.FaultId);
-                return fault.FaultId == 2 ? throw new InvalidOperationException("policy engine down") : ValueTask.FromResult(FaultAction.Convert);
+                calls.Enqueue($"{fault.Vm} {fault.FaultId}");
+                return fault.Vm == broken.Name ? throw new InvalidOperationException("policy engine down") : ValueTask.FromResult(FaultAction.Convert);
             });
         var running = orchestrator.RunAsync(stop.Token);
 
-        await FaultingVms.StartAsync(client, vm, 3);
-        Assert.Equal(VcpuState.Halted, (await Memory.WaitFinishedAsync(client, vm.Name, 0)).State);
+        await FaultingVms.StartAsync(client, broken, 1);
+        Assert.Equal(VcpuState.Halted, (await Memory.WaitFinishedAsync(client, broken.Name, 0)).State);
+        await FaultingVms.StartAsync(client, healthy, 1);
+        Assert.Equal(VcpuState.Halted, (await Memory.WaitFinishedAsync(client, healthy.Name, 0)).State);
         await stop.CancelAsync();
         await running;
 
-        Assert.Equal([1UL, 2UL, 3UL], calls);
+        Assert.Equal(["vms/broken 1", "vms/healthy 1"], calls);
         Assert.Equal(
-            [(1UL, FaultOutcomeKind.Resolved), (2UL, FaultOutcomeKind.HandlerFailed), (3UL, FaultOutcomeKind.Resolved)],
-            outcomes.Select(o => (o.Fault.FaultId, o.Kind)).Order());
+            [("vms/broken", FaultOutcomeKind.HandlerFailed), ("vms/healthy", FaultOutcomeKind.Resolved)],
+            outcomes.Select(o => (o.Fault.Vm, o.Kind)).Order());
         var failed = outcomes.Single(o => o.Kind == FaultOutcomeKind.HandlerFailed);
         Assert.Equal(("policy engine down", null), (failed.Error!.Message, failed.Action));
         var logged = Assert.Single(logger.Entries, e => e.EventId == 3001);
         Assert.Same(failed.Error, logged.Exception);
-        Assert.Equal((3L, 2L, 1L), (orchestrator.Counts.Handled, orchestrator.Counts.Resolved, orchestrator.Counts.HandlerFailures));
+        Assert.Equal((2L, 1L, 1L), (orchestrator.Counts.Handled, orchestrator.Counts.Resolved, orchestrator.Counts.HandlerFailures));
 
-        // The fallback, not the orchestrator, resolved fault 2.
-        var resolutions = await client.Events.WatchAsync(new Events.WatchOptions { Vm = vm.Name, StartSequence = 1, Kinds = [EventKind.FaultResolved] }, Ct)
-            .Take(3).Select(e => (e.FaultResolved.FaultId, e.FaultResolved.ByFallback)).ToListAsync(Ct);
-        Assert.Equal([(1UL, false), (2UL, true), (3UL, false)], resolutions);
+        // The fallback, not the orchestrator, resolved the broken VM's fault.
+        var resolution = await client.Events.WatchAsync(new Events.WatchOptions { Vm = broken.Name, StartSequence = 1, Kinds = [EventKind.FaultResolved] }, Ct).FirstAsync(Ct);
+        Assert.Equal((1UL, true, FaultAction.Convert), (resolution.FaultResolved.FaultId, resolution.FaultResolved.ByFallback, resolution.FaultResolved.Action));
     }
 
     [Fact]

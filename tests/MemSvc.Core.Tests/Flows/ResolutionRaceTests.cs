@@ -14,19 +14,21 @@ public class ResolutionRaceTests
     public async Task A_fault_whose_FAIL_fallback_applied_answers_FAULT_TIMED_OUT_naming_the_fallback_and_one_resolved_before_FAULT_ALREADY_RESOLVED()
     {
         await using var manager = Manager();
-        SetUp(manager, "raced", FaultPolicy.Orchestrator, TimeSpan.FromMilliseconds(50), FaultAction.Fail);
-        var events = Until(manager.Events.WatchEvents(Alice, "raced", 1, cancellationToken: Ct), e => AllFinished(e, 2));
-        manager.Vcpus.StartVcpu(Alice, "raced", 0);
-        var first = await PendingFaultListTests.WaitingAsync(manager, "raced", 1);
-        var answered = first.Select(e => e.Payload).OfType<EventPayload.MemoryFault>().Single().FaultId;
-        manager.Events.ResolveFault(Alice, "raced", answered, FaultAction.Convert);
-        manager.Vcpus.StartVcpu(Alice, "raced", 1);
-        await events;
 
-        var timedOut = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "raced", answered + 1, FaultAction.Convert));
+        // Nobody answers "late" (its fallback fails the vCPU); "answered" waits for the test, however slow it is.
+        SetUp(manager, "late", FaultPolicy.Orchestrator, TimeSpan.FromMilliseconds(50), FaultAction.Fail);
+        SetUp(manager, "answered", FaultPolicy.Orchestrator, TimeSpan.FromMinutes(5));
+        var late = Until(manager.Events.WatchEvents(Alice, "late", 1, cancellationToken: Ct), e => AllFinished(e, 1));
+        manager.Vcpus.StartVcpu(Alice, "late", 0);
+        manager.Vcpus.StartVcpu(Alice, "answered", 0);
+        await PendingFaultListTests.WaitingAsync(manager, "answered", 1);
+        manager.Events.ResolveFault(Alice, "answered", 1, FaultAction.Convert);
+        await late;
+
+        var timedOut = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "late", 1, FaultAction.Convert));
         Assert.Equal((ErrorKind.FailedPrecondition, ErrorReasons.FaultTimedOut, "fault_id"), (timedOut.Kind, timedOut.Reason, timedOut.Field));
-        Assert.Equal("FAIL", timedOut.Metadata["action"]);
-        var again = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "raced", answered, FaultAction.Convert));
+        Assert.Equal(new Dictionary<string, string> { ["fault_id"] = "1", ["action"] = "FAIL" }, timedOut.Metadata);
+        var again = Assert.Throws<CoreException>(() => manager.Events.ResolveFault(Alice, "answered", 1, FaultAction.Convert));
         Assert.Equal((ErrorKind.FailedPrecondition, ErrorReasons.FaultAlreadyResolved), (again.Kind, again.Reason));
     }
 
