@@ -74,7 +74,10 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
 
         program.Steps.Add(new GuestStep { Halt = new HaltStep() });
         var vcpu = vm.Name + "/vcpus/0";
-        var watch = new WatchEventsRequest { Vm = vm.Name, Filter = new EventFilter { Kinds = { EventKind.MemoryFault, EventKind.VcpuStateChanged } } };
+        // From the VM's next sequence, not "from now": the call reaches the server asynchronously, and a watch the
+        // server opened after the first fault would miss it and leave the vCPU to its resolution timeout.
+        var next = (await vms.GetVmAsync(new GetVmRequest { Name = vm.Name })).Vm.LastEventSequence + 1;
+        var watch = new WatchEventsRequest { Vm = vm.Name, StartSequence = next, Filter = new EventFilter { Kinds = { EventKind.MemoryFault, EventKind.VcpuStateChanged } } };
         using var stream = events.WatchEvents(watch);
 
         var resolve = new Samples();
