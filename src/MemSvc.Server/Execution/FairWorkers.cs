@@ -33,12 +33,13 @@ internal sealed partial class FairWorkers : IDisposable
     private readonly Thread[] _threads;
     private bool _stopping;
 
-    public FairWorkers(int count, int perOwner)
+    /// <param name="nice">The workers' nice value (<see cref="WorkerOptions.Nice"/>); 0 leaves their priority alone.</param>
+    public FairWorkers(int count, int perOwner, int nice = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(perOwner, 1);
         PerOwner = perOwner;
-        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(Work) { IsBackground = true, Name = $"memsvc worker {i}" })];
+        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(() => Work(nice)) { IsBackground = true, Name = $"memsvc worker {i}" })];
         foreach (var thread in _threads)
         {
             thread.Start();
@@ -149,8 +150,10 @@ internal sealed partial class FairWorkers : IDisposable
 
     private static CoreException Stopping() => new(ErrorKind.Unavailable, ErrorReasons.ShuttingDown, "the server is stopping");
 
-    private void Work()
+    private void Work(int nice)
     {
+        // Best effort: where the kernel refuses, the worker runs at the server's priority, as with Nice 0.
+        WorkerPriority.TrySetNice(nice);
         while (true)
         {
             WorkItem? item;

@@ -125,6 +125,17 @@ public sealed class FairWorkersTests
         Assert.Equal(ErrorReasons.ShuttingDown, (await Assert.ThrowsAsync<CoreException>(() => queued.WaitAsync(Patience, Ct))).Reason);
     }
 
+    [Fact]
+    public async Task Workers_run_at_the_nice_value_they_were_given()
+    {
+        using var workers = new FairWorkers(count: 1, perOwner: 1, nice: 10);
+
+        // /proc/thread-self/stat, field 19 (after the parenthesized name): the calling thread's nice value.
+        var stat = await workers.RunAsync("alice", null, () => File.ReadAllText("/proc/thread-self/stat"), Ct).WaitAsync(Patience, Ct);
+
+        Assert.Equal("10", stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
+    }
+
     private static string Hold(ConcurrentQueue<string> started, string name, ManualResetEventSlim gate)
     {
         started.Enqueue(name);
