@@ -9,7 +9,7 @@ namespace MemSvc.LoadDriver;
 internal sealed record DriverOptions(bool Quick, Transport Transport, string? SvgPath, IReadOnlySet<string> Only, IReadOnlyList<int>? Watchers)
 {
     /// <summary>The suites --only can name, in the order a run makes them.</summary>
-    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "attributes", "faults", "kvm", "footprint", "orchestrator"];
+    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "fairness", "attributes", "faults", "kvm", "footprint", "orchestrator"];
 
     public static readonly string Usage =
         $"usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH] [--only SUITE[,SUITE...]] [--watchers N[,N...]] (suites: {string.Join(", ", Suites)})";
@@ -24,6 +24,12 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
     public int StreamRepeats => Quick ? 1 : 5;
 
     public IReadOnlyList<int> WatcherCounts => Watchers ?? (Quick ? [1, 16] : [1, 2, 4, 8, 16]);
+
+    /// <summary>Another owner's GetVm calls timed idle, then again under one owner's burst of conversions.</summary>
+    public int FairnessSamples => Quick ? 300 : 3_000;
+
+    /// <summary>The region each of the bursting owner's conversions covers, in bytes (the probe used 32 GiB: 0.69 s each).</summary>
+    public ulong FairnessConversionBytes => Quick ? 1UL << 30 : 4UL << 30;
 
     public int AttributeRepeats => Quick ? 20 : 200;
 

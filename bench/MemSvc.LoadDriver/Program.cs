@@ -47,6 +47,13 @@ if (options.Runs("fault") || options.Runs("stream"))
     }
 }
 
+if (options.Runs("fairness"))
+{
+    // A server of its own: the burst must not be measured against, or leave anything behind for, the suites above.
+    await using var server = await BenchServer.StartAsync(journalRetention: 65_536).ConfigureAwait(false);
+    table.AddRange(await new FairnessSuite(server, options).RunAsync().ConfigureAwait(false));
+}
+
 if (options.Runs("attributes"))
 {
     table.AddRange(new AttributeScaleSuite(options).Run());

@@ -146,6 +146,14 @@ public sealed class EventOperations
         return vmUid.Length == 0 || vmUid == vm.Uid ? vm : throw CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
     }
 
+    /// <summary>
+    /// The bytes a CONVERT of fault <paramref name="faultId"/> would convert while it is pending (4096 for a memory
+    /// fault, the guest's range for a conversion request), or null when it is not pending (ResolveFault says why).
+    /// Lets a host run small resolutions at once and hand large ones to threads that may block for long.
+    /// </summary>
+    public ulong? PendingFaultSize(CallerIdentity caller, string vmId, ulong faultId) =>
+        _context.Find(caller, vmId).Faults.PendingSize(faultId);
+
     /// <summary>Open watches of <paramref name="identity"/>.</summary>
     public int ActiveWatchers(string identity)
     {

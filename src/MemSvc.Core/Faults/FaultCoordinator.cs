@@ -151,6 +151,9 @@ internal sealed class FaultCoordinator(ManagedVm vm)
         }
     }
 
+    /// <summary>The size of pending fault <paramref name="faultId"/>, or null when none is pending under that id.</summary>
+    public ulong? PendingSize(ulong faultId) => _pending.TryGetValue(faultId, out var fault) ? fault.Size : null;
+
     /// <summary>The VM stops: nobody waits any more (the vCPUs leave through their stop token).</summary>
     public void Clear()
     {

@@ -31,38 +31,49 @@ internal sealed class GuardedMethodProvider<TService> : IServiceMethodProvider<T
 
     private sealed class Binder(ServiceMethodProviderContext<TService> context, Type serviceBase) : ServiceBinderBase
     {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            context.AddUnaryMethod(Guarded(method), Metadata(method.Name), Invoker<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(ServerCallContext)));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Model<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(ServerCallContext));
+            context.AddUnaryMethod(Guarded(method), metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddServerStreamingMethod(
-                Guarded(method),
-                Metadata(method.Name),
-                Invoker<Grpc.AspNetCore.Server.Model.ServerStreamingServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Model<Grpc.AspNetCore.Server.Model.ServerStreamingServerMethod<TService, TRequest, TResponse>>(
+                method.Name, typeof(TRequest), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext));
+            context.AddServerStreamingMethod(Guarded(method), metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddClientStreamingMethod(
-                method,
-                Metadata(method.Name),
-                Invoker<Grpc.AspNetCore.Server.Model.ClientStreamingServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext)));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Model<Grpc.AspNetCore.Server.Model.ClientStreamingServerMethod<TService, TRequest, TResponse>>(
+                method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext));
+            context.AddClientStreamingMethod(method, metadata, invoker);
+        }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddDuplexStreamingMethod(
-                method,
-                Metadata(method.Name),
-                Invoker<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(
-                    method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            var (invoker, metadata) = Model<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(
+                method.Name, typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext));
+            context.AddDuplexStreamingMethod(method, metadata, invoker);
+        }
 
         private static Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class
             where TResponse : class =>
             new(method.Type, method.ServiceName, method.Name, MalformedRequests.Guard(method.RequestMarshaller), method.ResponseMarshaller);
 
-        // The service's override of the generated virtual method, as an open-instance delegate (the service
-        // instance is supplied per call by grpc-dotnet's activator).
-        private TDelegate Invoker<TDelegate>(string name, params Type[] parameters)
-            where TDelegate : Delegate =>
-            (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), Handler(name, parameters));
+        // The service's override of the generated virtual method, as an open-instance delegate (grpc-dotnet's
+        // activator supplies the service instance per call), and what grpc-dotnet gives its endpoint: the service's
+        // and the method's attributes, and POST only.
+        private (TDelegate Invoker, List<object> Metadata) Model<TDelegate>(string name, params Type[] parameters)
+            where TDelegate : Delegate
+        {
+            var handler = Handler(name, parameters);
+            List<object> metadata = [.. typeof(TService).GetCustomAttributes(inherit: true), .. handler.GetCustomAttributes(inherit: true)];
+            metadata.Add(new HttpMethodMetadata(["POST"], acceptCorsPreflight: true));
+            return ((TDelegate)Delegate.CreateDelegate(typeof(TDelegate), handler), metadata);
+        }
 
         private MethodInfo Handler(string name, Type[] parameters)
         {
@@ -76,19 +87,6 @@ internal sealed class GuardedMethodProvider<TService> : IServiceMethodProvider<T
             }
 
             throw new InvalidOperationException($"{typeof(TService)} has no override of {serviceBase.Name}.{name}");
-        }
-
-        // What grpc-dotnet gives an endpoint: the service's and the method's attributes, and POST only.
-        private List<object> Metadata(string name)
-        {
-            var metadata = new List<object>(typeof(TService).GetCustomAttributes(inherit: true));
-            if (typeof(TService).GetMethod(name, BindingFlags.Public | BindingFlags.Instance) is { } method)
-            {
-                metadata.AddRange(method.GetCustomAttributes(inherit: true));
-            }
-
-            metadata.Add(new HttpMethodMetadata(["POST"], acceptCorsPreflight: true));
-            return metadata;
         }
     }
 }

@@ -33,12 +33,13 @@ internal sealed partial class FairWorkers : IDisposable
     private readonly Thread[] _threads;
     private bool _stopping;
 
-    public FairWorkers(int count, int perOwner)
+    /// <param name="nice">The workers' nice value (<see cref="WorkerOptions.Nice"/>); 0 leaves their priority alone.</param>
+    public FairWorkers(int count, int perOwner, int nice = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(perOwner, 1);
         PerOwner = perOwner;
-        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(Work) { IsBackground = true, Name = $"memsvc worker {i}" })];
+        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(() => Work(nice)) { IsBackground = true, Name = $"memsvc worker {i}" })];
         foreach (var thread in _threads)
         {
             thread.Start();
@@ -149,8 +150,10 @@ internal sealed partial class FairWorkers : IDisposable
 
     private static CoreException Stopping() => new(ErrorKind.Unavailable, ErrorReasons.ShuttingDown, "the server is stopping");
 
-    private void Work()
+    private void Work(int nice)
     {
+        // Best effort: where the kernel refuses, the worker runs at the server's priority, as with Nice 0.
+        WorkerPriority.TrySetNice(nice);
         while (true)
         {
             WorkItem? item;
@@ -164,6 +167,14 @@ internal sealed partial class FairWorkers : IDisposable
                     }
 
                     Monitor.Wait(_sync);
+                }
+
+                // Wakes are passed on one at a time: more work is queued, so another idle worker looks at it (it
+                // may be runnable, or wait on a busy VM). Waking every idle worker on every change cost each
+                // operation as many futile thread wake-ups on the cores the request path needs.
+                if (_ready.First is not null)
+                {
+                    Monitor.Pulse(_sync);
                 }
             }
 
@@ -179,8 +190,8 @@ internal sealed partial class FairWorkers : IDisposable
 
                 Forget(queue);
 
-                // A VM or an owner's share came free: work that waited for it may be runnable now, in any worker.
-                Monitor.PulseAll(_sync);
+                // A VM or an owner's share came free: this worker looks for what became runnable first, at the top
+                // of its loop, and passes the wake on if more is queued.
             }
         }
     }

@@ -15,6 +15,12 @@ public sealed class WorkerOptions
     /// </summary>
     public int? PerOwner { get; set; }
 
+    /// <summary>
+    /// The workers' nice value (0 to 19): above 0, conversions and other long operations take the cores only when the
+    /// request path (Kestrel, handlers, vCPU threads) leaves them free. 0 leaves them at the server's priority.
+    /// </summary>
+    public int Nice { get; set; } = 10;
+
     public int ResolvedCount => Count ?? Math.Max(4, 2 * Environment.ProcessorCount);
 
     public int ResolvedPerOwner => PerOwner ?? Math.Max(1, ResolvedCount - 1);

@@ -99,6 +99,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:Workers:Count must be at least 1 and MemSvc:Workers:PerOwner 1 to Count, not {options.Workers.ResolvedCount} and {options.Workers.ResolvedPerOwner}.");
         }
 
+        if (options.Workers.Nice is < 0 or > 19)
+        {
+            failures.Add($"MemSvc:Workers:Nice must be 0 to 19, not {options.Workers.Nice}.");
+        }
+
         failures.AddRange(ConnectionLimits.Problems(options.Connections, OpenFileLimit.Current()));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

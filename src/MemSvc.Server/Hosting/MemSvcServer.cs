@@ -55,7 +55,7 @@ public static class MemSvcServer
         builder.Services.AddSingleton(services =>
         {
             var workers = services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Workers;
-            return new FairWorkers(workers.ResolvedCount, workers.ResolvedPerOwner);
+            return new FairWorkers(workers.ResolvedCount, workers.ResolvedPerOwner, workers.Nice);
         });
         builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()

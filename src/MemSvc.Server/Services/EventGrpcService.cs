@@ -1,10 +1,14 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
+using MemSvc.Core.Errors;
+using MemSvc.Core.Faults;
+using MemSvc.Core.Identity;
 using MemSvc.Core.Vms;
 using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Validation;
+using CoreFaultAction = MemSvc.Core.Faults.FaultAction;
 
 namespace MemSvc.Server.Services;
 
@@ -12,6 +16,9 @@ namespace MemSvc.Server.Services;
 internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime, FairWorkers workers)
     : EventService.EventServiceBase
 {
+    /// <summary>The largest CONVERT resolution run on the calling thread: a 2 MiB page converts in microseconds.</summary>
+    public const ulong InlineResolutionBytes = 2 << 20;
+
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
@@ -45,21 +52,46 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
     }
 
     /// <summary>
-    /// On <see cref="FairWorkers"/>, since a CONVERT resolution converts (a guest's conversion request may cover
-    /// GiBs), urgent: ahead of the owner's queued calls and beyond its share, because a vCPU waits on it.
+    /// The fault path's second half, so it runs at once on the calling thread when it is small (a memory fault's
+    /// 4 KiB, RETRY, FAIL) and nothing of the owner's runs on the VM; otherwise on <see cref="FairWorkers"/> (a
+    /// guest's conversion request may cover GiBs), urgent: ahead of the owner's queued calls and beyond its share,
+    /// because a vCPU waits on it.
     /// </summary>
     public override async Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
     {
         var caller = callers.Resolve(context);
         var vmId = ResourceNames.ParseVm(request.Vm, "vm");
         var action = EnumMapping.ToCore(Require.Specified(request.Action, "action"));
-        var resolution = await workers.RunAsync(
-            caller, vmId, () => manager.Events.ResolveFault(caller, vmId, request.FaultId, action, request.VmUid), context.CancellationToken, urgent: true).ConfigureAwait(false);
+        FaultResolution Resolve() => manager.Events.ResolveFault(caller, vmId, request.FaultId, action, request.VmUid);
+        if (!IsSmall(caller, vmId, request.FaultId, action) || !workers.TryRunInline(caller, vmId, Resolve, out var resolution))
+        {
+            resolution = await workers.RunAsync(caller, vmId, Resolve, context.CancellationToken, urgent: true).ConfigureAwait(false);
+        }
+
         return new ResolveFaultResponse
         {
             FaultId = resolution.FaultId,
             Action = EnumMapping.ToProto(resolution.Action),
             Latency = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(resolution.Latency),
         };
+    }
+
+    // Small: converting at most a 2 MiB page, or not converting at all. An unknown fault is small too: the
+    // resolution only looks it up and refuses.
+    private bool IsSmall(CallerIdentity caller, string vmId, ulong faultId, CoreFaultAction action)
+    {
+        if (action != CoreFaultAction.Convert)
+        {
+            return true;
+        }
+
+        try
+        {
+            return (manager.Events.PendingFaultSize(caller, vmId, faultId) ?? 0) <= InlineResolutionBytes;
+        }
+        catch (CoreException)
+        {
+            return true;
+        }
     }
 }

@@ -125,6 +125,43 @@ public sealed class FairWorkersTests
         Assert.Equal(ErrorReasons.ShuttingDown, (await Assert.ThrowsAsync<CoreException>(() => queued.WaitAsync(Patience, Ct))).Reason);
     }
 
+    [Fact]
+    public async Task A_short_operation_runs_on_the_calling_thread_unless_the_owners_work_on_its_VM_runs_or_waits()
+    {
+        using var workers = new FairWorkers(count: 1, perOwner: 1);
+        using var gate = new ManualResetEventSlim();
+        var started = new ConcurrentQueue<string>();
+        var alice = new MemSvc.Core.Identity.CallerIdentity("alice", false);
+        var bob = new MemSvc.Core.Identity.CallerIdentity("bob", false);
+        var caller = Environment.CurrentManagedThreadId;
+
+        var idle = workers.TryRunInline(alice, "vm-x", () => Environment.CurrentManagedThreadId, out var idleThread);
+        var running = workers.RunAsync(alice, "vm-x", () => Hold(started, "running", gate), Ct);
+        await Until(() => started.Count == 1);
+        var queued = workers.RunAsync(alice, "vm-x", () => Hold(started, "queued", gate), Ct);
+        var behindRunning = workers.TryRunInline(alice, "vm-x", () => 1, out _);
+        var otherVm = workers.TryRunInline(alice, "vm-y", () => 2, out var onOtherVm);
+        var otherOwner = workers.TryRunInline(bob, "vm-x", () => 3, out var ofOtherOwner);
+        gate.Set();
+        await Task.WhenAll(running, queued).WaitAsync(Patience, Ct);
+
+        Assert.Equal((true, caller), (idle, idleThread));
+        Assert.False(behindRunning);
+        Assert.Equal((true, 2, true, 3), (otherVm, onOtherVm, otherOwner, ofOtherOwner));
+        Assert.Equal(["running", "queued"], started);
+    }
+
+    [Fact]
+    public async Task Workers_run_at_the_nice_value_they_were_given()
+    {
+        using var workers = new FairWorkers(count: 1, perOwner: 1, nice: 10);
+
+        // /proc/thread-self/stat, field 19 (after the parenthesized name): the calling thread's nice value.
+        var stat = await workers.RunAsync("alice", null, () => File.ReadAllText("/proc/thread-self/stat"), Ct).WaitAsync(Patience, Ct);
+
+        Assert.Equal("10", stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
+    }
+
     private static string Hold(ConcurrentQueue<string> started, string name, ManualResetEventSlim gate)
     {
         started.Enqueue(name);

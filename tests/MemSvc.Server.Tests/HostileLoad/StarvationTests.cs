@@ -117,6 +117,36 @@ public sealed class StarvationTests
         Assert.Equal(MiB, (await held.WaitAsync(Watcher.Patience, Ct)).GuestMemfd.Size);
     }
 
+    [Fact]
+    public async Task Resolving_a_large_conversion_request_converts_on_a_worker_not_a_thread_pool_thread()
+    {
+        var gate = new GatedBackend();
+        await using var server = await RunningServer.StartAsync(builder => builder.Services.AddSingleton<IBackendDecorator>(gate));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = await Scenario.VmWithMemoryAsync(clients, "asks", FaultPolicy.Orchestrator, resolutionTimeout: new() { Seconds = 3600 });
+        await clients.Vcpus.LoadGuestProgramAsync(new() { Name = vm.Name + "/vcpus/0", Program = Program(Map(0, 1024, toPrivate: true), Halt()) }, cancellationToken: Ct);
+        await using var watch = Watcher.Start(clients, vm.Name);
+        await clients.Vcpus.StartVcpuAsync(new() { Name = vm.Name + "/vcpus/0" }, cancellationToken: Ct);
+        var request = (await watch.TakeUntilAsync(e => e.ConversionRequested is not null))[^1].ConversionRequested;
+        gate.Close(0);
+
+        // 4 MiB: past what ResolveFault converts on the calling thread.
+        var resolving = clients.Events.ResolveFaultAsync(new() { Vm = vm.Name, FaultId = request.FaultId, Action = FaultAction.Convert }, cancellationToken: Ct).ResponseAsync;
+        bool onThreadPool;
+        try
+        {
+            onThreadPool = await gate.Entered.WaitAsync(Watcher.Patience, Ct);
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        Assert.False(onThreadPool, "the conversion blocked a thread-pool thread");
+        Assert.Equal(FaultAction.Convert, (await resolving).Action);
+        await watch.TakeUntilAsync(e => e.VcpuStateChanged?.State == VcpuState.Halted);
+    }
+
     /// <summary>Waits until the owner holds all its in-flight slots: every call has been admitted and is held.</summary>
     private static async Task AllAdmittedAsync(RunningServer server, string owner)
     {
