@@ -27,7 +27,7 @@ internal sealed class Listeners(ILogger<Listeners> logger)
         SetLimits(kestrel, options.Connections, limits);
         if (tls.Port is not null)
         {
-            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger), listen => admission.Apply(listen, "tls"));
+            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger), listen => admission.Apply(listen, "tls"), logger);
         }
 
         if (!string.IsNullOrEmpty(options.SocketPath))

@@ -14,4 +14,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "TLS certificate files changed but do not load ({Reason}); still serving the previous certificate")]
     public static partial void TlsReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "Refused the client certificate {Subject} on the mTLS port: {Reason} ({Suppressed} refusals unlogged before this one)")]
+    public static partial void ClientCertificateRefused(ILogger logger, string subject, string reason, long suppressed);
 }
