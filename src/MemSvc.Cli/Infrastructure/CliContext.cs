@@ -92,6 +92,7 @@ internal sealed class CliContext : IDisposable
         else
         {
             client.SocketPath = socket ?? DefaultEndpoint.ResolveSocket(variable);
+            client.SocketServerUid = socket is null ? DefaultEndpoint.RequiredServerUid(client.SocketPath, variable) : null;
         }
 
         return client;
