@@ -24,9 +24,13 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
     public async Task<(List<Row> Rows, LatencyResults Results)> RunAsync()
     {
         using var channel = server.Channel(options.Transport);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var memsvc = await MeasureMemSvcAsync(channel).ConfigureAwait(false);
+        var memsvcCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / (options.ResolutionSamples + Warmup);
         Progress.Say($"fault path: {memsvc.Resolve.Count} remote resolutions, event size {memsvc.EventBytes} B; baselines next");
+        cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (roundTrips, singleTrips) = await BareRoundTrips.MeasureAsync(channel, memsvc.EventBytes, options.ResolutionSamples, Warmup).ConfigureAwait(false);
+        var bareCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / (options.ResolutionSamples + Warmup);
         var stream = await MeasureStreamDeliveryAsync(channel, memsvc.EventBytes).ConfigureAwait(false);
 
         var rows = new List<Row>
@@ -35,6 +39,8 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
             Compare("remote resolution p99", memsvc.Resolve.Percentile(99), roundTrips.Percentile(99), 3, "2 bare unary RTTs"),
             new Row(Group, "remote resolution p50, split", $"fault→watcher {Format.Micros(memsvc.Deliver.Percentile(50))}, ResolveFault call {Format.Micros(memsvc.Call.Percentile(50))}", $"1 bare unary RTT {Format.Micros(singleTrips.Percentile(50))}", "-", "-", null),
             Compare("ResolveFault call p50", memsvc.Call.Percentile(50), singleTrips.Percentile(50), 1.3, "1 bare unary RTT"),
+            // CPU, unlike wall time, hardly moves when other work shares the cores: the cost itself, server and client.
+            new Row(Group, "process CPU per remote resolution, server and client", Format.Micros(memsvcCpu), $"{Format.Micros(bareCpu)} (2 bare unary RTTs)", Format.Ratio(memsvcCpu / bareCpu), "-", null, Format.AddedMicros(memsvcCpu - bareCpu)),
             Compare("event delivery p50", memsvc.Deliver.Percentile(50), stream.Percentile(50), 1.5, "1 bare stream message"),
             Compare("event delivery p99", memsvc.Deliver.Percentile(99), stream.Percentile(99), 1.5, "1 bare stream message"),
         };

@@ -79,7 +79,7 @@ internal sealed class KvmFaultSuite(DriverOptions options, double? probeExitsPer
         })).Vm;
         var region = vm.Name + "/memoryRegions/3";
         var vcpu = vm.Name + "/vcpus/0";
-        var memfd = await BindSlotAsync(memory, vm.Name);
+        await BindSlotAsync(memory, vm.Name);
         var next = (await vms.GetVmAsync(new GetVmRequest { Name = vm.Name })).Vm.LastEventSequence + 1;
         using var stream = events.WatchEvents(new WatchEventsRequest { Vm = vm.Name, StartSequence = next, Filter = new EventFilter { Kinds = { EventKind.MemoryFault, EventKind.VcpuStateChanged } } });
 
@@ -99,9 +99,9 @@ internal sealed class KvmFaultSuite(DriverOptions options, double? probeExitsPer
             var delivered = (DateTime.UtcNow - fault.Event.Time.ToDateTime()).TotalMicroseconds;
             eventBytes = fault.CalculateSize();
 
+            // Revoking closed the slot's guest_memfd; the slot is bound again to a fresh one.
             await memory.DeleteMemoryRegionAsync(new DeleteMemoryRegionRequest { Name = region });
-            await memory.DeleteGuestMemfdAsync(new DeleteGuestMemfdRequest { Name = memfd });
-            memfd = await BindSlotAsync(memory, vm.Name);
+            await BindSlotAsync(memory, vm.Name);
             var sent = DateTime.UtcNow;
             await events.ResolveFaultAsync(new ResolveFaultRequest { Vm = vm.Name, FaultId = fault.Event.MemoryFault.FaultId, Action = FaultAction.Retry });
             var running = await NextAsync(stream.ResponseStream, e => e.VcpuStateChanged is { State: VcpuState.Running }).ConfigureAwait(false);
@@ -125,7 +125,7 @@ internal sealed class KvmFaultSuite(DriverOptions options, double? probeExitsPer
     }
 
     // Slot 3 = [8 MiB, 10 MiB) served only by a fresh MMAP|INIT_SHARED guest_memfd, which is its shared side too.
-    private static async Task<string> BindSlotAsync(GuestMemoryService.GuestMemoryServiceClient memory, string vm)
+    private static async Task BindSlotAsync(GuestMemoryService.GuestMemoryServiceClient memory, string vm)
     {
         var memfd = (await memory.CreateGuestMemfdAsync(new CreateGuestMemfdRequest { Parent = vm, Size = 2 * MiB, Flags = { GuestMemfdFlag.Mmap, GuestMemfdFlag.InitShared } })).GuestMemfd;
         await memory.SetMemoryRegionAsync(new SetMemoryRegionRequest
@@ -138,7 +138,6 @@ internal sealed class KvmFaultSuite(DriverOptions options, double? probeExitsPer
             GuestMemfd = memfd.Name,
             SharedBacking = SharedBacking.GuestMemfd,
         });
-        return memfd.Name;
     }
 
     // The next event that matches; a vCPU that fails or halts first ends the row as an error with its reason.
