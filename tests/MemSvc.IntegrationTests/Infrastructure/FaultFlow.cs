@@ -21,18 +21,7 @@ internal static class FaultFlow
             VcpuCount = 1,
             FaultPolicy = FaultPolicy.Orchestrator,
         }, cancellationToken: ct);
-        var gmem = (await api.Memory.CreateGuestMemfdAsync(new CreateGuestMemfdRequest { Parent = vm, Size = 2 * MiB }, cancellationToken: ct)).GuestMemfd;
-        var region = new SetMemoryRegionRequest
-        {
-            Parent = vm,
-            Slot = 0,
-            Gpa = 0,
-            Size = 2 * MiB,
-            GuestMemfd = gmem.Name,
-            SharedBacking = SharedBacking.Anonymous,
-        };
-        region.Flags.Add(MemoryRegionFlag.GuestMemfd);
-        await api.Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
+        await api.BindGuestMemfdSlotAsync(vm, 2 * MiB, ct);
         await using var watcher = new EventStream(api.Events, vm, startSequence: 1);
         await api.Vcpus.LoadGuestProgramAsync(new LoadGuestProgramRequest
         {
