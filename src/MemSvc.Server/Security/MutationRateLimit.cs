@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Telemetry;
@@ -18,8 +19,6 @@ namespace MemSvc.Server.Security;
 /// </summary>
 internal sealed class MutationRateLimit : Interceptor, IDisposable
 {
-    public const string Reason = "RATE_LIMITED";
-
     // Every RPC that creates, changes or deletes something, by method name. Not ResolveFault: its rate is set by
     // the owner's own vCPUs faulting, each fault resolvable once, and throttling it would stall those vCPUs.
     private static readonly FrozenSet<string> Mutations = new[]
@@ -60,7 +59,7 @@ internal sealed class MutationRateLimit : Interceptor, IDisposable
                 ServerMetrics.CallRefused(owner, context.Method, ServerMetrics.RateLimited);
                 throw new CoreException(
                     ErrorKind.ResourceExhausted,
-                    Reason,
+                    ServerReasons.RateLimited,
                     $"owner '{owner}' exceeded its rate of state-changing calls; retry after {_period.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms",
                     null,
                     new Dictionary<string, string> { ["retry_after_ms"] = _period.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) });
