@@ -21,7 +21,11 @@ internal sealed class CliContext : IDisposable
             ColorMode.Never => false,
             _ => environment.IsTerminal && string.IsNullOrEmpty(environment.Variable("NO_COLOR")) && environment.Variable("TERM") != "dumb",
         };
-        ClientOptions = BuildClientOptions(parse, options, environment.Variable);
+        (ClientOptions, EndpointSource) = BuildClientOptions(parse, options, environment.Variable);
+        if (EndpointSource == DefaultSource)
+        {
+            SocketCandidates = DefaultEndpoint.SocketCandidates(environment.Variable);
+        }
         _client = new Lazy<MemSvcClient>(() => new MemSvcClient(ClientOptions));
     }
 
@@ -44,6 +48,12 @@ internal sealed class CliContext : IDisposable
     /// <summary>Where the client connects, for error messages.</summary>
     public string Endpoint => ClientOptions.Address?.ToString() ?? $"unix:{ClientOptions.SocketPath}";
 
+    /// <summary>Where <see cref="Endpoint"/> came from: an option, an environment variable, or the default.</summary>
+    public string EndpointSource { get; }
+
+    /// <summary>The socket paths looked at, when no option or variable named one; else null.</summary>
+    public IReadOnlyList<string>? SocketCandidates { get; }
+
     public void Dispose()
     {
         if (_client.IsValueCreated)
@@ -52,7 +62,9 @@ internal sealed class CliContext : IDisposable
         }
     }
 
-    private static MemSvcClientOptions BuildClientOptions(ParseResult parse, GlobalOptions options, Func<string, string?> variable)
+    private const string DefaultSource = "the default";
+
+    private static (MemSvcClientOptions Options, string Source) BuildClientOptions(ParseResult parse, GlobalOptions options, Func<string, string?> variable)
     {
         var seconds = parse.GetValue(options.Deadline);
         if (seconds <= 0 || double.IsNaN(seconds))
@@ -71,12 +83,15 @@ internal sealed class CliContext : IDisposable
         // An explicit option beats the environment, and an address beats a socket at the same level.
         var socket = parse.GetValue(options.Socket);
         var address = ParseAddress(parse.GetValue(options.Address), "--address");
+        var source = address is not null ? "--address" : "--socket";
         if (socket is null && address is null)
         {
             socket = NullIfEmpty(variable(DefaultEndpoint.SocketVariable));
+            source = DefaultEndpoint.SocketVariable;
             if (socket is null)
             {
                 address = ParseAddress(NullIfEmpty(variable(DefaultEndpoint.AddressVariable)), DefaultEndpoint.AddressVariable);
+                source = address is null ? DefaultSource : DefaultEndpoint.AddressVariable;
             }
         }
 
@@ -94,7 +109,7 @@ internal sealed class CliContext : IDisposable
             client.SocketPath = socket ?? DefaultEndpoint.ResolveSocket(variable);
         }
 
-        return client;
+        return (client, source);
     }
 
     private static Uri? ParseAddress(string? text, string source) =>
