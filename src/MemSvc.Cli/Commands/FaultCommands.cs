@@ -37,12 +37,12 @@ internal static class FaultCommands
     private static Command Serve(CommandRunner runner)
     {
         var vm = new Argument<string?>("vm") { Description = "Only this VM (its id or name); default: every VM you may see, new ones included", Arity = ArgumentArity.ZeroOrOne };
-        var action = CliArgs.Word("--action", "What to do with every fault and conversion request", EnumWords.Actions, (FaultAction?)FaultAction.Convert);
+        var action = CliArgs.Word("--action", "What to do with every fault and conversion request", EnumWords.Actions, FaultAction.Convert);
         var parallel = new Option<int>("--max-in-flight") { Description = "Most resolutions at once", DefaultValueFactory = _ => 8 };
         var command = new Command("serve", "Resolve every fault as it comes (of every VM, or of one), until interrupted; lists what is pending first, on every reconnect") { vm, action, parallel };
         runner.Bind(command, async (context, parse, ct) =>
         {
-            var chosen = parse.GetValue(action);
+            var chosen = action.Value(parse);
             var output = TextWriter.Synchronized(context.Out);
             var only = parse.GetValue(vm);
             var orchestrator = new FaultOrchestrator(context.Client, only)

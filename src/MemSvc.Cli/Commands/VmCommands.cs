@@ -39,23 +39,23 @@ internal static class VmCommands
     private static Command Create(CommandRunner runner)
     {
         var id = new Option<string?>("--id") { Description = "The VM's id (lower case, digits, '-'); default: the server picks one" };
-        var backend = CliArgs.Word("--backend", "Backend; default: the server's", EnumWords.Backends, (Backend?)Backend.Unspecified);
-        var type = CliArgs.Word("--type", "VM type", EnumWords.VmTypes, (VmType?)VmType.Default);
+        var backend = CliArgs.Word("--backend", "Backend", EnumWords.Backends, Backend.Unspecified, "the server's");
+        var type = CliArgs.Word("--type", "VM type", EnumWords.VmTypes, VmType.Default);
         var vcpus = new Option<uint>("--vcpus") { Description = "Number of vCPUs", DefaultValueFactory = _ => 1 };
-        var policy = CliArgs.Word("--policy", "Who resolves faults", EnumWords.Policies, (FaultPolicy?)FaultPolicy.Auto);
+        var policy = CliArgs.Word("--policy", "Who resolves faults", EnumWords.Policies, FaultPolicy.Auto);
         var timeout = new Option<double?>("--resolution-timeout") { Description = "Seconds a fault waits for fault resolve (orchestrator policy); default: the server's", HelpName = "SECONDS" };
-        var fallback = CliArgs.Word("--fallback", "Applied to a fault nobody resolved in time", EnumWords.Actions, (FaultAction?)FaultAction.Fail);
+        var fallback = CliArgs.Word("--fallback", "Applied to a fault nobody resolved in time", EnumWords.Actions, FaultAction.Fail);
         var command = new Command("create", "Create a VM") { id, backend, type, vcpus, policy, timeout, fallback };
         runner.Bind(command, async (context, parse, ct) =>
         {
             var request = new CreateVmRequest
             {
                 VmId = parse.GetValue(id) ?? string.Empty,
-                Backend = parse.GetValue(backend),
-                VmType = parse.GetValue(type),
+                Backend = backend.Value(parse),
+                VmType = type.Value(parse),
                 VcpuCount = parse.GetValue(vcpus),
-                FaultPolicy = parse.GetValue(policy),
-                TimeoutFallback = parse.GetValue(fallback),
+                FaultPolicy = policy.Value(parse),
+                TimeoutFallback = fallback.Value(parse),
             };
             if (parse.GetValue(timeout) is { } seconds)
             {

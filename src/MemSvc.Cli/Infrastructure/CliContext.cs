@@ -13,9 +13,9 @@ internal sealed class CliContext : IDisposable
     {
         Out = environment.Out;
         Error = environment.Error;
-        Format = parse.GetValue(options.Output);
+        Format = options.Output.Value(parse);
         IsTerminal = environment.IsTerminal;
-        Color = parse.GetValue(options.Color) switch
+        Color = options.Color.Value(parse) switch
         {
             ColorMode.Always => true,
             ColorMode.Never => false,
