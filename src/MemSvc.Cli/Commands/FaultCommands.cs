@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
@@ -48,8 +49,8 @@ internal static class FaultCommands
             var orchestrator = new FaultOrchestrator(context.Client, only)
             {
                 MaxConcurrency = parse.GetValue(parallel),
-                OnResolved = o => output.WriteLine(Describe(o)),
-                OnVmEnded = e => output.WriteLine($"{e.Vm} ({e.VmUid}) ended: {EnumWords.Kebab(e.Reason)}"),
+                OnResolved = o => output.WriteLine(context.Json ? JsonOutput.Line(Json(o)) : Describe(o)),
+                OnVmEnded = e => output.WriteLine(context.Json ? JsonOutput.Line(new JsonObject { ["vmEnded"] = JsonOutput.Node(e) }) : $"{e.Vm} ({e.VmUid}) ended: {EnumWords.Kebab(e.Reason)}"),
             };
             orchestrator.OnMemoryFault((_, _) => ValueTask.FromResult(chosen)).OnConversionRequest((_, _) => ValueTask.FromResult(chosen));
             var scope = only is null ? "every VM" : Client.ResourceNames.Vm(only);
@@ -58,6 +59,32 @@ internal static class FaultCommands
             ct.ThrowIfCancellationRequested();
         });
         return command;
+    }
+
+    /// <summary>The line of <see cref="Describe"/> as one JSON object: the fault's event, how it ended, and the server's answer.</summary>
+    private static JsonObject Json(FaultOutcome o)
+    {
+        var line = new JsonObject
+        {
+            ["event"] = JsonOutput.Node(o.Fault.Event),
+            ["outcome"] = o.Kind.ToString(),
+        };
+        if (o.Action is { } action)
+        {
+            line["action"] = JsonOutput.EnumName(action);
+        }
+
+        if (o.Response is { } response)
+        {
+            line["response"] = JsonOutput.Node(response);
+        }
+
+        if (o.Error is { } error)
+        {
+            line["error"] = error.Message;
+        }
+
+        return line;
     }
 
     /// <summary>One line per fault: which, where, and how it ended.</summary>

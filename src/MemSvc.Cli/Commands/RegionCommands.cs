@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
@@ -97,7 +98,7 @@ internal static class RegionCommands
         {
             var name = ResourceNames.MemoryRegion(parse.GetValue(vm)!, parse.GetValue(slot));
             await context.Client.Memory.DeleteMemoryRegionAsync(name, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"deleted {name}").ConfigureAwait(false);
+            await context.ReportAsync($"deleted {name}", () => new JsonObject { ["deleted"] = name }).ConfigureAwait(false);
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
@@ -77,15 +78,18 @@ internal static class VmCommands
         {
             var name = parse.GetValue(vm)!;
             var found = await context.Client.Vms.GetAsync(name, ct).ConfigureAwait(false);
+            var vcpus = await context.Client.Vcpus.ListAsync(name, ct).ToListAsync(ct).ConfigureAwait(false);
             if (context.Json)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Format(found)).ConfigureAwait(false);
+                // Everything the table shows: the VM, its vCPUs and its memory map.
+                var slots = await MemoryMapView.LoadAsync(context.Client, name, ct).ConfigureAwait(false);
+                var all = new JsonObject { ["vm"] = JsonOutput.Node(found), ["vcpus"] = JsonOutput.Nodes(vcpus), ["memoryMap"] = MemoryMapView.Json(name, slots) };
+                await context.Out.WriteLineAsync(JsonOutput.Format(all)).ConfigureAwait(false);
                 return;
             }
 
             await context.Out.WriteAsync(Describe(found)).ConfigureAwait(false);
             await context.Out.WriteLineAsync().ConfigureAwait(false);
-            var vcpus = await context.Client.Vcpus.ListAsync(name, ct).ToListAsync(ct).ConfigureAwait(false);
             await context.Out.WriteAsync(VcpuCommands.Table(vcpus)).ConfigureAwait(false);
             await context.Out.WriteLineAsync().ConfigureAwait(false);
             await MemoryMapView.WriteAsync(context, name, parse.GetValue(width), ct).ConfigureAwait(false);
@@ -125,7 +129,7 @@ internal static class VmCommands
         {
             var name = Client.ResourceNames.Vm(parse.GetValue(vm)!);
             await context.Client.Vms.DeleteAsync(name, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"deleted {name}").ConfigureAwait(false);
+            await context.ReportAsync($"deleted {name}", () => new JsonObject { ["deleted"] = name }).ConfigureAwait(false);
         });
         return command;
     }

@@ -54,6 +54,10 @@ internal sealed class CliContext : IDisposable
     /// <summary>The socket paths looked at, when no option or variable named one; else null.</summary>
     public IReadOnlyList<string>? SocketCandidates { get; }
 
+    /// <summary>What an action did: <paramref name="line"/> for people, <paramref name="json"/> (one object) under -o json.</summary>
+    public Task ReportAsync(string line, Func<System.Text.Json.Nodes.JsonObject> json) =>
+        Out.WriteLineAsync(Json ? Output.JsonOutput.Format(json()) : line);
+
     public void Dispose()
     {
         if (_client.IsValueCreated)
