@@ -143,14 +143,20 @@ internal sealed partial class VcpuRunner
         return true;
     }
 
-    private void EnterWaiting(PendingFault fault)
+    // The state is set before the fault is announced, so that GetVcpu already says WAITING to a watcher that reacts
+    // to the announcement at once; its event is journaled after the announcement (the returned step).
+    private Action EnterWaiting(PendingFault fault)
     {
+        var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
+        var reason = $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}";
         lock (_sync)
         {
             _currentFaultId = fault.Id;
-            var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
-            SetState(VcpuState.Waiting, $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}");
+            _state = VcpuState.Waiting;
+            _reason = reason;
         }
+
+        return () => _vm.Journal.Append(new EventPayload.VcpuStateChanged(Index, VcpuState.Waiting, reason));
     }
 
     private void LeaveWaiting(PendingFault fault, FaultAction action)
