@@ -13,6 +13,9 @@ public sealed class RetryPipelines
 {
     private readonly Dictionary<CallKind, ResiliencePipeline> _pipelines;
 
+    /// <summary>The pipelines for <paramref name="options"/>' retry settings.</summary>
+    /// <param name="options">Attempts and delays.</param>
+    /// <param name="timeProvider">The clock the delays use; null: the system's (tests pass a fake one).</param>
     public RetryPipelines(MemSvcClientOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
