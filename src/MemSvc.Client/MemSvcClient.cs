@@ -3,6 +3,7 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using MemSvc.Client.Api;
 using MemSvc.Client.Connection;
+using MemSvc.Client.Diagnostics;
 using MemSvc.Client.Resilience;
 using MemSvc.Contracts.V1;
 
@@ -22,7 +23,8 @@ public sealed class MemSvcClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         _channel = ChannelFactory.Create(options);
-        CallInvoker invoker = _channel.CreateCallInvoker();
+        // Innermost: a span per attempt, current while the attempt is sent, so its traceparent goes on the wire.
+        CallInvoker invoker = _channel.CreateCallInvoker().Intercept(new ClientTracing());
 
         // Intercept wraps the last one outermost, so reverse to honour the "outermost first" order of the options.
         foreach (var interceptor in options.Interceptors.Reverse())

@@ -1,4 +1,6 @@
 using Grpc.Core;
+using MemSvc.Client.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 
@@ -46,6 +48,7 @@ public sealed class RetryPipelines
             return ResiliencePipeline.Empty;
         }
 
+        var logger = options.LoggerFactory.CreateLogger(ClientLog.Category);
         var builder = new ResiliencePipelineBuilder();
         if (timeProvider is not null)
         {
@@ -64,6 +67,7 @@ public sealed class RetryPipelines
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
+                OnRetry = RetryLogging.For(logger, kind),
             });
         }
 
@@ -76,6 +80,7 @@ public sealed class RetryPipelines
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
+                OnRetry = RetryLogging.For(logger, kind),
                 // The rate limit says when a token is back: wait that long, plus up to as much again so that the
                 // owner's other callers do not all come back in the same instant. Without it, the backoff above.
                 DelayGenerator = args => ValueTask.FromResult(
