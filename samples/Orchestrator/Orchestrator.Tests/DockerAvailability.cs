@@ -1,11 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 
 namespace Orchestrator.Tests;
 
 /// <summary>
 /// Whether the container tests can run here: a Docker engine answers, and it has the MemSvc image. Asked before
-/// Testcontainers is, so that a missing engine or image is a skip with a reason rather than an error.
+/// Testcontainers is, so that a missing engine or image is a skip with a reason rather than an error. It also
+/// prepares what Testcontainers needs on such a host, unless set already: the engine's own API version when it is
+/// older than Testcontainers' client speaks (Debian 12's engine is 1.41), and no Ryuk (its reaper, an image from
+/// Docker Hub, which a closed network cannot pull; each test disposes its container itself).
 /// </summary>
 internal static class DockerAvailability
 {
@@ -24,6 +28,21 @@ internal static class DockerAvailability
             if (!ping.IsSuccessStatusCode)
             {
                 return $"the Docker engine at {host} answered {(int)ping.StatusCode}";
+            }
+
+            using (var version = await http.GetAsync(new Uri("/version", UriKind.Relative), cancellationToken))
+            {
+                using var json = JsonDocument.Parse(await version.Content.ReadAsStringAsync(cancellationToken));
+                var api = json.RootElement.GetProperty("ApiVersion").GetString();
+                if (Environment.GetEnvironmentVariable("DOCKER_API_VERSION") is null && Version.TryParse(api, out var engineApi) && engineApi < new Version(1, 44))
+                {
+                    Environment.SetEnvironmentVariable("DOCKER_API_VERSION", api);
+                }
+            }
+
+            if (Environment.GetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED") is null)
+            {
+                Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
             }
 
             using var image = await http.GetAsync(new Uri($"/images/{Image}/json", UriKind.Relative), cancellationToken);
