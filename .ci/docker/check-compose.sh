@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that docker-compose.yml is valid for the compose tool installed here (docker-compose v1 from Debian,
-# or the `docker compose` plugin where it exists). Starting it needs images; see deploy/README.md.
+# or the `docker compose` plugin where it exists). ComposeUpTests (tests/MemSvc.IntegrationTests) brings it up.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$(dirname "$0")/../.."

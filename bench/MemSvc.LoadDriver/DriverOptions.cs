@@ -37,6 +37,9 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
 
     public int KvmExits => Quick ? 20_000 : 200_000;
 
+    /// <summary>Real memory faults resolved on the kvm backend (each also rebinds a slot, a few ms under emulation).</summary>
+    public int KvmFaultSamples => Quick ? 20 : 1_000;
+
     /// <summary>VMs one orchestrator serves at once in the orchestrator row.</summary>
     public int OrchestratorVms => Quick ? 100 : 1_000;
 

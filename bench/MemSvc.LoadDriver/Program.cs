@@ -66,7 +66,9 @@ if (options.Runs("faults"))
 
 if (options.Runs("kvm"))
 {
-    table.AddRange(new KvmExitLoopSuite(options, ProbeSource()).Run());
+    var (exitRows, probeExitsPerSecond) = new KvmExitLoopSuite(options, ProbeSource()).Run();
+    table.AddRange(exitRows);
+    table.AddRange(await new KvmFaultSuite(options, probeExitsPerSecond).RunAsync().ConfigureAwait(false));
 }
 
 if (options.Runs("footprint"))

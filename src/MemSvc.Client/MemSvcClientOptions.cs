@@ -1,4 +1,5 @@
 using Grpc.Core.Interceptors;
+using MemSvc.Client.Connection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,6 +14,14 @@ public sealed class MemSvcClientOptions
 {
     /// <summary>The Unix domain socket to connect to. Used when <see cref="Address"/> is null.</summary>
     public string? SocketPath { get; set; }
+
+    /// <summary>
+    /// When set, a connection over <see cref="SocketPath"/> is used only if the process listening on it runs as
+    /// this uid (the socket's peer credentials); otherwise the call fails UNAVAILABLE naming both uids.
+    /// <see cref="DefaultEndpoint.RequiredServerUid"/> gives it for the fallback sockets a non-root server uses,
+    /// whose directories another local user could have made first to put their own listener there.
+    /// </summary>
+    public uint? SocketServerUid { get; set; }
 
     /// <summary>An http:// (loopback h2c) or https:// address; takes precedence over <see cref="SocketPath"/>.</summary>
     public Uri? Address { get; set; }

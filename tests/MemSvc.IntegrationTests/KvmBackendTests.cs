@@ -34,20 +34,7 @@ public sealed class KvmBackendTests(DockerFixture docker)
             VcpuCount = 1,
             FaultPolicy = FaultPolicy.Auto,
         }, cancellationToken: ct);
-        var create = new CreateGuestMemfdRequest { Parent = Vm, Size = 2 * MiB };
-        create.Flags.Add([GuestMemfdFlag.Mmap, GuestMemfdFlag.InitShared]);
-        var gmem = (await api.Memory.CreateGuestMemfdAsync(create, cancellationToken: ct)).GuestMemfd;
-        var region = new SetMemoryRegionRequest
-        {
-            Parent = Vm,
-            Slot = 0,
-            Gpa = 0,
-            Size = 2 * MiB,
-            GuestMemfd = gmem.Name,
-            SharedBacking = SharedBacking.Anonymous,
-        };
-        region.Flags.Add(MemoryRegionFlag.GuestMemfd);
-        await api.Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
+        await api.BindGuestMemfdSlotAsync(Vm, 2 * MiB, ct, GuestMemfdFlag.Mmap, GuestMemfdFlag.InitShared);
 
         await using var watcher = new EventStream(api.Events, Vm, startSequence: 1);
         await api.Vcpus.LoadGuestProgramAsync(new LoadGuestProgramRequest

@@ -16,7 +16,6 @@ namespace MemSvc.IntegrationTests;
 public sealed class TelemetryExportTests(DockerFixture docker)
 {
     private const string VmId = "otlp";
-    private const string Vm = "vms/" + VmId;
     private const string ServiceName = "memsvc-it";
     private const ulong FaultingGpa = 0x1000;
 
@@ -39,37 +38,8 @@ public sealed class TelemetryExportTests(DockerFixture docker)
         Log.Write($"OTLP receiver on {collector.Endpoint}");
         var api = new MemSvcClients(memsvc.Channel);
 
-        await api.Vms.CreateVmAsync(new CreateVmRequest
-        {
-            VmId = VmId,
-            Backend = Backend.Simulated,
-            VmType = VmType.SwProtected,
-            VcpuCount = 1,
-            FaultPolicy = FaultPolicy.Orchestrator,
-        }, cancellationToken: ct);
-        var gmem = (await api.Memory.CreateGuestMemfdAsync(new CreateGuestMemfdRequest { Parent = Vm, Size = 2 * MiB }, cancellationToken: ct)).GuestMemfd;
-        var region = new SetMemoryRegionRequest
-        {
-            Parent = Vm,
-            Slot = 0,
-            Gpa = 0,
-            Size = 2 * MiB,
-            GuestMemfd = gmem.Name,
-            SharedBacking = SharedBacking.Anonymous,
-        };
-        region.Flags.Add(MemoryRegionFlag.GuestMemfd);
-        await api.Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
-        await using var watcher = new EventStream(api.Events, Vm, startSequence: 1);
-        await api.Vcpus.LoadGuestProgramAsync(new LoadGuestProgramRequest
-        {
-            Name = Vm + "/vcpus/0",
-            Program = Program(Write(FaultingGpa, Page, 0x5A, AccessIntent.Private), Halt()),
-        }, cancellationToken: ct);
-        await api.Vcpus.StartVcpuAsync(new StartVcpuRequest { Name = Vm + "/vcpus/0" }, cancellationToken: ct);
-
-        var fault = await NextMemoryFault(watcher);
+        var fault = await FaultFlow.FaultAndConvertAsync(api, VmId, FaultingGpa, ct);
         Assert.Equal((FaultingGpa, Page, true), (fault.Gpa, fault.Size, fault.Private));
-        await api.Events.ResolveFaultAsync(new ResolveFaultRequest { Vm = Vm, FaultId = fault.FaultId, Action = FaultAction.Convert }, cancellationToken: ct);
 
         await collector.WaitForAsync(
             received => ConversionUnderResolveFault(received) is not null
@@ -89,18 +59,6 @@ public sealed class TelemetryExportTests(DockerFixture docker)
         Assert.Equal(("convert", 1.0), ((string)ResolutionPoint(collector)!.Attributes["action"], ResolutionPoint(collector)!.Value));
         Assert.Equal(9, BackendReadyLog(collector)!.Severity);
         Log.Write($"OTLP received {collector.Spans.Count} spans, {collector.Points.Count} metric points, {collector.Logs.Count} log records");
-    }
-
-    private static async Task<MemoryFaultEvent> NextMemoryFault(EventStream watcher)
-    {
-        while (true)
-        {
-            var e = await watcher.NextAsync(TimeSpan.FromSeconds(30), "the memory fault");
-            if (e.PayloadCase == Event.PayloadOneofCase.MemoryFault)
-            {
-                return e.MemoryFault;
-            }
-        }
     }
 
     /// <summary>The conversion span of this VM and the RPC span of the same trace that resolved the fault.</summary>

@@ -23,6 +23,9 @@ internal static class Format
         _ => bytes.ToString("F0", CultureInfo.InvariantCulture) + " B",
     };
 
+    /// <summary>A signed latency difference: "+130 µs", "-4 µs".</summary>
+    public static string AddedMicros(double us) => (us >= 0 ? "+" : "-") + Micros(Math.Abs(us));
+
     public static string Ratio(double ratio) => ratio.ToString("F2", CultureInfo.InvariantCulture) + "x";
 
     public static string Percent(double fraction) => (fraction * 100).ToString("F0", CultureInfo.InvariantCulture) + "%";

@@ -16,8 +16,8 @@ internal sealed class ResultTable
     public string ToMarkdown()
     {
         var text = new StringBuilder();
-        text.AppendLine("| group | what | figure | baseline (same run) | ratio | target | met |");
-        text.AppendLine("|---|---|---|---|---|---|---|");
+        text.AppendLine("| group | what | figure | baseline (same run) | ratio | added | target | met |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var row in _rows)
         {
             var met = row.Met switch
@@ -26,7 +26,7 @@ internal sealed class ResultTable
                 false => "**no**",
                 null => "-",
             };
-            text.AppendLine($"| {row.Group} | {row.What} | {row.Figure} | {row.Baseline} | {row.Ratio} | {row.Target} | {met} |");
+            text.AppendLine($"| {row.Group} | {row.What} | {row.Figure} | {row.Baseline} | {row.Ratio} | {row.Added} | {row.Target} | {met} |");
         }
 
         return text.ToString();

@@ -22,11 +22,12 @@ internal sealed partial class KvmExitLoopSuite(DriverOptions options, string pro
     private const string Target = "≥ 1/1.5 of the C probe";
     private const ulong M = 1UL << 20;
 
-    public List<Row> Run()
+    /// <summary>The row, and the C probe's exits per second when it ran (the kvm fault row's baseline).</summary>
+    public (List<Row> Rows, double? ProbeExitsPerSecond) Run()
     {
         if (!KvmHypervisor.TryOpen(out var kvm, out var reason))
         {
-            return [Row.Skipped(Group, What, $"/dev/kvm absent ({reason})", Target)];
+            return ([Row.Skipped(Group, What, $"/dev/kvm absent ({reason})", Target)], null);
         }
 
         using (kvm)
@@ -34,19 +35,19 @@ internal sealed partial class KvmExitLoopSuite(DriverOptions options, string pro
             var csharp = MeasureRunLoop(kvm, out var unexpected);
             if (csharp is null)
             {
-                return [new Row(Group, What, "failed", $"the guest program ended in {unexpected}, not its port writes and halt", "-", Target, false)];
+                return ([new Row(Group, What, "failed", $"the guest program ended in {unexpected}, not its port writes and halt", "-", Target, false)], RunProbe());
             }
 
             var probe = RunProbe();
             if (probe is null)
             {
-                return [new Row(Group, What, Format.Rate(csharp.Value), "C probe: did not build or run (see stderr)", "-", Target, null)];
+                return ([new Row(Group, What, Format.Rate(csharp.Value), "C probe: did not build or run (see stderr)", "-", Target, null)], null);
             }
 
             // The target holds where /dev/kvm is native; under an emulated CPU (the nested KVM) the row is reported, not judged.
             var fraction = csharp.Value / probe.Value;
             var baseline = $"{Format.Rate(probe.Value)} (C probe, long64 CPL3{(Machine.IsEmulatedCpu ? "; emulated CPU, not judged" : "")})";
-            return [new Row(Group, What, Format.Rate(csharp.Value), baseline, Format.Percent(fraction), Target, Machine.IsEmulatedCpu ? null : fraction >= 1 / 1.5)];
+            return ([new Row(Group, What, Format.Rate(csharp.Value), baseline, Format.Percent(fraction), Target, Machine.IsEmulatedCpu ? null : fraction >= 1 / 1.5)], probe);
         }
     }
 

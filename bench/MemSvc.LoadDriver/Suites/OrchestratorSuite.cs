@@ -34,7 +34,7 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         var address = options.Transport == Transport.Tcp ? server.Loopback.ToString() : "unix:" + server.SocketPath;
         using var client = new MemSvcClient(options.Transport == Transport.Tcp ? new MemSvcClientOptions { Address = server.Loopback } : new MemSvcClientOptions { SocketPath = server.SocketPath });
 
-        var bare = await BareRoundTrips.MeasureAsync(channel, 80, options.ResolutionSamples, 100).ConfigureAwait(false);
+        var (bare, _) = await BareRoundTrips.MeasureAsync(channel, 80, options.ResolutionSamples, 100).ConfigureAwait(false);
         var one = await PhaseAsync(client, address, "one", 1, StepsPerProgram, options.OrchestratorSingleRounds).ConfigureAwait(false);
         Progress.Say($"orchestrator: 1 VM, {one.Count} faults, p50 {Format.Micros(one.P50)}; {Format.Count(vms)} VMs next");
         var many = await PhaseAsync(client, address, "many", vms, options.OrchestratorFaultsPerVm, 1).ConfigureAwait(false);
@@ -54,7 +54,7 @@ internal sealed class OrchestratorSuite(DriverOptions options)
     }
 
     private static Row Compare(string what, double figure, double baseline, string baselineName) =>
-        new(Group, what, Format.Micros(figure), $"{Format.Micros(baseline)} ({baselineName})", Format.Ratio(figure / baseline), "-", null);
+        new(Group, what, Format.Micros(figure), $"{Format.Micros(baseline)} ({baselineName})", Format.Ratio(figure / baseline), "-", null, Format.AddedMicros(figure - baseline));
 
     /// <summary>VMs made and loaded, the orchestrator started and listed, then every vCPU started (rounds times).</summary>
     private static async Task<Phase> PhaseAsync(MemSvcClient client, string address, string prefix, int vms, int faults, int rounds)

@@ -34,7 +34,13 @@ internal static class AttrCommands
 
             var (g, s, p) = (parse.GetValue(gpa), parse.GetValue(size), parse.GetValue(isPrivate));
             await context.Client.Memory.SetMemoryAttributesAsync(parse.GetValue(vm)!, g, s, p, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"set {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) {(p ? "private" : "shared")}").ConfigureAwait(false);
+            var request = new SetMemoryAttributesRequest { Vm = Client.ResourceNames.Vm(parse.GetValue(vm)!), Gpa = g, Size = s };
+            if (p)
+            {
+                request.Attributes.Add(MemoryAttribute.Private);
+            }
+
+            await context.ReportAsync($"set {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) {(p ? "private" : "shared")}", () => JsonOutput.Node(request)).ConfigureAwait(false);
         });
         return command;
     }
@@ -55,7 +61,7 @@ internal static class AttrCommands
                 if (context.Json)
                 {
                     var slots = await MemoryMapView.LoadAsync(context.Client, name, ct).ConfigureAwait(false);
-                    await context.Out.WriteLineAsync(JsonOutput.Array(slots.SelectMany(s => s.Ranges))).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonOutput.Format(MemoryMapView.Json(name, slots))).ConfigureAwait(false);
                     return;
                 }
 

@@ -20,7 +20,14 @@ internal static class ConvertCommand
         {
             var (g, s, target) = (parse.GetValue(gpa), parse.GetValue(size), parse.GetValue(to));
             var sequence = await context.Client.Memory.ConvertMemoryAsync(parse.GetValue(vm)!, g, s, target, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"converted {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) to {EnumWords.Word(EnumWords.Visibilities, target)} (event #{sequence})").ConfigureAwait(false);
+            await context.ReportAsync(
+                $"converted {Units.Gpa(g)}-{Units.Gpa(g + s)} ({Units.Size(s)}) to {EnumWords.Word(EnumWords.Visibilities, target)} (event #{sequence})",
+                () =>
+                {
+                    var facts = JsonOutput.Node(new ConvertMemoryRequest { Vm = Client.ResourceNames.Vm(parse.GetValue(vm)!), Gpa = g, Size = s, Target = target });
+                    facts["eventSequence"] = JsonOutput.Number(sequence);
+                    return facts;
+                }).ConfigureAwait(false);
         });
         return command;
     }

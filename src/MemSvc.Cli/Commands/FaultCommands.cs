@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
@@ -37,19 +38,19 @@ internal static class FaultCommands
     private static Command Serve(CommandRunner runner)
     {
         var vm = new Argument<string?>("vm") { Description = "Only this VM (its id or name); default: every VM you may see, new ones included", Arity = ArgumentArity.ZeroOrOne };
-        var action = CliArgs.Word("--action", "What to do with every fault and conversion request", EnumWords.Actions, (FaultAction?)FaultAction.Convert);
+        var action = CliArgs.Word("--action", "What to do with every fault and conversion request", EnumWords.Actions, FaultAction.Convert);
         var parallel = new Option<int>("--max-in-flight") { Description = "Most resolutions at once", DefaultValueFactory = _ => 8 };
         var command = new Command("serve", "Resolve every fault as it comes (of every VM, or of one), until interrupted; lists what is pending first, on every reconnect") { vm, action, parallel };
         runner.Bind(command, async (context, parse, ct) =>
         {
-            var chosen = parse.GetValue(action);
+            var chosen = action.Value(parse);
             var output = TextWriter.Synchronized(context.Out);
             var only = parse.GetValue(vm);
             var orchestrator = new FaultOrchestrator(context.Client, only)
             {
                 MaxConcurrency = parse.GetValue(parallel),
-                OnResolved = o => output.WriteLine(Describe(o)),
-                OnVmEnded = e => output.WriteLine($"{e.Vm} ({e.VmUid}) ended: {EnumWords.Kebab(e.Reason)}"),
+                OnResolved = o => output.WriteLine(context.Json ? JsonOutput.Line(Json(o)) : Describe(o)),
+                OnVmEnded = e => output.WriteLine(context.Json ? JsonOutput.Line(new JsonObject { ["vmEnded"] = JsonOutput.Node(e) }) : $"{e.Vm} ({e.VmUid}) ended: {EnumWords.Kebab(e.Reason)}"),
             };
             orchestrator.OnMemoryFault((_, _) => ValueTask.FromResult(chosen)).OnConversionRequest((_, _) => ValueTask.FromResult(chosen));
             var scope = only is null ? "every VM" : Client.ResourceNames.Vm(only);
@@ -58,6 +59,32 @@ internal static class FaultCommands
             ct.ThrowIfCancellationRequested();
         });
         return command;
+    }
+
+    /// <summary>The line of <see cref="Describe"/> as one JSON object: the fault's event, how it ended, and the server's answer.</summary>
+    private static JsonObject Json(FaultOutcome o)
+    {
+        var line = new JsonObject
+        {
+            ["event"] = JsonOutput.Node(o.Fault.Event),
+            ["outcome"] = o.Kind.ToString(),
+        };
+        if (o.Action is { } action)
+        {
+            line["action"] = JsonOutput.EnumName(action);
+        }
+
+        if (o.Response is { } response)
+        {
+            line["response"] = JsonOutput.Node(response);
+        }
+
+        if (o.Error is { } error)
+        {
+            line["error"] = error.Message;
+        }
+
+        return line;
     }
 
     /// <summary>One line per fault: which, where, and how it ended.</summary>

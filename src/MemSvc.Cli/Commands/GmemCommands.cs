@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
@@ -89,7 +90,9 @@ internal static class GmemCommands
             var name = ResourceNames.GuestMemfd(parse.GetValue(vm)!, parse.GetValue(id));
             var (o, s) = (parse.GetValue(offset), parse.GetValue(size));
             await call(context, name, o, s, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{done} {name} [{Units.Hex(o)}, {Units.Hex(o + s)}) {Units.Size(s)}")).ConfigureAwait(false);
+            await context.ReportAsync(
+                string.Create(CultureInfo.InvariantCulture, $"{done} {name} [{Units.Hex(o)}, {Units.Hex(o + s)}) {Units.Size(s)}"),
+                () => new JsonObject { [done] = name, ["offset"] = JsonOutput.Number(o), ["size"] = JsonOutput.Number(s) }).ConfigureAwait(false);
         });
         return command;
     }
@@ -103,7 +106,7 @@ internal static class GmemCommands
         {
             var name = ResourceNames.GuestMemfd(parse.GetValue(vm)!, parse.GetValue(id));
             await context.Client.Memory.DeleteGuestMemfdAsync(name, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"deleted {name}").ConfigureAwait(false);
+            await context.ReportAsync($"deleted {name}", () => new JsonObject { ["deleted"] = name }).ConfigureAwait(false);
         });
         return command;
     }

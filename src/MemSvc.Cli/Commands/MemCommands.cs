@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Google.Protobuf;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
@@ -80,7 +81,9 @@ internal static class MemCommands
             var data = Bytes(parse.GetResult(pattern) is not null ? parse.GetValue(pattern) : null, parse.GetValue(size), parse.GetValue(hex), parse.GetValue(file));
             var start = parse.GetValue(gpa);
             var written = await context.Client.Memory.WriteGuestMemoryAsync(parse.GetValue(vm)!, start, data, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"wrote {written} bytes at {Units.Gpa(start)}").ConfigureAwait(false);
+            await context.ReportAsync(
+                $"wrote {written} bytes at {Units.Gpa(start)}",
+                () => new JsonObject { ["vm"] = Client.ResourceNames.Vm(parse.GetValue(vm)!), ["gpa"] = JsonOutput.Number(start), ["size"] = JsonOutput.Number(written) }).ConfigureAwait(false);
         });
         return command;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Client;
@@ -18,6 +19,20 @@ internal static class MemoryMapView
 
         return slots;
     }
+
+    /// <summary>
+    /// The map as -o json gives it: every memslot with the attribute runs that cover it; the picture's holes
+    /// (between memslots) and unbacked cells (backing_revoked) follow from them.
+    /// </summary>
+    public static JsonObject Json(string vm, IReadOnlyList<MemoryMap.Slot> slots) => new()
+    {
+        ["vm"] = ResourceNames.Vm(vm),
+        ["memslots"] = new JsonArray([.. slots.OrderBy(s => s.Region.Gpa).Select(s => (JsonNode)new JsonObject
+        {
+            ["memoryRegion"] = JsonOutput.Node(s.Region),
+            ["ranges"] = JsonOutput.Nodes(s.Ranges),
+        })]),
+    };
 
     public static async Task WriteAsync(CliContext context, string vm, int width, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
 using MemSvc.Cli.Parsing;
@@ -45,7 +46,7 @@ internal static class RegionCommands
         var gmem = new Option<ulong?>("--gmem") { Description = "Id of the guest_memfd serving private accesses (adds the guest-memfd flag)", HelpName = "ID" };
         var offset = CliArgs.Number("--gmem-offset", "Offset of the slot's first page in the guest_memfd", defaultValue: 0);
         var flags = CliArgs.Words("--flags", "KVM_MEM_* flags", EnumWords.RegionFlags);
-        var backing = CliArgs.Word("--shared-backing", "What serves shared accesses", EnumWords.SharedBackings, (SharedBacking?)SharedBacking.Anonymous);
+        var backing = CliArgs.Word("--shared-backing", "What serves shared accesses", EnumWords.SharedBackings, SharedBacking.Anonymous);
         var command = new Command("set", "Create a memslot") { vm, slot, gpa, size, gmem, offset, flags, backing };
         runner.Bind(command, async (context, parse, ct) =>
         {
@@ -57,7 +58,7 @@ internal static class RegionCommands
                 Gpa = parse.GetValue(gpa),
                 Size = parse.GetValue(size),
                 GuestMemfdOffset = parse.GetValue(offset),
-                SharedBacking = parse.GetValue(backing),
+                SharedBacking = backing.Value(parse),
             };
             request.Flags.AddRange(parse.GetValue(flags)!.Distinct());
             if (parse.GetValue(gmem) is { } id)
@@ -97,7 +98,7 @@ internal static class RegionCommands
         {
             var name = ResourceNames.MemoryRegion(parse.GetValue(vm)!, parse.GetValue(slot));
             await context.Client.Memory.DeleteMemoryRegionAsync(name, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"deleted {name}").ConfigureAwait(false);
+            await context.ReportAsync($"deleted {name}", () => new JsonObject { ["deleted"] = name }).ConfigureAwait(false);
         });
         return command;
     }

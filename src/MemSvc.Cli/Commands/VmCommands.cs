@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using MemSvc.Cli.Infrastructure;
 using MemSvc.Cli.Output;
@@ -39,23 +40,23 @@ internal static class VmCommands
     private static Command Create(CommandRunner runner)
     {
         var id = new Option<string?>("--id") { Description = "The VM's id (lower case, digits, '-'); default: the server picks one" };
-        var backend = CliArgs.Word("--backend", "Backend; default: the server's", EnumWords.Backends, (Backend?)Backend.Unspecified);
-        var type = CliArgs.Word("--type", "VM type", EnumWords.VmTypes, (VmType?)VmType.Default);
+        var backend = CliArgs.Word("--backend", "Backend", EnumWords.Backends, Backend.Unspecified, "the server's");
+        var type = CliArgs.Word("--type", "VM type", EnumWords.VmTypes, VmType.Default);
         var vcpus = new Option<uint>("--vcpus") { Description = "Number of vCPUs", DefaultValueFactory = _ => 1 };
-        var policy = CliArgs.Word("--policy", "Who resolves faults", EnumWords.Policies, (FaultPolicy?)FaultPolicy.Auto);
+        var policy = CliArgs.Word("--policy", "Who resolves faults", EnumWords.Policies, FaultPolicy.Auto);
         var timeout = new Option<double?>("--resolution-timeout") { Description = "Seconds a fault waits for fault resolve (orchestrator policy); default: the server's", HelpName = "SECONDS" };
-        var fallback = CliArgs.Word("--fallback", "Applied to a fault nobody resolved in time", EnumWords.Actions, (FaultAction?)FaultAction.Fail);
+        var fallback = CliArgs.Word("--fallback", "Applied to a fault nobody resolved in time", EnumWords.Actions, FaultAction.Fail);
         var command = new Command("create", "Create a VM") { id, backend, type, vcpus, policy, timeout, fallback };
         runner.Bind(command, async (context, parse, ct) =>
         {
             var request = new CreateVmRequest
             {
                 VmId = parse.GetValue(id) ?? string.Empty,
-                Backend = parse.GetValue(backend),
-                VmType = parse.GetValue(type),
+                Backend = backend.Value(parse),
+                VmType = type.Value(parse),
                 VcpuCount = parse.GetValue(vcpus),
-                FaultPolicy = parse.GetValue(policy),
-                TimeoutFallback = parse.GetValue(fallback),
+                FaultPolicy = policy.Value(parse),
+                TimeoutFallback = fallback.Value(parse),
             };
             if (parse.GetValue(timeout) is { } seconds)
             {
@@ -77,15 +78,18 @@ internal static class VmCommands
         {
             var name = parse.GetValue(vm)!;
             var found = await context.Client.Vms.GetAsync(name, ct).ConfigureAwait(false);
+            var vcpus = await context.Client.Vcpus.ListAsync(name, ct).ToListAsync(ct).ConfigureAwait(false);
             if (context.Json)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Format(found)).ConfigureAwait(false);
+                // Everything the table shows: the VM, its vCPUs and its memory map.
+                var slots = await MemoryMapView.LoadAsync(context.Client, name, ct).ConfigureAwait(false);
+                var all = new JsonObject { ["vm"] = JsonOutput.Node(found), ["vcpus"] = JsonOutput.Nodes(vcpus), ["memoryMap"] = MemoryMapView.Json(name, slots) };
+                await context.Out.WriteLineAsync(JsonOutput.Format(all)).ConfigureAwait(false);
                 return;
             }
 
             await context.Out.WriteAsync(Describe(found)).ConfigureAwait(false);
             await context.Out.WriteLineAsync().ConfigureAwait(false);
-            var vcpus = await context.Client.Vcpus.ListAsync(name, ct).ToListAsync(ct).ConfigureAwait(false);
             await context.Out.WriteAsync(VcpuCommands.Table(vcpus)).ConfigureAwait(false);
             await context.Out.WriteLineAsync().ConfigureAwait(false);
             await MemoryMapView.WriteAsync(context, name, parse.GetValue(width), ct).ConfigureAwait(false);
@@ -125,7 +129,7 @@ internal static class VmCommands
         {
             var name = Client.ResourceNames.Vm(parse.GetValue(vm)!);
             await context.Client.Vms.DeleteAsync(name, ct).ConfigureAwait(false);
-            await context.Out.WriteLineAsync($"deleted {name}").ConfigureAwait(false);
+            await context.ReportAsync($"deleted {name}", () => new JsonObject { ["deleted"] = name }).ConfigureAwait(false);
         });
         return command;
     }

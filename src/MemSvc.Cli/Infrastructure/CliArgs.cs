@@ -32,32 +32,45 @@ internal static class CliArgs
         return option;
     }
 
-    /// <summary>An option whose value is one of <paramref name="words"/>, mapped to its enum value.</summary>
-    public static Option<T> Word<T>(string name, string description, IReadOnlyDictionary<string, T> words, T? defaultValue = null)
+    /// <summary>A required option whose value is one of <paramref name="words"/>, mapped to its enum value.</summary>
+    public static Option<T> Word<T>(string name, string description, IReadOnlyDictionary<string, T> words)
+        where T : struct, Enum
+    {
+        var option = WordChoice(name, description, words);
+        option.Required = true;
+        return option;
+    }
+
+    /// <summary>
+    /// An option whose value is one of <paramref name="words"/>, <paramref name="defaultValue"/> when absent; the
+    /// help says the default as its word, or <paramref name="defaultText"/> when no word names it (the server's).
+    /// </summary>
+    public static WordOption<T> Word<T>(string name, string description, IReadOnlyDictionary<string, T> words, T defaultValue, string? defaultText = null)
+        where T : struct, Enum
+    {
+        var said = defaultText ?? words.First(w => EqualityComparer<T>.Default.Equals(w.Value, defaultValue)).Key;
+        return new WordOption<T>(WordChoice(name, $"{description}; default: {said}", words), defaultValue);
+    }
+
+    private static Option<T> WordChoice<T>(string name, string description, IReadOnlyDictionary<string, T> words)
         where T : struct, Enum
     {
         var option = new Option<T>(name)
         {
-            Description = $"{description} ({string.Join("|", words.Keys)})",
+            Description = description,
             HelpName = string.Join("|", words.Keys),
             CustomParser = result => ParseWord(result, words),
         };
-        if (defaultValue is { } value)
-        {
-            option.DefaultValueFactory = _ => value;
-        }
-        else
-        {
-            option.Required = true;
-        }
-
+        // Only the command line's words: an enum option would also offer its C# member names.
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add(words.Keys.ToArray());
         return option;
     }
 
     /// <summary>A comma-separated (or repeated) list of words, such as <c>--flags mmap,init-shared</c>.</summary>
     public static Option<T[]> Words<T>(string name, string description, IReadOnlyDictionary<string, T> words)
         where T : struct, Enum =>
-        new(name)
+        WithCompletions(new Option<T[]>(name)
         {
             Description = $"{description} ({string.Join(",", words.Keys)}; comma-separated)",
             HelpName = "LIST",
@@ -79,7 +92,14 @@ internal static class CliArgs
 
                 return values.ToArray();
             },
-        };
+        }, words.Keys);
+
+    private static Option<T> WithCompletions<T>(Option<T> option, IEnumerable<string> words)
+    {
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add(words.ToArray());
+        return option;
+    }
 
     private static ulong ParseNumber(ArgumentResult result)
     {

@@ -13,15 +13,19 @@ internal sealed class CliContext : IDisposable
     {
         Out = environment.Out;
         Error = environment.Error;
-        Format = parse.GetValue(options.Output);
+        Format = options.Output.Value(parse);
         IsTerminal = environment.IsTerminal;
-        Color = parse.GetValue(options.Color) switch
+        Color = options.Color.Value(parse) switch
         {
             ColorMode.Always => true,
             ColorMode.Never => false,
             _ => environment.IsTerminal && string.IsNullOrEmpty(environment.Variable("NO_COLOR")) && environment.Variable("TERM") != "dumb",
         };
-        ClientOptions = BuildClientOptions(parse, options, environment.Variable);
+        (ClientOptions, EndpointSource) = BuildClientOptions(parse, options, environment.Variable);
+        if (EndpointSource == DefaultSource)
+        {
+            SocketCandidates = DefaultEndpoint.SocketCandidates(environment.Variable);
+        }
         _client = new Lazy<MemSvcClient>(() => new MemSvcClient(ClientOptions));
     }
 
@@ -44,6 +48,16 @@ internal sealed class CliContext : IDisposable
     /// <summary>Where the client connects, for error messages.</summary>
     public string Endpoint => ClientOptions.Address?.ToString() ?? $"unix:{ClientOptions.SocketPath}";
 
+    /// <summary>Where <see cref="Endpoint"/> came from: an option, an environment variable, or the default.</summary>
+    public string EndpointSource { get; }
+
+    /// <summary>The socket paths looked at, when no option or variable named one; else null.</summary>
+    public IReadOnlyList<string>? SocketCandidates { get; }
+
+    /// <summary>What an action did: <paramref name="line"/> for people, <paramref name="json"/> (one object) under -o json.</summary>
+    public Task ReportAsync(string line, Func<System.Text.Json.Nodes.JsonObject> json) =>
+        Out.WriteLineAsync(Json ? Output.JsonOutput.Format(json()) : line);
+
     public void Dispose()
     {
         if (_client.IsValueCreated)
@@ -52,7 +66,9 @@ internal sealed class CliContext : IDisposable
         }
     }
 
-    private static MemSvcClientOptions BuildClientOptions(ParseResult parse, GlobalOptions options, Func<string, string?> variable)
+    private const string DefaultSource = "the default";
+
+    private static (MemSvcClientOptions Options, string Source) BuildClientOptions(ParseResult parse, GlobalOptions options, Func<string, string?> variable)
     {
         var seconds = parse.GetValue(options.Deadline);
         if (seconds <= 0 || double.IsNaN(seconds))
@@ -71,12 +87,15 @@ internal sealed class CliContext : IDisposable
         // An explicit option beats the environment, and an address beats a socket at the same level.
         var socket = parse.GetValue(options.Socket);
         var address = ParseAddress(parse.GetValue(options.Address), "--address");
+        var source = address is not null ? "--address" : "--socket";
         if (socket is null && address is null)
         {
             socket = NullIfEmpty(variable(DefaultEndpoint.SocketVariable));
+            source = DefaultEndpoint.SocketVariable;
             if (socket is null)
             {
                 address = ParseAddress(NullIfEmpty(variable(DefaultEndpoint.AddressVariable)), DefaultEndpoint.AddressVariable);
+                source = address is null ? DefaultSource : DefaultEndpoint.AddressVariable;
             }
         }
 
@@ -92,9 +111,10 @@ internal sealed class CliContext : IDisposable
         else
         {
             client.SocketPath = socket ?? DefaultEndpoint.ResolveSocket(variable);
+            client.SocketServerUid = socket is null ? DefaultEndpoint.RequiredServerUid(client.SocketPath, variable) : null;
         }
 
-        return client;
+        return (client, source);
     }
 
     private static Uri? ParseAddress(string? text, string source) =>

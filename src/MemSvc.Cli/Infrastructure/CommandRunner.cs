@@ -27,8 +27,7 @@ internal sealed class CommandRunner(GlobalOptions options, CliEnvironment enviro
             }
             catch (MemSvcException e) when (e.StatusCode == StatusCode.Unavailable && e.Reason is null)
             {
-                await error.WriteLineAsync($"error: cannot reach MemSvc at {context.Endpoint}: {e.Detail}").ConfigureAwait(false);
-                await error.WriteLineAsync("hint: start the server, or point --socket / --address (MEMSVC_SOCKET / MEMSVC_ADDRESS) at it").ConfigureAwait(false);
+                await error.WriteLineAsync(NoServerText.Describe(context, e)).ConfigureAwait(false);
                 return ExitCodes.Unavailable;
             }
         }

@@ -20,19 +20,12 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<OutputFormat> Output { get; } = new("--output", "-o")
-    {
-        Description = "Output format",
-        DefaultValueFactory = _ => OutputFormat.Table,
-        Recursive = true,
-    };
+    public WordOption<OutputFormat> Output { get; } = Recursive(
+        CliArgs.Word("--output", "table for people; json for scripts (the protobuf JSON mapping: 64-bit numbers as strings, every field)", OutputFormatWords, OutputFormat.Table),
+        "-o");
 
-    public Option<ColorMode> Color { get; } = new("--color")
-    {
-        Description = "ANSI colours",
-        DefaultValueFactory = _ => ColorMode.Auto,
-        Recursive = true,
-    };
+    public WordOption<ColorMode> Color { get; } = Recursive(
+        CliArgs.Word("--color", "ANSI colours; auto: on a terminal without NO_COLOR", ColorWords, ColorMode.Auto));
 
     public Option<double> Deadline { get; } = new("--deadline")
     {
@@ -64,4 +57,29 @@ internal sealed class GlobalOptions
     };
 
     public IEnumerable<Option> All => [Socket, Address, Output, Color, Deadline, ClientCertificate, ClientKey, CaCertificate];
+
+    private static IReadOnlyDictionary<string, OutputFormat> OutputFormatWords => new Dictionary<string, OutputFormat>
+    {
+        ["table"] = OutputFormat.Table,
+        ["json"] = OutputFormat.Json,
+    };
+
+    private static IReadOnlyDictionary<string, ColorMode> ColorWords => new Dictionary<string, ColorMode>
+    {
+        ["auto"] = ColorMode.Auto,
+        ["always"] = ColorMode.Always,
+        ["never"] = ColorMode.Never,
+    };
+
+    private static WordOption<T> Recursive<T>(WordOption<T> word, params string[] aliases)
+        where T : struct, Enum
+    {
+        word.Option.Recursive = true;
+        foreach (var alias in aliases)
+        {
+            word.Option.Aliases.Add(alias);
+        }
+
+        return word;
+    }
 }

@@ -85,7 +85,7 @@ public sealed class EventApi
         var request = new ListPendingFaultsRequest { Vm = vm is null ? string.Empty : ResourceNames.Vm(vm), PageSize = MaxPageSize };
         do
         {
-            var page = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ListPendingFaultsAsync(request, o), cancellationToken).ConfigureAwait(false);
+            var page = await _invoker.InvokeAsync(Kind(nameof(EventService.EventServiceClient.ListPendingFaults)), o => _stub.ListPendingFaultsAsync(request, o), cancellationToken).ConfigureAwait(false);
             faults.AddRange(page.PendingFaults);
             positions.AddRange(page.Positions);
             request = request.Clone();
@@ -109,6 +109,8 @@ public sealed class EventApi
     {
         ArgumentNullException.ThrowIfNull(vmUid);
         var request = new ResolveFaultRequest { Vm = ResourceNames.Vm(vm), VmUid = vmUid, FaultId = faultId, Action = action };
-        return _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.ResolveFaultAsync(request, o), cancellationToken);
+        return _invoker.InvokeAsync(Kind(nameof(EventService.EventServiceClient.ResolveFault)), o => _stub.ResolveFaultAsync(request, o), cancellationToken);
     }
+
+    private static CallKind Kind(string method) => CallKinds.Of(EventService.Descriptor, method);
 }

@@ -25,7 +25,7 @@ public sealed class GuestMemoryApi
     {
         var request = new CreateGuestMemfdRequest { Parent = ResourceNames.Vm(vm), Size = size, RequestId = Guid.NewGuid().ToString() };
         request.Flags.AddRange(flags ?? []);
-        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.CreateGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.CreateGuestMemfd)), o => _stub.CreateGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.GuestMemfd;
     }
 
@@ -33,7 +33,7 @@ public sealed class GuestMemoryApi
     public async Task<GuestMemfd> GetGuestMemfdAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new GetGuestMemfdRequest { Name = name };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.GetGuestMemfd)), o => _stub.GetGuestMemfdAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.GuestMemfd;
     }
 
@@ -42,26 +42,26 @@ public sealed class GuestMemoryApi
         Paging.All<GuestMemfd>(async (token, ct) =>
         {
             var request = new ListGuestMemfdsRequest { Parent = ResourceNames.Vm(vm), PageToken = token };
-            var page = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ListGuestMemfdsAsync(request, o), ct).ConfigureAwait(false);
+            var page = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.ListGuestMemfds)), o => _stub.ListGuestMemfdsAsync(request, o), ct).ConfigureAwait(false);
             return (page.GuestMemfds, page.NextPageToken);
         }, cancellationToken);
 
     /// <summary>Closes a guest_memfd; a NOT_FOUND on a retry counts as done (the lost first attempt deleted it).</summary>
     public Task DeleteGuestMemfdAsync(string name, CancellationToken cancellationToken = default) =>
-        _invoker.InvokeAsync(CallKind.Delete, o => _stub.DeleteGuestMemfdAsync(new DeleteGuestMemfdRequest { Name = name }, o), cancellationToken);
+        _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.DeleteGuestMemfd)), o => _stub.DeleteGuestMemfdAsync(new DeleteGuestMemfdRequest { Name = name }, o), cancellationToken);
 
     /// <summary>fallocate over [offset, offset + size) of the guest_memfd: backs the range with memory (idempotent).</summary>
     public Task AllocateGuestMemfdAsync(string name, ulong offset, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new AllocateGuestMemfdRequest { Name = name, Offset = offset, Size = size };
-        return _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.AllocateGuestMemfdAsync(request, o), cancellationToken);
+        return _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.AllocateGuestMemfd)), o => _stub.AllocateGuestMemfdAsync(request, o), cancellationToken);
     }
 
     /// <summary>Punches a hole over [offset, offset + size) of the guest_memfd: frees its memory (idempotent).</summary>
     public Task DiscardGuestMemfdAsync(string name, ulong offset, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new DiscardGuestMemfdRequest { Name = name, Offset = offset, Size = size };
-        return _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.DiscardGuestMemfdAsync(request, o), cancellationToken);
+        return _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.DiscardGuestMemfd)), o => _stub.DiscardGuestMemfdAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed class GuestMemoryApi
         ArgumentNullException.ThrowIfNull(request);
         var sent = request.Clone();
         sent.Parent = ResourceNames.Vm(sent.Parent);
-        var response = await _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.SetMemoryRegionAsync(sent, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.SetMemoryRegion)), o => _stub.SetMemoryRegionAsync(sent, o), cancellationToken).ConfigureAwait(false);
         return response.MemoryRegion;
     }
 
@@ -81,20 +81,20 @@ public sealed class GuestMemoryApi
     public async Task<MemoryRegion> GetMemoryRegionAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new GetMemoryRegionRequest { Name = name };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetMemoryRegionAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.GetMemoryRegion)), o => _stub.GetMemoryRegionAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.MemoryRegion;
     }
 
     /// <summary>Deletes a memory region; a NOT_FOUND on a retry counts as done.</summary>
     public Task DeleteMemoryRegionAsync(string name, CancellationToken cancellationToken = default) =>
-        _invoker.InvokeAsync(CallKind.Delete, o => _stub.DeleteMemoryRegionAsync(new DeleteMemoryRegionRequest { Name = name }, o), cancellationToken);
+        _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.DeleteMemoryRegion)), o => _stub.DeleteMemoryRegionAsync(new DeleteMemoryRegionRequest { Name = name }, o), cancellationToken);
 
     /// <summary>Every memory region of <paramref name="vm"/>, page after page.</summary>
     public IAsyncEnumerable<MemoryRegion> ListMemoryRegionsAsync(string vm, CancellationToken cancellationToken = default) =>
         Paging.All<MemoryRegion>(async (token, ct) =>
         {
             var request = new ListMemoryRegionsRequest { Parent = ResourceNames.Vm(vm), PageToken = token };
-            var page = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ListMemoryRegionsAsync(request, o), ct).ConfigureAwait(false);
+            var page = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.ListMemoryRegions)), o => _stub.ListMemoryRegionsAsync(request, o), ct).ConfigureAwait(false);
             return (page.MemoryRegions, page.NextPageToken);
         }, cancellationToken);
 
@@ -102,7 +102,7 @@ public sealed class GuestMemoryApi
     public async Task<MemoryRegion> RevokeMemoryRegionBackingAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new RevokeMemoryRegionBackingRequest { Name = name };
-        var response = await _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.RevokeMemoryRegionBackingAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.RevokeMemoryRegionBacking)), o => _stub.RevokeMemoryRegionBackingAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.MemoryRegion;
     }
 
@@ -115,14 +115,14 @@ public sealed class GuestMemoryApi
             request.Attributes.Add(MemoryAttribute.Private);
         }
 
-        return _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.SetMemoryAttributesAsync(request, o), cancellationToken);
+        return _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.SetMemoryAttributes)), o => _stub.SetMemoryAttributesAsync(request, o), cancellationToken);
     }
 
     /// <summary>The attributes of [gpa, gpa + size) as maximal runs, in address order.</summary>
     public async Task<IReadOnlyList<AttributeRange>> GetMemoryAttributesAsync(string vm, ulong gpa, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new GetMemoryAttributesRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Size = size };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetMemoryAttributesAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.GetMemoryAttributes)), o => _stub.GetMemoryAttributesAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Ranges;
     }
 
@@ -133,7 +133,7 @@ public sealed class GuestMemoryApi
     public async Task<ulong> ConvertMemoryAsync(string vm, ulong gpa, ulong size, MemoryVisibility target, CancellationToken cancellationToken = default)
     {
         var request = new ConvertMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Size = size, Target = target };
-        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.ConvertMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.ConvertMemory)), o => _stub.ConvertMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.EventSequence;
     }
 
@@ -141,7 +141,7 @@ public sealed class GuestMemoryApi
     public async Task<byte[]> ReadGuestMemoryAsync(string vm, ulong gpa, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new ReadGuestMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Size = size };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ReadGuestMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.ReadGuestMemory)), o => _stub.ReadGuestMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Data.ToByteArray();
     }
 
@@ -149,7 +149,9 @@ public sealed class GuestMemoryApi
     public async Task<ulong> WriteGuestMemoryAsync(string vm, ulong gpa, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var request = new WriteGuestMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Data = ByteString.CopyFrom(data.Span) };
-        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.WriteGuestMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.WriteGuestMemory)), o => _stub.WriteGuestMemoryAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Size;
     }
+
+    private static CallKind Kind(string method) => CallKinds.Of(GuestMemoryService.Descriptor, method);
 }

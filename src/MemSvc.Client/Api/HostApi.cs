@@ -17,5 +17,7 @@ public sealed class HostApi
 
     /// <summary>The host's backends, capabilities and limits, and the server's version.</summary>
     public Task<GetHostInfoResponse> GetInfoAsync(CancellationToken cancellationToken = default) =>
-        _invoker.InvokeAsync(CallKind.Read, o => _stub.GetHostInfoAsync(new GetHostInfoRequest(), o), cancellationToken);
+        _invoker.InvokeAsync(Kind(nameof(HostService.HostServiceClient.GetHostInfo)), o => _stub.GetHostInfoAsync(new GetHostInfoRequest(), o), cancellationToken);
+
+    private static CallKind Kind(string method) => CallKinds.Of(HostService.Descriptor, method);
 }

@@ -19,7 +19,7 @@ public sealed class VcpuApi
     public async Task<Vcpu> LoadProgramAsync(string vm, uint index, GuestProgram program, CancellationToken cancellationToken = default)
     {
         var request = new LoadGuestProgramRequest { Name = ResourceNames.Vcpu(vm, index), Program = program };
-        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.LoadGuestProgramAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VcpuService.VcpuServiceClient.LoadGuestProgram)), o => _stub.LoadGuestProgramAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Vcpu;
     }
 
@@ -27,7 +27,7 @@ public sealed class VcpuApi
     public async Task<Vcpu> StartAsync(string vm, uint index, CancellationToken cancellationToken = default)
     {
         var request = new StartVcpuRequest { Name = ResourceNames.Vcpu(vm, index) };
-        var response = await _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.StartVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VcpuService.VcpuServiceClient.StartVcpu)), o => _stub.StartVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Vcpu;
     }
 
@@ -35,7 +35,7 @@ public sealed class VcpuApi
     public async Task<Vcpu> PauseAsync(string vm, uint index, CancellationToken cancellationToken = default)
     {
         var request = new PauseVcpuRequest { Name = ResourceNames.Vcpu(vm, index) };
-        var response = await _invoker.InvokeAsync(CallKind.NonIdempotent, o => _stub.PauseVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VcpuService.VcpuServiceClient.PauseVcpu)), o => _stub.PauseVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Vcpu;
     }
 
@@ -43,7 +43,7 @@ public sealed class VcpuApi
     public async Task<Vcpu> GetAsync(string vm, uint index, CancellationToken cancellationToken = default)
     {
         var request = new GetVcpuRequest { Name = ResourceNames.Vcpu(vm, index) };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VcpuService.VcpuServiceClient.GetVcpu)), o => _stub.GetVcpuAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Vcpu;
     }
 
@@ -52,7 +52,9 @@ public sealed class VcpuApi
         Paging.All<Vcpu>(async (token, ct) =>
         {
             var request = new ListVcpusRequest { Parent = ResourceNames.Vm(vm), PageToken = token };
-            var page = await _invoker.InvokeAsync(CallKind.Read, o => _stub.ListVcpusAsync(request, o), ct).ConfigureAwait(false);
+            var page = await _invoker.InvokeAsync(Kind(nameof(VcpuService.VcpuServiceClient.ListVcpus)), o => _stub.ListVcpusAsync(request, o), ct).ConfigureAwait(false);
             return (page.Vcpus, page.NextPageToken);
         }, cancellationToken);
+
+    private static CallKind Kind(string method) => CallKinds.Of(VcpuService.Descriptor, method);
 }

@@ -28,7 +28,7 @@ public sealed class VmApi
             sent.RequestId = Guid.NewGuid().ToString();
         }
 
-        var response = await _invoker.InvokeAsync(CallKind.IdempotentWrite, o => _stub.CreateVmAsync(sent, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VmService.VmServiceClient.CreateVm)), o => _stub.CreateVmAsync(sent, o), cancellationToken).ConfigureAwait(false);
         return response.Vm;
     }
 
@@ -36,7 +36,7 @@ public sealed class VmApi
     public async Task<Vm> GetAsync(string vm, CancellationToken cancellationToken = default)
     {
         var request = new GetVmRequest { Name = ResourceNames.Vm(vm) };
-        var response = await _invoker.InvokeAsync(CallKind.Read, o => _stub.GetVmAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await _invoker.InvokeAsync(Kind(nameof(VmService.VmServiceClient.GetVm)), o => _stub.GetVmAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Vm;
     }
 
@@ -44,7 +44,7 @@ public sealed class VmApi
     public Task<ListVmsResponse> ListPageAsync(int pageSize = 0, string pageToken = "", CancellationToken cancellationToken = default)
     {
         var request = new ListVmsRequest { PageSize = pageSize, PageToken = pageToken };
-        return _invoker.InvokeAsync(CallKind.Read, o => _stub.ListVmsAsync(request, o), cancellationToken);
+        return _invoker.InvokeAsync(Kind(nameof(VmService.VmServiceClient.ListVms)), o => _stub.ListVmsAsync(request, o), cancellationToken);
     }
 
     /// <summary>Every VM the caller may see, page after page.</summary>
@@ -59,6 +59,8 @@ public sealed class VmApi
     public async Task DeleteAsync(string vm, CancellationToken cancellationToken = default)
     {
         var request = new DeleteVmRequest { Name = ResourceNames.Vm(vm) };
-        await _invoker.InvokeAsync(CallKind.Delete, o => _stub.DeleteVmAsync(request, o), cancellationToken).ConfigureAwait(false);
+        await _invoker.InvokeAsync(Kind(nameof(VmService.VmServiceClient.DeleteVm)), o => _stub.DeleteVmAsync(request, o), cancellationToken).ConfigureAwait(false);
     }
+
+    private static CallKind Kind(string method) => CallKinds.Of(VmService.Descriptor, method);
 }

@@ -36,7 +36,8 @@ internal static class ChannelFactory
         else
         {
             var path = options.SocketPath ?? DefaultEndpoint.SocketPath;
-            handler.ConnectCallback = (_, cancellationToken) => ConnectUnixAsync(path, cancellationToken);
+            var serverUid = options.SocketServerUid;
+            handler.ConnectCallback = (_, cancellationToken) => ConnectUnixAsync(path, serverUid, cancellationToken);
             address = SocketAuthority;
         }
 
@@ -51,12 +52,19 @@ internal static class ChannelFactory
         });
     }
 
-    private static async ValueTask<Stream> ConnectUnixAsync(string path, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectUnixAsync(string path, uint? serverUid, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            // Checked on the connected socket, not on the path beforehand: the path could be swapped in between.
+            if (serverUid is { } expected && PeerCredentials.PeerUid(socket) is var actual && actual != expected)
+            {
+                throw new IOException(
+                    $"{path} is served by uid {actual}, not by uid {expected} as expected: refusing to send anything there (another local user may have put a listener in that directory)");
+            }
+
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

@@ -30,7 +30,21 @@ public static class DefaultEndpoint
         return candidates;
     }
 
-    /// <summary>The first candidate that exists, or the daemon's path when none does (the error then names it).</summary>
+    /// <summary>
+    /// The first candidate that exists and, for a fallback, whose directory nobody else may write to; the daemon's
+    /// path when none does (the error then names it).
+    /// </summary>
     public static string ResolveSocket(Func<string, string?> environment) =>
-        SocketCandidates(environment).FirstOrDefault(File.Exists) ?? SocketPath;
+        SocketCandidates(environment).FirstOrDefault(c => File.Exists(c) && (c == SocketPath || !WritableByOthers(c))) ?? SocketPath;
+
+    /// <summary>
+    /// The uid that must serve <paramref name="socketPath"/> (for <see cref="MemSvcClientOptions.SocketServerUid"/>):
+    /// ours for a fallback candidate, since a non-root server of ours listens there and a directory in the temporary
+    /// folder may have been made by another user; null for the daemon's path, whose server runs as its own user.
+    /// </summary>
+    public static uint? RequiredServerUid(string socketPath, Func<string, string?> environment) =>
+        SocketCandidates(environment).Skip(1).Contains(socketPath) ? PeerCredentials.EffectiveUid : null;
+
+    private static bool WritableByOthers(string socketPath) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(Path.GetDirectoryName(socketPath)!) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0;
 }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MemSvc.Contracts.V1;
 
 namespace MemSvc.Client.Errors;
 
@@ -60,6 +61,13 @@ public class MemSvcException : Exception
 
     /// <summary>ErrorInfo.reason, such as <c>VM_NOT_FOUND</c>; null when the status carried no ErrorInfo.</summary>
     public string? Reason { get; }
+
+    /// <summary>
+    /// <see cref="Reason"/> as the contract's enum (protos/memsvc/v1/error_reason.proto documents each value's status
+    /// code and metadata), to switch on; <see cref="ErrorReason.Unspecified"/> when the status carried no ErrorInfo or
+    /// a reason this SDK does not know (a newer server's): decide by <see cref="StatusCode"/> then.
+    /// </summary>
+    public ErrorReason ErrorReason => ErrorReasonNames.Parse(Reason);
 
     /// <summary>ErrorInfo.domain (<c>memsvc</c> for the server's own errors).</summary>
     public string? Domain { get; }

@@ -19,12 +19,12 @@ public sealed class CoreException : Exception
     }
 
     public CoreException()
-        : this(ErrorKind.Internal, "INTERNAL", "internal error")
+        : this(ErrorKind.Internal, ErrorReasons.Internal, "internal error")
     {
     }
 
     public CoreException(string message)
-        : this(ErrorKind.Internal, "INTERNAL", message)
+        : this(ErrorKind.Internal, ErrorReasons.Internal, message)
     {
     }
 
@@ -32,7 +32,7 @@ public sealed class CoreException : Exception
         : base(message, innerException)
     {
         Kind = ErrorKind.Internal;
-        Reason = "INTERNAL";
+        Reason = ErrorReasons.Internal;
         Metadata = new Dictionary<string, string>();
     }
 

@@ -2,10 +2,13 @@ namespace MemSvc.Core.Errors;
 
 /// <summary>
 /// The stable UPPER_SNAKE reasons Core reports (google.rpc.ErrorInfo.reason). Clients branch on these, so a
-/// reason is never renamed once published; new situations get new reasons.
+/// reason is never renamed once published; new situations get new reasons. Each is a value of the contract's
+/// memsvc.v1.ErrorReason (protos/memsvc/v1/error_reason.proto), which this layer cannot see: a server test holds
+/// the two to each other.
 /// </summary>
 public static class ErrorReasons
 {
+    public const string Internal = "INTERNAL";
     public const string InvalidCaller = "INVALID_CALLER";
     public const string InvalidVmId = "INVALID_VM_ID";
     public const string VmNotFound = "VM_NOT_FOUND";

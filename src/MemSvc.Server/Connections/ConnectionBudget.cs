@@ -116,5 +116,4 @@ internal sealed record ConnectionRefusal(string Scope, int Limit, string Listene
     public const string ServerScope = "server";
     public const string ListenerScope = "listener";
     public const string PeerScope = "peer";
-    public const string Reason = "CONNECTION_LIMIT";
 }

@@ -37,7 +37,7 @@ internal static class RefusedConnections
     public static CoreException ToError(ConnectionRefusal refusal) =>
         new(
             ErrorKind.ResourceExhausted,
-            ConnectionRefusal.Reason,
+            ServerReasons.ConnectionLimit,
             $"the server holds its {refusal.Scope} limit of {refusal.Limit.ToString(CultureInfo.InvariantCulture)} connections; close an idle connection or retry later",
             null,
             new Dictionary<string, string>

@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
+using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
 using MemSvc.Hypervisor;
 using RpcStatus = Google.Rpc.Status;
@@ -11,14 +12,12 @@ namespace MemSvc.Server.Errors;
 /// The one table from failures to gRPC status (like containerd's errdefs): Core's <see cref="CoreException"/>
 /// by kind, the backend's <see cref="HypervisorException"/> by errno. Every status carries a
 /// google.rpc.ErrorInfo (UPPER_SNAKE reason, domain "memsvc", metadata) and, when a field is at fault, a
-/// google.rpc.BadRequest naming it in the API's snake_case.
+/// google.rpc.BadRequest naming it in the API's snake_case. Every reason is a name of the contract's
+/// memsvc.v1.ErrorReason, where each is documented.
 /// </summary>
 internal static class ErrorTable
 {
     public const string Domain = "memsvc";
-
-    /// <summary>What any failure that is not ours becomes: nothing of the exception reaches the client.</summary>
-    public const string InternalReason = "INTERNAL";
 
     private static readonly Dictionary<ErrorKind, StatusCode> KindToCode = new()
     {
@@ -53,28 +52,28 @@ internal static class ErrorTable
     };
 
     /// <summary>Reasons a client can branch on, where the operation gives the errno a precise meaning.</summary>
-    private static readonly Dictionary<(string Operation, Errno Errno), string> Reasons = new()
+    private static readonly Dictionary<(string Operation, Errno Errno), ErrorReason> Reasons = new()
     {
-        [("KVM_CREATE_VM", Errno.EINVAL)] = "VM_TYPE_UNSUPPORTED",
-        [("KVM_CREATE_GUEST_MEMFD", Errno.EINVAL)] = "GUEST_MEMFD_INVALID",
-        [("KVM_CREATE_GUEST_MEMFD", Errno.ENOTTY)] = "GUEST_MEMFD_UNSUPPORTED",
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EINVAL)] = "MEMORY_REGION_INVALID",
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST)] = "MEMORY_REGION_OVERLAP",
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EBADF)] = "GUEST_MEMFD_BAD_FD",
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.ENOTTY)] = "USER_MEMORY2_UNSUPPORTED",
-        [("KVM_SET_USER_MEMORY_REGION", Errno.EINVAL)] = "MEMORY_REGION_INVALID",
-        [("KVM_SET_USER_MEMORY_REGION", Errno.EEXIST)] = "MEMORY_REGION_OVERLAP",
-        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.EINVAL)] = "MEMORY_ATTRIBUTES_INVALID",
-        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.ENOTTY)] = "MEMORY_ATTRIBUTES_UNSUPPORTED",
-        [("fallocate", Errno.EINVAL)] = "FALLOCATE_RANGE_INVALID",
-        [("fallocate", Errno.EOPNOTSUPP)] = "FALLOCATE_MODE_UNSUPPORTED",
-        [("KVM_ENABLE_CAP", Errno.EINVAL)] = "EXIT_HYPERCALL_UNSUPPORTED",
-        [("mmap", Errno.ENODEV)] = "GUEST_MEMFD_NOT_MAPPABLE",
-        [("mmap", Errno.EBADF)] = "GUEST_MEMFD_CLOSED",
-        [("mmap", Errno.EINVAL)] = "GUEST_MEMFD_MAPPING_INVALID",
-        [("mmap", Errno.ENOMEM)] = "ADDRESS_SPACE_EXHAUSTED",
-        [("ReadSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",
-        [("WriteSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",
+        [("KVM_CREATE_VM", Errno.EINVAL)] = ErrorReason.VmTypeUnsupported,
+        [("KVM_CREATE_GUEST_MEMFD", Errno.EINVAL)] = ErrorReason.GuestMemfdInvalid,
+        [("KVM_CREATE_GUEST_MEMFD", Errno.ENOTTY)] = ErrorReason.GuestMemfdUnsupported,
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EINVAL)] = ErrorReason.MemoryRegionInvalid,
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST)] = ErrorReason.MemoryRegionOverlap,
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.EBADF)] = ErrorReason.GuestMemfdBadFd,
+        [("KVM_SET_USER_MEMORY_REGION2", Errno.ENOTTY)] = ErrorReason.UserMemory2Unsupported,
+        [("KVM_SET_USER_MEMORY_REGION", Errno.EINVAL)] = ErrorReason.MemoryRegionInvalid,
+        [("KVM_SET_USER_MEMORY_REGION", Errno.EEXIST)] = ErrorReason.MemoryRegionOverlap,
+        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.EINVAL)] = ErrorReason.MemoryAttributesInvalid,
+        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.ENOTTY)] = ErrorReason.MemoryAttributesUnsupported,
+        [("fallocate", Errno.EINVAL)] = ErrorReason.FallocateRangeInvalid,
+        [("fallocate", Errno.EOPNOTSUPP)] = ErrorReason.FallocateModeUnsupported,
+        [("KVM_ENABLE_CAP", Errno.EINVAL)] = ErrorReason.ExitHypercallUnsupported,
+        [("mmap", Errno.ENODEV)] = ErrorReason.GuestMemfdNotMappable,
+        [("mmap", Errno.EBADF)] = ErrorReason.GuestMemfdClosed,
+        [("mmap", Errno.EINVAL)] = ErrorReason.GuestMemfdMappingInvalid,
+        [("mmap", Errno.ENOMEM)] = ErrorReason.AddressSpaceExhausted,
+        [("ReadSharedMemory", Errno.EFAULT)] = ErrorReason.GpaNotMapped,
+        [("WriteSharedMemory", Errno.EFAULT)] = ErrorReason.GpaNotMapped,
     };
 
     /// <summary>The capability a missing ioctl or mode stands for, and how to get it.</summary>
@@ -125,14 +124,22 @@ internal static class ErrorTable
 
     /// <summary>The client's answer for a failure that is a bug or an environment problem: logged, never shown.</summary>
     public static RpcException Internal() =>
-        Build(StatusCode.Internal, "internal error; the server log has the details", InternalReason, new Dictionary<string, string>(), null, null);
+        Build(StatusCode.Internal, "internal error; the server log has the details", ServerReasons.Internal, new Dictionary<string, string>(), null, null);
 
     public static StatusCode CodeOf(ErrorKind kind) => KindToCode.GetValueOrDefault(kind, StatusCode.Internal);
 
     public static StatusCode CodeOf(Errno errno) => ErrnoToCode.GetValueOrDefault(errno, StatusCode.Internal);
 
+    /// <summary>
+    /// The reason for <paramref name="errno"/> from <paramref name="operation"/>: a precise one where the table has
+    /// it, else KERNEL_ERROR (the errno travels in metadata), so that the set of reasons is the contract's, fixed.
+    /// </summary>
     public static string ReasonOf(string operation, Errno errno) =>
-        Reasons.GetValueOrDefault((operation, errno), $"KERNEL_{errno}");
+        Reasons.TryGetValue((operation, errno), out var reason) ? ErrorReasonNames.Of(reason) : ServerReasons.KernelError;
+
+    /// <summary>Every reason a kernel refusal can be given, for the test that holds them to the contract.</summary>
+    public static IEnumerable<string> KernelReasons() =>
+        Reasons.Values.Select(ErrorReasonNames.Of).Append(ServerReasons.KernelError).Distinct();
 
     /// <summary>The request field a kernel argument stands for; null for one no request has (a vCPU id, a pointer).</summary>
     public static string? FieldOf(string? kernelArgument) =>

@@ -62,7 +62,7 @@ internal static class MalformedRequests
         var type = request is IMessage message ? message.Descriptor.FullName : request.GetType().Name;
         return new CoreException(
             ErrorKind.InvalidArgument,
-            Reason,
+            ServerReasons.MalformedRequest,
             $"the request body is not a valid {type}: {problem}",
             null,
             new Dictionary<string, string> { ["message_type"] = type });

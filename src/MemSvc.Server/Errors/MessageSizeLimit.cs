@@ -41,7 +41,7 @@ internal static class MessageSizeLimit
     public static CoreException Error(long size, int limit) =>
         new(
             ErrorKind.ResourceExhausted,
-            Reason,
+            ServerReasons.MessageTooLarge,
             $"the request message is {size.ToString(CultureInfo.InvariantCulture)} bytes; this server takes at most {limit.ToString(CultureInfo.InvariantCulture)} (MemSvc:MaxReceiveMessageBytes)",
             null,
             new Dictionary<string, string>

@@ -1,6 +1,4 @@
 using MemSvc.Server.Connections;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -10,10 +8,11 @@ namespace MemSvc.Server.Hosting;
 /// configured group, and says where the server can be reached, including which fallback socket it took, and how
 /// many connections it holds.
 /// </summary>
-internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, ConnectionBudget connections, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
+internal sealed class ListenerAnnouncer(Listeners listeners, ServerInstance instance, ConnectionBudget connections, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
+        ServerLog.InstanceStarted(logger, instance.Id, instance.StartedAt.UtcDateTime);
         var limits = connections.Limits;
         ServerLog.ConnectionLimits(logger, limits.Total, limits.PerListener, limits.PerProbeListener, limits.PerPeer, limits.RefusalSlots, limits.OpenFiles, limits.Reserved);
         if (listeners.Socket is { } socket)
@@ -25,6 +24,11 @@ internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, Con
                 ServerLog.SocketGroupSet(logger, socket.Path, group);
             }
 
+            if (socket.RemovedStale)
+            {
+                ServerLog.StaleSocketRemoved(logger, socket.Path);
+            }
+
             if (socket.FallbackFrom is not null)
             {
                 ServerLog.SocketFallback(logger, socket.FallbackFrom, socket.Path);
@@ -33,12 +37,9 @@ internal sealed class ListenerAnnouncer(Listeners listeners, IServer server, Con
             ServerLog.ListeningOnSocket(logger, socket.Path);
         }
 
-        foreach (var address in server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        foreach (var (address, description) in listeners.TcpListeners)
         {
-            if (!address.StartsWith("http://unix:", StringComparison.Ordinal))
-            {
-                ServerLog.ListeningOnLoopback(logger, address);
-            }
+            ServerLog.ListeningOnPort(logger, address, description);
         }
 
         return Task.CompletedTask;

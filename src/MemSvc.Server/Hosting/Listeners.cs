@@ -19,15 +19,28 @@ namespace MemSvc.Server.Hosting;
 /// </summary>
 internal sealed class Listeners(ILogger<Listeners> logger)
 {
+    private readonly List<(ListenOptions Listen, string Scheme, string Description)> _tcp = [];
+
     /// <summary>Where the socket went, once Kestrel is configured; null when no socket is configured.</summary>
     public SocketLocation? Socket { get; private set; }
+
+    /// <summary>
+    /// Each TCP listener, once Kestrel has bound it (its endpoint then carries the port a 0 was given), and what it
+    /// serves, so that the start-up log says what each port is rather than one wording for all (probe D14).
+    /// </summary>
+    public IEnumerable<(string Address, string Description)> TcpListeners =>
+        _tcp.Select(l => ($"{l.Scheme}://{l.Listen.IPEndPoint}", l.Description));
 
     public void Configure(KestrelServerOptions kestrel, MemSvcOptions options, TlsOptions tls, ConnectionAdmission admission, ConnectionLimits limits)
     {
         SetLimits(kestrel, options.Connections, limits);
         if (tls.Port is not null)
         {
-            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger), listen => admission.Apply(listen, "tls"));
+            MutualTls.Listen(kestrel, tls, new TlsCertificates(tls, logger), listen =>
+            {
+                admission.Apply(listen, "tls");
+                _tcp.Add((listen, "https", "HTTP/2 over TLS, every address, a client certificate from MemSvc:Tls:ClientCaPath required"));
+            }, logger);
         }
 
         if (!string.IsNullOrEmpty(options.SocketPath))
@@ -38,13 +51,21 @@ internal sealed class Listeners(ILogger<Listeners> logger)
 
         if (options.LoopbackPort is { } port)
         {
-            kestrel.Listen(IPAddress.Loopback, port, listen => Http2(listen, admission, "loopback"));
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            {
+                Http2(listen, admission, "loopback");
+                _tcp.Add((listen, "http", "plaintext HTTP/2, loopback only, for development; every caller is the owner 'local'"));
+            });
         }
 
         if (options.HealthPort is { } health)
         {
             // Plaintext on every address, but HealthOnlyPort lets nothing through except grpc.health.v1.
-            kestrel.ListenAnyIP(health, listen => Http2(listen, admission, "health", probeListener: true));
+            kestrel.ListenAnyIP(health, listen =>
+            {
+                Http2(listen, admission, "health", probeListener: true);
+                _tcp.Add((listen, "http", "plaintext HTTP/2, every address, grpc.health.v1 only"));
+            });
         }
 
         if (options.Telemetry.PrometheusPort is { } scrape)
@@ -54,6 +75,7 @@ internal sealed class Listeners(ILogger<Listeners> logger)
             {
                 listen.Protocols = HttpProtocols.Http1;
                 admission.Apply(listen, "metrics", probeListener: true);
+                _tcp.Add((listen, "http", "plaintext HTTP/1.1, every address, the Prometheus scrape path only"));
             });
         }
     }

@@ -38,6 +38,8 @@ public static class MemSvcServer
 
         builder.AddMemSvcTelemetry();
 
+        // Made now, not at the first GetHostInfo, so that its start time is the process's.
+        builder.Services.AddSingleton(new ServerInstance());
         builder.Services.AddSingleton<Listeners>();
         builder.Services.AddSingleton(services => new ConnectionBudget(
             ConnectionLimits.Resolve(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections, OpenFileLimit.Current())));

@@ -10,7 +10,8 @@ namespace MemSvc.Server.Hosting;
 /// </summary>
 /// <param name="Path">The socket's path.</param>
 /// <param name="FallbackFrom">The default path that could not be used, or null when <paramref name="Path"/> is the configured one.</param>
-internal sealed record SocketLocation(string Path, string? FallbackFrom)
+/// <param name="RemovedStale">A socket no server answered on was there and was removed: the previous server died without cleaning up.</param>
+internal sealed record SocketLocation(string Path, string? FallbackFrom, bool RemovedStale = false)
 {
     /// <summary>Directories hold sockets only for their owner and group; the socket itself is 0660.</summary>
     public const UnixFileMode DirectoryMode =
@@ -22,10 +23,10 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
 
     public static SocketLocation Choose(string configured)
     {
-        if (TryPrepare(configured) || configured != MemSvcOptions.DefaultSocketPath)
+        if (TryPrepare(configured, out var removedStale) || configured != MemSvcOptions.DefaultSocketPath)
         {
             // A configured path that cannot be prepared fails at bind time, with the operating system's reason.
-            return new SocketLocation(configured, null);
+            return new SocketLocation(configured, null, removedStale);
         }
 
         var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
@@ -43,9 +44,9 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
             {
                 refused.Add(why);
             }
-            else if (TryPrepare(candidate) && UnsafeDirectory(candidate) is null)
+            else if (TryPrepare(candidate, out removedStale) && UnsafeDirectory(candidate) is null)
             {
-                return new SocketLocation(candidate, configured);
+                return new SocketLocation(candidate, configured, removedStale);
             }
             else
             {
@@ -85,8 +86,12 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
     /// Creates the parent directory and removes a stale socket left by a previous run; refuses to take over the
     /// socket of a server that still answers on it.
     /// </summary>
-    public static bool TryPrepare(string socketPath)
+    public static bool TryPrepare(string socketPath) => TryPrepare(socketPath, out _);
+
+    /// <inheritdoc cref="TryPrepare(string)"/>
+    public static bool TryPrepare(string socketPath, out bool removedStale)
     {
+        removedStale = false;
         try
         {
             var directory = System.IO.Path.GetDirectoryName(socketPath)!;
@@ -106,6 +111,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom)
                 }
 
                 File.Delete(socketPath);
+                removedStale = true;
             }
 
             return true;

@@ -14,8 +14,8 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Cannot use {DefaultPath} (not writable by this user); listening on {Path} instead")]
     public static partial void SocketFallback(ILogger logger, string defaultPath, string path);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Listening on {Address} (plaintext HTTP/2, loopback only, for development)")]
-    public static partial void ListeningOnLoopback(ILogger logger, string address);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Listening on {Address} ({Description})")]
+    public static partial void ListeningOnPort(ILogger logger, string address, string description);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Backend {Backend} ready: kernel {KernelVersion}; default backend {DefaultBackend}")]
     public static partial void BackendReady(ILogger logger, string backend, string kernelVersion, string defaultBackend);

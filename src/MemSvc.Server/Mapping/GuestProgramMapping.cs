@@ -1,6 +1,7 @@
 using System.Globalization;
 using MemSvc.Core.Errors;
 using MemSvc.Hypervisor;
+using MemSvc.Server.Errors;
 using MemSvc.Server.Validation;
 using Api = MemSvc.Contracts.V1;
 
@@ -18,13 +19,13 @@ internal static class GuestProgramMapping
     {
         if (program is null)
         {
-            throw CoreException.InvalidArgument(Require.FieldRequired, "program", "program is required");
+            throw CoreException.InvalidArgument(ServerReasons.FieldRequired, "program", "program is required");
         }
 
         if (program.Steps.Count is 0 or > GuestProgram.MaxSteps)
         {
             throw CoreException.InvalidArgument(
-                Require.ValueOutOfRange, "program.steps", $"a program has 1 to {GuestProgram.MaxSteps} steps, not {program.Steps.Count}");
+                ServerReasons.ValueOutOfRange, "program.steps", $"a program has 1 to {GuestProgram.MaxSteps} steps, not {program.Steps.Count}");
         }
 
         var steps = new List<GuestStep>(program.Steps.Count);
@@ -51,7 +52,7 @@ internal static class GuestProgramMapping
         Api.GuestStep.StepOneofCase.MapGpaRange => MapGpaRange(step.MapGpaRange, field + ".map_gpa_range"),
         Api.GuestStep.StepOneofCase.Report => new GuestStep.Report(step.Report.Value),
         Api.GuestStep.StepOneofCase.Halt => new GuestStep.Halt(),
-        _ => throw CoreException.InvalidArgument(Require.FieldRequired, field, $"{field} sets no step"),
+        _ => throw CoreException.InvalidArgument(ServerReasons.FieldRequired, field, $"{field} sets no step"),
     };
 
     private static GuestStep MapGpaRange(Api.MapGpaRangeStep step, string field)

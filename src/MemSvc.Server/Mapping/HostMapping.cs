@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using MemSvc.Core.Backends;
+using MemSvc.Server.Hosting;
 using Api = MemSvc.Contracts.V1;
 
 namespace MemSvc.Server.Mapping;
@@ -7,10 +8,12 @@ namespace MemSvc.Server.Mapping;
 /// <summary>GetHostInfo's answer from what the backends probed at start-up.</summary>
 internal static class HostMapping
 {
-    public static Api.GetHostInfoResponse ToProto(HostInfo host, string serverVersion, TimeSpan defaultResolutionTimeout, int journalRetention)
+    public static Api.GetHostInfoResponse ToProto(HostInfo host, ServerInstance instance, string serverVersion, TimeSpan defaultResolutionTimeout, int journalRetention)
     {
         var response = new Api.GetHostInfoResponse
         {
+            InstanceId = instance.Id,
+            StartTime = Timestamp.FromDateTimeOffset(instance.StartedAt),
             DefaultBackend = EnumMapping.ToProtoBackend(host.DefaultBackend),
             ServerVersion = serverVersion,
             DefaultResolutionTimeout = Duration.FromTimeSpan(defaultResolutionTimeout),

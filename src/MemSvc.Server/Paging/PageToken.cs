@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 
 namespace MemSvc.Server.Paging;
 
@@ -12,7 +13,6 @@ internal static class PageToken
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 1000;
-    public const string InvalidPageToken = "INVALID_PAGE_TOKEN";
 
     /// <summary>One page of <paramref name="items"/>, which are in ascending <paramref name="key"/> order.</summary>
     public static (IReadOnlyList<T> Page, string NextPageToken) Page<T>(
@@ -20,7 +20,7 @@ internal static class PageToken
     {
         if (pageSize < 0)
         {
-            throw CoreException.InvalidArgument("VALUE_OUT_OF_RANGE", "page_size", $"page_size must not be negative, not {pageSize}");
+            throw CoreException.InvalidArgument(ServerReasons.InvalidPageSize, "page_size", $"page_size must not be negative, not {pageSize}");
         }
 
         var size = pageSize == 0 ? DefaultPageSize : Math.Min(pageSize, MaxPageSize);
@@ -56,6 +56,6 @@ internal static class PageToken
         {
         }
 
-        throw CoreException.InvalidArgument(InvalidPageToken, "page_token", "page_token is not one this list returned");
+        throw CoreException.InvalidArgument(ServerReasons.InvalidPageToken, "page_token", "page_token is not one this list returned");
     }
 }

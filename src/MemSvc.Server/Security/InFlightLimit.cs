@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Telemetry;
@@ -12,19 +13,19 @@ namespace MemSvc.Server.Security;
 /// this limit bounds how long that queue may grow, and so how much one owner's burst can ask of the workers. A call
 /// past the limit fails RESOURCE_EXHAUSTED QUOTA_EXCEEDED naming the quota, before its service runs.
 /// <para>
-/// What counts: every unary RPC under memsvc.v1, so that a new RPC is limited unless exempted on purpose.
-/// ResolveFault is exempt, as from the rate limit: an orchestrator whose bulk calls fill its slots must still
-/// resolve its vCPUs' faults, or those vCPUs stall until the resolution timeout. WatchEvents (the one stream)
-/// lives as long as its client wants and has its own quota, MaxWatchersPerOwner. Health checks and reflection are
-/// not MemSvc's API and never count. Admins are counted under their own owner, as the rate limit does.
+/// What counts: the RPCs whose <c>(memsvc.v1.policy)</c> says in_flight_limited, and an RPC of memsvc.v1 without a
+/// declaration (a test forbids one), so that a new RPC is limited unless exempted on purpose. ResolveFault is
+/// exempt, as from the rate limit: an orchestrator whose bulk calls fill its slots must still resolve its vCPUs'
+/// faults, or those vCPUs stall until the resolution timeout. WatchEvents (the one stream) lives as long as its
+/// client wants and has its own quota, MaxWatchersPerOwner. Health checks and reflection are not MemSvc's API and
+/// never count. Admins are counted under their own owner, as the rate limit does.
 /// </para>
 /// </summary>
 internal sealed class InFlightLimit(ICallerResolver callers, InFlightCounter counter) : Interceptor
 {
     public const string Quota = "max_in_flight_requests_per_owner";
 
-    private const string CountedPrefix = "/memsvc.v1.";
-    private const string ResolveFault = "/memsvc.v1.EventService/ResolveFault";
+    private const string ApiPrefix = "/memsvc.v1.";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -55,5 +56,5 @@ internal sealed class InFlightLimit(ICallerResolver callers, InFlightCounter cou
 
     // "/memsvc.v1.VmService/CreateVm": counted; "/grpc.health.v1.Health/Check", ResolveFault: not.
     private static bool IsCounted(string method) =>
-        method.StartsWith(CountedPrefix, StringComparison.Ordinal) && !string.Equals(method, ResolveFault, StringComparison.Ordinal);
+        MethodPolicies.Find(method) is { } policy ? policy.InFlightLimited : method.StartsWith(ApiPrefix, StringComparison.Ordinal);
 }

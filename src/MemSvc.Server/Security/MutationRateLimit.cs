@@ -1,9 +1,10 @@
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Telemetry;
@@ -12,23 +13,13 @@ using Microsoft.Extensions.Options;
 namespace MemSvc.Server.Security;
 
 /// <summary>
-/// A token bucket per owner for the RPCs that change state, so that one orchestrator's loop cannot starve the
-/// host's other owners. Reads, watches, fault resolutions and health checks are never limited: a watcher that reconnects must
-/// always get in. Refusals are RESOURCE_EXHAUSTED RATE_LIMITED with the retry delay in ErrorInfo metadata.
+/// A token bucket per owner for the RPCs that change state (those whose <c>(memsvc.v1.policy)</c> says
+/// rate_limited), so that one orchestrator's loop cannot starve the host's other owners. Reads, watches, fault
+/// resolutions and health checks are never limited: a watcher that reconnects must always get in. Refusals are
+/// RESOURCE_EXHAUSTED RATE_LIMITED with the retry delay in ErrorInfo metadata.
 /// </summary>
 internal sealed class MutationRateLimit : Interceptor, IDisposable
 {
-    public const string Reason = "RATE_LIMITED";
-
-    // Every RPC that creates, changes or deletes something, by method name. Not ResolveFault: its rate is set by
-    // the owner's own vCPUs faulting, each fault resolvable once, and throttling it would stall those vCPUs.
-    private static readonly FrozenSet<string> Mutations = new[]
-    {
-        "CreateVm", "DeleteVm", "CreateGuestMemfd", "DeleteGuestMemfd", "AllocateGuestMemfd", "DiscardGuestMemfd",
-        "SetMemoryRegion", "DeleteMemoryRegion", "RevokeMemoryRegionBacking", "SetMemoryAttributes", "ConvertMemory",
-        "WriteGuestMemory", "LoadGuestProgram", "StartVcpu", "PauseVcpu",
-    }.ToFrozenSet(StringComparer.Ordinal);
-
     private readonly ICallerResolver _callers;
     private readonly PartitionedRateLimiter<string> _limiter;
     private readonly TimeSpan _period;
@@ -51,7 +42,9 @@ internal sealed class MutationRateLimit : Interceptor, IDisposable
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (Mutations.Contains(MethodName(context.Method)))
+        // ResolveFault mutates but is not rate-limited (its declaration says why): its rate is set by the owner's
+        // own vCPUs faulting, each fault resolvable once, and throttling it would stall those vCPUs.
+        if (MethodPolicies.Find(context.Method) is { RateLimited: true })
         {
             var owner = _callers.Resolve(context).Identity;
             using var lease = _limiter.AttemptAcquire(owner);
@@ -60,7 +53,7 @@ internal sealed class MutationRateLimit : Interceptor, IDisposable
                 ServerMetrics.CallRefused(owner, context.Method, ServerMetrics.RateLimited);
                 throw new CoreException(
                     ErrorKind.ResourceExhausted,
-                    Reason,
+                    ServerReasons.RateLimited,
                     $"owner '{owner}' exceeded its rate of state-changing calls; retry after {_period.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms",
                     null,
                     new Dictionary<string, string> { ["retry_after_ms"] = _period.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) });
@@ -71,7 +64,4 @@ internal sealed class MutationRateLimit : Interceptor, IDisposable
     }
 
     public void Dispose() => _limiter.Dispose();
-
-    // "/memsvc.v1.VmService/CreateVm" -> "CreateVm".
-    private static string MethodName(string method) => method[(method.LastIndexOf('/') + 1)..];
 }

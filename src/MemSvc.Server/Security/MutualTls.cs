@@ -6,16 +6,17 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace MemSvc.Server.Security;
 
 /// <summary>
-/// The mTLS listener: HTTP/2 over TLS on every address, a client certificate required and accepted only when it
-/// chains to the configured CA alone (the system's roots are not trusted for callers: any public certificate
-/// would otherwise become an identity).
+/// The mTLS listener: HTTP/2 over TLS on every address, a client certificate required and accepted as
+/// <see cref="ClientCertificatePolicy"/> says. A refusal ends the handshake and is logged, at most once per 10 s
+/// (a client can cause them at will), with its reason.
 /// </summary>
 internal static class MutualTls
 {
     /// <summary>Listens on the mTLS port; certificates come from <paramref name="certificates"/> at each handshake, so rotations apply.</summary>
     /// <param name="admit">Connection admission, run before the TLS handshake so that handshakes count too.</param>
-    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, TlsCertificates certificates, Action<ListenOptions> admit)
+    public static void Listen(KestrelServerOptions kestrel, TlsOptions options, TlsCertificates certificates, Action<ListenOptions> admit, ILogger logger)
     {
+        var refusals = new LogThrottle(TimeSpan.FromSeconds(10));
         kestrel.ListenAnyIP(options.Port!.Value, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
@@ -24,18 +25,19 @@ internal static class MutualTls
             {
                 https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
                 https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, certificates.ClientCas);
+                https.ClientCertificateValidation = (certificate, _, _) => Accepts(certificate, certificates, refusals, logger);
             });
         });
     }
 
-    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection roots)
+    private static bool Accepts(X509Certificate2 certificate, TlsCertificates certificates, LogThrottle refusals, ILogger logger)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        // Client CAs of orchestrator fleets rarely publish CRLs; expiry and signature are what is checked.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
+        var refusal = ClientCertificatePolicy.Refusal(certificate, certificates.ClientCas);
+        if (refusal is not null && refusals.TryAcquire(out var suppressed))
+        {
+            ServerLog.ClientCertificateRefused(logger, certificate.Subject, refusal, suppressed);
+        }
+
+        return refusal is null;
     }
 }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Vms;
+using MemSvc.Server.Errors;
 using MemSvc.Server.Execution;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
@@ -182,6 +183,6 @@ internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver 
         var (owner, id) = ResourceNames.ParseGuestMemfd(name, "guest_memfd");
         return owner == vmId
             ? id
-            : throw CoreException.InvalidArgument("GUEST_MEMFD_OF_OTHER_VM", "guest_memfd", $"guest_memfd {name} belongs to another VM than parent");
+            : throw CoreException.InvalidArgument(ServerReasons.GuestMemfdOfOtherVm, "guest_memfd", $"guest_memfd {name} belongs to another VM than parent");
     }
 }

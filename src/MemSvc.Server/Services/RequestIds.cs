@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Identity;
+using MemSvc.Server.Errors;
 
 namespace MemSvc.Server.Services;
 
@@ -14,7 +15,6 @@ internal sealed class RequestIds
 {
     public const int Capacity = 4096;
     public const int MaxRequestIdLength = 128;
-    public const string RequestIdReused = "REQUEST_ID_REUSED";
 
     // How many locks creations are spread over: two creations wait for each other only when their keys share one.
     public const int Stripes = 64;
@@ -38,7 +38,7 @@ internal sealed class RequestIds
 
         if (requestId.Length > MaxRequestIdLength)
         {
-            throw CoreException.InvalidArgument("VALUE_OUT_OF_RANGE", "request_id", $"request_id has at most {MaxRequestIdLength} characters");
+            throw CoreException.InvalidArgument(ServerReasons.ValueOutOfRange, "request_id", $"request_id has at most {MaxRequestIdLength} characters");
         }
 
         var key = (caller.Identity, request.Descriptor.FullName, requestId);
@@ -59,7 +59,7 @@ internal sealed class RequestIds
             {
                 return earlier.Request.Equals(request)
                     ? readAgain((T)earlier.Created)
-                    : throw CoreException.InvalidArgument(RequestIdReused, "request_id", $"request_id was used before for a different {request.Descriptor.Name}");
+                    : throw CoreException.InvalidArgument(ServerReasons.RequestIdReused, "request_id", $"request_id was used before for a different {request.Descriptor.Name}");
             }
 
             var created = create();

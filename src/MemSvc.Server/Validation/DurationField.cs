@@ -1,4 +1,5 @@
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 using Duration = Google.Protobuf.WellKnownTypes.Duration;
 
 namespace MemSvc.Server.Validation;
@@ -19,7 +20,7 @@ internal static class DurationField
             && (duration.Seconds > 0 || duration.Nanos > 0);
         if (!valid)
         {
-            throw CoreException.InvalidArgument(Require.ValueOutOfRange, field, $"{field} must be a positive duration");
+            throw CoreException.InvalidArgument(ServerReasons.ValueOutOfRange, field, $"{field} must be a positive duration");
         }
 
         // TimeSpan counts 100 ns ticks, so anything under 100 ns truncated to zero, which Core reads as "unset, use

@@ -1,4 +1,5 @@
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 
 namespace MemSvc.Server.Validation;
 
@@ -8,19 +9,13 @@ namespace MemSvc.Server.Validation;
 /// </summary>
 internal static class Require
 {
-    public const string FieldRequired = "FIELD_REQUIRED";
-    public const string InvalidEnumValue = "INVALID_ENUM_VALUE";
-    public const string DuplicateValue = "DUPLICATE_VALUE";
-    public const string RangeOverflow = "RANGE_OVERFLOW";
-    public const string ValueOutOfRange = "VALUE_OUT_OF_RANGE";
-
     /// <summary>A value of <typeparamref name="TEnum"/> that the contract defines, and not its _UNSPECIFIED zero.</summary>
     public static TEnum Specified<TEnum>(TEnum value, string field)
         where TEnum : struct, Enum
     {
         Known(value, field);
         return Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture) == 0
-            ? throw CoreException.InvalidArgument(FieldRequired, field, $"{field} must be set")
+            ? throw CoreException.InvalidArgument(ServerReasons.FieldRequired, field, $"{field} must be set")
             : value;
     }
 
@@ -29,7 +24,7 @@ internal static class Require
         where TEnum : struct, Enum =>
         Enum.IsDefined(value)
             ? value
-            : throw CoreException.InvalidArgument(InvalidEnumValue, field, $"{field} has no value {value}");
+            : throw CoreException.InvalidArgument(ServerReasons.InvalidEnumValue, field, $"{field} has no value {value}");
 
     /// <summary>Repeated enum values: each defined, none _UNSPECIFIED, none twice.</summary>
     public static IReadOnlyList<TEnum> DistinctSpecified<TEnum>(IEnumerable<TEnum> values, string field)
@@ -40,12 +35,12 @@ internal static class Require
         {
             if (Convert.ToInt32(Known(value, field), System.Globalization.CultureInfo.InvariantCulture) == 0)
             {
-                throw CoreException.InvalidArgument(InvalidEnumValue, field, $"{field} must not list {value}");
+                throw CoreException.InvalidArgument(ServerReasons.InvalidEnumValue, field, $"{field} must not list {value}");
             }
 
             if (seen.Contains(value))
             {
-                throw CoreException.InvalidArgument(DuplicateValue, field, $"{field} lists {value} twice");
+                throw CoreException.InvalidArgument(ServerReasons.DuplicateValue, field, $"{field} lists {value} twice");
             }
 
             seen.Add(value);
@@ -55,24 +50,24 @@ internal static class Require
     }
 
     public static string NonEmpty(string value, string field) =>
-        string.IsNullOrEmpty(value) ? throw CoreException.InvalidArgument(FieldRequired, field, $"{field} is required") : value;
+        string.IsNullOrEmpty(value) ? throw CoreException.InvalidArgument(ServerReasons.FieldRequired, field, $"{field} is required") : value;
 
     /// <summary>A range [start, start + size) that is not empty and ends within 2^64.</summary>
     public static void Range(ulong start, ulong size, string startField, string sizeField)
     {
         if (size == 0)
         {
-            throw CoreException.InvalidArgument(FieldRequired, sizeField, $"{sizeField} must be at least 1");
+            throw CoreException.InvalidArgument(ServerReasons.FieldRequired, sizeField, $"{sizeField} must be at least 1");
         }
 
         if (start + size < start)
         {
-            throw CoreException.InvalidArgument(RangeOverflow, sizeField, $"{startField} + {sizeField} overflows 2^64");
+            throw CoreException.InvalidArgument(ServerReasons.RangeOverflow, sizeField, $"{startField} + {sizeField} overflows 2^64");
         }
     }
 
     public static ulong Between(ulong value, ulong min, ulong max, string field) =>
         value >= min && value <= max
             ? value
-            : throw CoreException.InvalidArgument(ValueOutOfRange, field, $"{field} must be {min} to {max}, not {value}");
+            : throw CoreException.InvalidArgument(ServerReasons.ValueOutOfRange, field, $"{field} must be {min} to {max}, not {value}");
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MemSvc.Core.Errors;
+using MemSvc.Server.Errors;
 
 namespace MemSvc.Server.Validation;
 
@@ -10,7 +11,6 @@ namespace MemSvc.Server.Validation;
 /// </summary>
 internal static partial class ResourceNames
 {
-    public const string InvalidNameReason = "INVALID_NAME";
 
     public static string Vm(string vmId) => $"vms/{vmId}";
 
@@ -75,7 +75,7 @@ internal static partial class ResourceNames
     {
         if (string.IsNullOrEmpty(name))
         {
-            throw CoreException.InvalidArgument("FIELD_REQUIRED", field, $"{field} is required: {shape}");
+            throw CoreException.InvalidArgument(ServerReasons.FieldRequired, field, $"{field} is required: {shape}");
         }
 
         var parts = name.Split('/');
@@ -94,7 +94,7 @@ internal static partial class ResourceNames
     }
 
     private static CoreException Invalid(string name, string field, string shape) =>
-        CoreException.InvalidArgument(InvalidNameReason, field, $"{field} '{Truncate(name)}' is not a name of the form {shape}");
+        CoreException.InvalidArgument(ServerReasons.InvalidName, field, $"{field} '{Truncate(name)}' is not a name of the form {shape}");
 
     /// <summary>
     /// Echoes at most a short prefix of a bad name, its control characters escaped: a client's mistake should not

@@ -1,3 +1,4 @@
+using MemSvc.Cli.Output;
 using MemSvc.Cli.Tests.Infrastructure;
 using MemSvc.Testing;
 
@@ -70,7 +71,9 @@ public sealed class ErrorAndExitCodeTests : IAsyncLifetime
         var result = await Ctl.RunAsync(new Dictionary<string, string> { ["MEMSVC_SOCKET"] = socket }, "host", "info");
 
         Assert.Equal(9, result.ExitCode);
-        Assert.StartsWith($"error: cannot reach MemSvc at unix:{socket}", result.Error, StringComparison.Ordinal);
+        Assert.Equal(
+            $"error: no MemSvc server answered at unix:{socket} (MEMSVC_SOCKET): there is no socket file at that path\n{NoServerText.Hint}\n",
+            result.Error);
     }
 
     [Fact]

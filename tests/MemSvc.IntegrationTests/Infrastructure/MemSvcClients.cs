@@ -20,6 +20,25 @@ internal sealed class MemSvcClients(GrpcChannel channel)
 
     public EventService.EventServiceClient Events { get; } = new(channel);
 
+    /// <summary>Slot 0 at gpa 0: a fresh guest_memfd of <paramref name="size"/> bytes, its shared side anonymous memory.</summary>
+    public async Task BindGuestMemfdSlotAsync(string vm, ulong size, CancellationToken ct, params GuestMemfdFlag[] flags)
+    {
+        var create = new CreateGuestMemfdRequest { Parent = vm, Size = size };
+        create.Flags.Add(flags);
+        var gmem = (await Memory.CreateGuestMemfdAsync(create, cancellationToken: ct)).GuestMemfd;
+        var region = new SetMemoryRegionRequest
+        {
+            Parent = vm,
+            Slot = 0,
+            Gpa = 0,
+            Size = size,
+            GuestMemfd = gmem.Name,
+            SharedBacking = SharedBacking.Anonymous,
+        };
+        region.Flags.Add(MemoryRegionFlag.GuestMemfd);
+        await Memory.SetMemoryRegionAsync(region, cancellationToken: ct);
+    }
+
     public static GuestStep Write(ulong gpa, ulong length, byte pattern, AccessIntent intent) =>
         new() { WritePattern = new WritePatternStep { Gpa = gpa, Length = length, Pattern = pattern, Intent = intent } };
 

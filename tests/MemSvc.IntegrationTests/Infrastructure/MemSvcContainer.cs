@@ -52,8 +52,13 @@ internal sealed class MemSvcContainer : IAsyncDisposable
     /// <param name="withKvm">Pass the host's /dev/kvm into the container, with its group for the non-root user.</param>
     /// <param name="socketOnHost">Mount a fresh host folder on /run/memsvc, so that the host can use the socket.</param>
     /// <param name="environment">More environment variables for the server, such as the OTEL_* of its exporter.</param>
+    /// <param name="readOnlyMounts">Host folders mounted read-only, host path to container path (TLS files, say).</param>
     public static async Task<MemSvcContainer> StartAsync(
-        string image, bool withKvm = false, bool socketOnHost = false, IReadOnlyDictionary<string, string>? environment = null)
+        string image,
+        bool withKvm = false,
+        bool socketOnHost = false,
+        IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyDictionary<string, string>? readOnlyMounts = null)
     {
         if (_neverServing is { } reason)
         {
@@ -85,6 +90,11 @@ internal sealed class MemSvcContainer : IAsyncDisposable
             .WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(
                 serving,
                 wait => wait.WithTimeout(TimeSpan.FromSeconds(45)).WithInterval(TimeSpan.FromMilliseconds(250))));
+
+        foreach (var (host, inContainer) in readOnlyMounts ?? new Dictionary<string, string>())
+        {
+            builder = builder.WithBindMount(host, inContainer, AccessMode.ReadOnly);
+        }
 
         if (socketOnHost)
         {

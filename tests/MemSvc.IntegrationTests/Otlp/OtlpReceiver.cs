@@ -35,12 +35,13 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyCollection<ReceivedLog> Logs => _received.Logs;
 
-    public static async Task<OtlpReceiver> StartAsync(CancellationToken cancellationToken)
+    /// <param name="port">The loopback port: 0 for any free one, 4317 where a configuration names the collector's.</param>
+    public static async Task<OtlpReceiver> StartAsync(CancellationToken cancellationToken, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         var received = new Received();
         builder.Services.AddSingleton(received);

@@ -38,7 +38,7 @@ public sealed class ErrorTableTests
         var info = status.GetDetail<ErrorInfo>();
 
         Assert.Equal(code, e.StatusCode);
-        Assert.Equal(("KERNEL_" + errno, "memsvc"), (info.Reason, info.Domain));
+        Assert.Equal(("KERNEL_ERROR", "memsvc"), (info.Reason, info.Domain));
         Assert.Equal(errno.ToString(), info.Metadata["errno"]);
         Assert.Equal("KVM_SOMETHING", info.Metadata["operation"]);
         Assert.Equal("size", status.GetDetail<BadRequest>().FieldViolations.Single().Field);

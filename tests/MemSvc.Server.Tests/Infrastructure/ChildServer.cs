@@ -105,6 +105,13 @@ public sealed partial class ChildServer : IAsyncDisposable
         return channel;
     }
 
+    /// <summary>SIGKILL, as an OOM kill or a crash would end it: nothing of its own clean-up runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>The child's open file descriptors now.</summary>
     public int OpenFds() => System.IO.Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
 

@@ -48,6 +48,31 @@ public sealed class MutualTlsTests : IDisposable
         await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct).ResponseAsync);
     }
 
+    [Theory]
+    [InlineData(CertificateShape.ServerAuthOnly)]
+    [InlineData(CertificateShape.NoExtendedKeyUsage)]
+    [InlineData(CertificateShape.IntermediateCa)]
+    public async Task A_certificate_from_the_CA_that_is_not_for_client_authentication_is_refused_at_the_handshake(CertificateShape shape)
+    {
+        await using var server = await StartAsync();
+        using var channel = TlsChannel(server, _certificates.Client("orch-2", shape: shape));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Vms.CreateVmAsync(new() { VmId = "eku-test", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_servers_own_certificate_is_refused_as_a_caller()
+    {
+        await using var server = await StartAsync();
+        using var channel = TlsChannel(server, _certificates.ServerCertificateAsClient());
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+    }
+
     [Fact]
     public async Task Plaintext_to_the_TLS_port_is_refused()
     {
@@ -77,7 +102,9 @@ public sealed class MutualTlsTests : IDisposable
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => _certificates.IsCa(certificate as X509Certificate2);
         if (clientCertificate is not null)
         {
-            handler.SslOptions.ClientCertificates = [clientCertificate];
+            // Presented whatever its purpose: .NET's own client would skip a certificate not for client
+            // authentication, other clients (openssl, grpc-go) send it, and the server must refuse it itself.
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
         }
 
         return GrpcChannel.ForAddress($"https://127.0.0.1:{TlsPort(server)}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });

@@ -34,18 +34,44 @@ public sealed class TestCertificates : IDisposable
 
     public string KeyPath => Path.Combine(Directory, "tls.key");
 
-    /// <summary>A client certificate signed by the CA (or, with <paramref name="selfSigned"/>, by nobody the server trusts).</summary>
-    public X509Certificate2 Client(string commonName, bool selfSigned = false)
+    /// <summary>
+    /// A client certificate signed by the CA (or, with <paramref name="selfSigned"/>, by nobody the server trusts),
+    /// for client authentication unless <paramref name="shape"/> says otherwise.
+    /// </summary>
+    public X509Certificate2 Client(string commonName, bool selfSigned = false, CertificateShape shape = CertificateShape.ClientAuth)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + commonName, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        switch (shape)
+        {
+            case CertificateShape.ClientAuth:
+                request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+                break;
+            case CertificateShape.ServerAuthOnly:
+                request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+                break;
+            case CertificateShape.IntermediateCa:
+                // An intermediate that may also authenticate clients: its CA flag alone must keep it out.
+                request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+                request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+                break;
+            case CertificateShape.NoExtendedKeyUsage:
+                break;
+        }
+
         using var issued = selfSigned
             ? request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1))
             : request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [4, (byte)commonName.Length]).CopyWithPrivateKey(key);
 
         // A PKCS#12 round trip gives a certificate whose key SslStream can use on every platform.
         return X509CertificateLoader.LoadPkcs12(issued.Export(X509ContentType.Pfx), null);
+    }
+
+    /// <summary>The server's own certificate and key, as a client would present them.</summary>
+    public X509Certificate2 ServerCertificateAsClient()
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(CertificatePath, KeyPath);
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pfx), null);
     }
 
     /// <summary>Replaces the server's certificate and key files with a new pair for <paramref name="commonName"/>, as a rotation does.</summary>
@@ -81,4 +107,13 @@ public sealed class TestCertificates : IDisposable
         _ca.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
+}
+
+/// <summary>What a test client certificate is issued for.</summary>
+public enum CertificateShape
+{
+    ClientAuth,
+    ServerAuthOnly,
+    NoExtendedKeyUsage,
+    IntermediateCa,
 }
