@@ -3,6 +3,7 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using MemSvc.Client.Api;
 using MemSvc.Client.Connection;
+using MemSvc.Client.Diagnostics;
 using MemSvc.Client.Resilience;
 using MemSvc.Contracts.V1;
 
@@ -16,12 +17,14 @@ public sealed class MemSvcClient : IDisposable
 {
     private readonly GrpcChannel _channel;
 
+    /// <summary>A client with its own channel, as <paramref name="options"/> say; dispose it to close the channel.</summary>
     public MemSvcClient(MemSvcClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         _channel = ChannelFactory.Create(options);
-        CallInvoker invoker = _channel.CreateCallInvoker();
+        // Innermost: a span per attempt, current while the attempt is sent, so its traceparent goes on the wire.
+        CallInvoker invoker = _channel.CreateCallInvoker().Intercept(new ClientTracing());
 
         // Intercept wraps the last one outermost, so reverse to honour the "outermost first" order of the options.
         foreach (var interceptor in options.Interceptors.Reverse())
@@ -38,19 +41,25 @@ public sealed class MemSvcClient : IDisposable
         Events = new EventApi(new EventService.EventServiceClient(invoker), unary, options, Vms);
     }
 
+    /// <summary>The options this client was made with.</summary>
     public MemSvcClientOptions Options { get; }
 
     /// <summary>The retry pipelines, by call kind (exposed so that tests can inspect their composition).</summary>
     public RetryPipelines Pipelines { get; }
 
+    /// <summary>HostService: backends, capabilities and limits.</summary>
     public HostApi Host { get; }
 
+    /// <summary>VmService: create, get, list and delete VMs.</summary>
     public VmApi Vms { get; }
 
+    /// <summary>GuestMemoryService: guest_memfds, memory regions, attributes, conversion, reads and writes.</summary>
     public GuestMemoryApi Memory { get; }
 
+    /// <summary>VcpuService: start, pause and inspect vCPUs.</summary>
     public VcpuApi Vcpus { get; }
 
+    /// <summary>EventService: resumable watches and fault resolution.</summary>
     public EventApi Events { get; }
 
     /// <summary>A client over the Unix domain socket at <paramref name="socketPath"/>.</summary>
@@ -59,5 +68,6 @@ public sealed class MemSvcClient : IDisposable
     /// <summary>A client over an http:// (loopback h2c) or https:// address.</summary>
     public static MemSvcClient ForAddress(Uri address) => new(new MemSvcClientOptions { Address = address });
 
+    /// <summary>Closes the channel: calls and watches in flight end with CANCELLED.</summary>
     public void Dispose() => _channel.Dispose();
 }

@@ -1,9 +1,15 @@
 using Grpc.Core.Interceptors;
 using MemSvc.Client.Connection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemSvc.Client;
 
-/// <summary>How a <see cref="MemSvcClient"/> reaches MemSvc and how hard it tries.</summary>
+/// <summary>
+/// How a <see cref="MemSvcClient"/> reaches MemSvc and how hard it tries. Binds from configuration
+/// (<c>services.AddMemSvcClient(configuration.GetSection("MemSvc:Client"))</c>): every setting but
+/// <see cref="Interceptors"/> and <see cref="LoggerFactory"/> is a plain value there, durations as "00:00:30".
+/// </summary>
 public sealed class MemSvcClientOptions
 {
     /// <summary>The Unix domain socket to connect to. Used when <see cref="Address"/> is null.</summary>
@@ -59,4 +65,11 @@ public sealed class MemSvcClientOptions
 
     /// <summary>Client interceptors, outermost first (logging, metrics, fault injection in tests).</summary>
     public IList<Interceptor> Interceptors { get; } = [];
+
+    /// <summary>
+    /// Where the client logs retries, watch reconnects and fault-handler failures (categories under
+    /// "MemSvc.Client"). Nothing is logged by default; <c>AddMemSvcClient</c> sets the host's factory when this is
+    /// left alone.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 }

@@ -29,6 +29,7 @@ public sealed class GuestMemoryApi
         return response.GuestMemfd;
     }
 
+    /// <summary>One guest_memfd by name (<c>vms/{vm}/guestMemfds/{id}</c>). Retried on UNAVAILABLE and DEADLINE_EXCEEDED.</summary>
     public async Task<GuestMemfd> GetGuestMemfdAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new GetGuestMemfdRequest { Name = name };
@@ -36,6 +37,7 @@ public sealed class GuestMemoryApi
         return response.GuestMemfd;
     }
 
+    /// <summary>Every guest_memfd of <paramref name="vm"/> (id or <c>vms/{vm}</c>), page after page.</summary>
     public IAsyncEnumerable<GuestMemfd> ListGuestMemfdsAsync(string vm, CancellationToken cancellationToken = default) =>
         Paging.All<GuestMemfd>(async (token, ct) =>
         {
@@ -44,15 +46,18 @@ public sealed class GuestMemoryApi
             return (page.GuestMemfds, page.NextPageToken);
         }, cancellationToken);
 
+    /// <summary>Closes a guest_memfd; a NOT_FOUND on a retry counts as done (the lost first attempt deleted it).</summary>
     public Task DeleteGuestMemfdAsync(string name, CancellationToken cancellationToken = default) =>
         _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.DeleteGuestMemfd)), o => _stub.DeleteGuestMemfdAsync(new DeleteGuestMemfdRequest { Name = name }, o), cancellationToken);
 
+    /// <summary>fallocate over [offset, offset + size) of the guest_memfd: backs the range with memory (idempotent).</summary>
     public Task AllocateGuestMemfdAsync(string name, ulong offset, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new AllocateGuestMemfdRequest { Name = name, Offset = offset, Size = size };
         return _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.AllocateGuestMemfd)), o => _stub.AllocateGuestMemfdAsync(request, o), cancellationToken);
     }
 
+    /// <summary>Punches a hole over [offset, offset + size) of the guest_memfd: frees its memory (idempotent).</summary>
     public Task DiscardGuestMemfdAsync(string name, ulong offset, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new DiscardGuestMemfdRequest { Name = name, Offset = offset, Size = size };
@@ -72,6 +77,7 @@ public sealed class GuestMemoryApi
         return response.MemoryRegion;
     }
 
+    /// <summary>One memory region (memslot) by name (<c>vms/{vm}/memoryRegions/{slot}</c>).</summary>
     public async Task<MemoryRegion> GetMemoryRegionAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new GetMemoryRegionRequest { Name = name };
@@ -79,9 +85,11 @@ public sealed class GuestMemoryApi
         return response.MemoryRegion;
     }
 
+    /// <summary>Deletes a memory region; a NOT_FOUND on a retry counts as done.</summary>
     public Task DeleteMemoryRegionAsync(string name, CancellationToken cancellationToken = default) =>
         _invoker.InvokeAsync(Kind(nameof(GuestMemoryService.GuestMemoryServiceClient.DeleteMemoryRegion)), o => _stub.DeleteMemoryRegionAsync(new DeleteMemoryRegionRequest { Name = name }, o), cancellationToken);
 
+    /// <summary>Every memory region of <paramref name="vm"/>, page after page.</summary>
     public IAsyncEnumerable<MemoryRegion> ListMemoryRegionsAsync(string vm, CancellationToken cancellationToken = default) =>
         Paging.All<MemoryRegion>(async (token, ct) =>
         {
@@ -90,6 +98,7 @@ public sealed class GuestMemoryApi
             return (page.MemoryRegions, page.NextPageToken);
         }, cancellationToken);
 
+    /// <summary>Drops every reference to a gmem-only region's backing (its mapping and its guest_memfd, which must be closed already): the guest's next access ends in a real memory fault until the region is deleted. Never retried once it may have run.</summary>
     public async Task<MemoryRegion> RevokeMemoryRegionBackingAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new RevokeMemoryRegionBackingRequest { Name = name };
@@ -128,6 +137,7 @@ public sealed class GuestMemoryApi
         return response.EventSequence;
     }
 
+    /// <summary>Reads <paramref name="size"/> bytes of guest memory at <paramref name="gpa"/> (shared pages only; at most the server's transfer limit).</summary>
     public async Task<byte[]> ReadGuestMemoryAsync(string vm, ulong gpa, ulong size, CancellationToken cancellationToken = default)
     {
         var request = new ReadGuestMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Size = size };
@@ -135,6 +145,7 @@ public sealed class GuestMemoryApi
         return response.Data.ToByteArray();
     }
 
+    /// <summary>Writes <paramref name="data"/> into guest memory at <paramref name="gpa"/>; returns the bytes written. Retried on UNAVAILABLE (the same bytes again leave the same state).</summary>
     public async Task<ulong> WriteGuestMemoryAsync(string vm, ulong gpa, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var request = new WriteGuestMemoryRequest { Vm = ResourceNames.Vm(vm), Gpa = gpa, Data = ByteString.CopyFrom(data.Span) };

@@ -15,6 +15,7 @@ public sealed class HostApi
         _invoker = invoker;
     }
 
+    /// <summary>The host's backends, capabilities and limits, and the server's version.</summary>
     public Task<GetHostInfoResponse> GetInfoAsync(CancellationToken cancellationToken = default) =>
         _invoker.InvokeAsync(Kind(nameof(HostService.HostServiceClient.GetHostInfo)), o => _stub.GetHostInfoAsync(new GetHostInfoRequest(), o), cancellationToken);
 

@@ -39,6 +39,7 @@ public sealed class VcpuApi
         return response.Vcpu;
     }
 
+    /// <summary>vCPU <paramref name="index"/> of <paramref name="vm"/>: its state and last exit.</summary>
     public async Task<Vcpu> GetAsync(string vm, uint index, CancellationToken cancellationToken = default)
     {
         var request = new GetVcpuRequest { Name = ResourceNames.Vcpu(vm, index) };
@@ -46,6 +47,7 @@ public sealed class VcpuApi
         return response.Vcpu;
     }
 
+    /// <summary>Every vCPU of <paramref name="vm"/>, page after page.</summary>
     public IAsyncEnumerable<Vcpu> ListAsync(string vm, CancellationToken cancellationToken = default) =>
         Paging.All<Vcpu>(async (token, ct) =>
         {

@@ -32,6 +32,7 @@ public sealed class VmApi
         return response.Vm;
     }
 
+    /// <summary>One VM by id or <c>vms/{vm}</c>.</summary>
     public async Task<Vm> GetAsync(string vm, CancellationToken cancellationToken = default)
     {
         var request = new GetVmRequest { Name = ResourceNames.Vm(vm) };
@@ -39,6 +40,7 @@ public sealed class VmApi
         return response.Vm;
     }
 
+    /// <summary>One page of the VMs the caller may see; 0 asks for the server's default page size.</summary>
     public Task<ListVmsResponse> ListPageAsync(int pageSize = 0, string pageToken = "", CancellationToken cancellationToken = default)
     {
         var request = new ListVmsRequest { PageSize = pageSize, PageToken = pageToken };
@@ -53,6 +55,7 @@ public sealed class VmApi
             return (page.Vms, page.NextPageToken);
         }, cancellationToken);
 
+    /// <summary>Deletes a VM (its vCPUs, memory and pending faults); a NOT_FOUND on a retry counts as done.</summary>
     public async Task DeleteAsync(string vm, CancellationToken cancellationToken = default)
     {
         var request = new DeleteVmRequest { Name = ResourceNames.Vm(vm) };

@@ -6,10 +6,13 @@ namespace MemSvc.Client.Connection;
 /// </summary>
 public static class DefaultEndpoint
 {
+    /// <summary>The daemon's socket, where a packaged or containerised MemSvc listens.</summary>
     public const string SocketPath = "/run/memsvc/memsvc.sock";
 
+    /// <summary>The environment variable memsvcctl reads a socket path from.</summary>
     public const string SocketVariable = "MEMSVC_SOCKET";
 
+    /// <summary>The environment variable memsvcctl reads an http(s) address from.</summary>
     public const string AddressVariable = "MEMSVC_ADDRESS";
 
     /// <summary>The candidate socket paths, most preferred first.</summary>

@@ -6,10 +6,14 @@ namespace MemSvc.Client.Errors;
 /// <summary>Turns an <see cref="RpcException"/> into a <see cref="MemSvcException"/> from its google.rpc.Status trailer.</summary>
 public static class ErrorTranslator
 {
+    /// <summary>A watch asked to start before the oldest event the VM's journal holds.</summary>
     public const string SequenceCompacted = "SEQUENCE_COMPACTED";
+    /// <summary>A watch fell so far behind that the events it needed next were compacted away.</summary>
     public const string WatcherFellBehind = "WATCHER_FELL_BEHIND";
+    /// <summary>The call named a VM incarnation (uid) that another VM of the same name has replaced.</summary>
     public const string VmReplaced = "VM_REPLACED";
 
+    /// <summary>The typed exception for <paramref name="exception"/>: <see cref="EventsCompactedException"/>, <see cref="VmReplacedException"/> or <see cref="MemSvcException"/>.</summary>
     public static MemSvcException Translate(RpcException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);

@@ -9,20 +9,27 @@ namespace MemSvc.Client.Errors;
 /// </summary>
 public sealed class EventsCompactedException : MemSvcException
 {
+    /// <summary>Without detail (for serialisers and mocks).</summary>
     public EventsCompactedException()
     {
     }
 
+    /// <summary>With <paramref name="message"/>.</summary>
     public EventsCompactedException(string message)
         : base(message)
     {
     }
 
+    /// <summary>With <paramref name="message"/>, caused by <paramref name="innerException"/>.</summary>
     public EventsCompactedException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
 
+    /// <summary>The compaction <paramref name="error"/> the server returned, with the sequences it named.</summary>
+    /// <param name="error">The translated error.</param>
+    /// <param name="oldestSequence">The oldest sequence the journal still holds, when known.</param>
+    /// <param name="nextSequence">The sequence the watch needed next, when known.</param>
     public EventsCompactedException(MemSvcException error, ulong? oldestSequence, ulong? nextSequence)
         : base(StatusCode.OutOfRange, error.Detail, error.Reason, error.Domain, error.Metadata, error.FieldViolations, error.InnerException)
     {

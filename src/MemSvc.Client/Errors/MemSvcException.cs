@@ -9,21 +9,32 @@ namespace MemSvc.Client.Errors;
 /// </summary>
 public class MemSvcException : Exception
 {
+    /// <summary>An UNKNOWN error without detail (for serialisers and mocks).</summary>
     public MemSvcException()
         : this(StatusCode.Unknown, "unknown error", null, null, new Dictionary<string, string>(), [], null)
     {
     }
 
+    /// <summary>An UNKNOWN error with <paramref name="message"/>.</summary>
     public MemSvcException(string message)
         : this(StatusCode.Unknown, message, null, null, new Dictionary<string, string>(), [], null)
     {
     }
 
+    /// <summary>An UNKNOWN error with <paramref name="message"/>, caused by <paramref name="innerException"/>.</summary>
     public MemSvcException(string message, Exception innerException)
         : this(StatusCode.Unknown, message, null, null, new Dictionary<string, string>(), [], innerException)
     {
     }
 
+    /// <summary>The error a call ended with, as the server described it.</summary>
+    /// <param name="statusCode">The gRPC status.</param>
+    /// <param name="detail">The status message.</param>
+    /// <param name="reason">The ErrorInfo reason, or null when the status carried none.</param>
+    /// <param name="domain">The ErrorInfo domain.</param>
+    /// <param name="metadata">The ErrorInfo metadata.</param>
+    /// <param name="fieldViolations">The BadRequest fields at fault.</param>
+    /// <param name="innerException">The RpcException, or another cause.</param>
     public MemSvcException(
         StatusCode statusCode,
         string detail,

@@ -9,15 +9,18 @@ namespace MemSvc.Client.Errors;
 /// </summary>
 public sealed class VmReplacedException : MemSvcException
 {
+    /// <summary>Without detail (for serialisers and mocks).</summary>
     public VmReplacedException()
     {
     }
 
+    /// <summary>With <paramref name="message"/>.</summary>
     public VmReplacedException(string message)
         : base(message)
     {
     }
 
+    /// <summary>With <paramref name="message"/>, caused by <paramref name="innerException"/>.</summary>
     public VmReplacedException(string message, Exception innerException)
         : base(message, innerException)
     {

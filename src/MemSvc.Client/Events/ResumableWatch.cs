@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using Grpc.Core;
+using MemSvc.Client.Diagnostics;
 using MemSvc.Client.Errors;
 using MemSvc.Contracts.V1;
+using Microsoft.Extensions.Logging;
 
 namespace MemSvc.Client.Events;
 
@@ -17,6 +19,8 @@ namespace MemSvc.Client.Events;
 /// </summary>
 internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSvcClientOptions options)
 {
+    private readonly ILogger _logger = options.LoggerFactory.CreateLogger(ClientLog.Category);
+
     /// <summary>
     /// Events and ended VMs (bookmarks are taken in here). <paramref name="begin"/> gives the positions to start
     /// from; with <paramref name="beginEachConnect"/> it is asked again before every reconnect (list, then watch,
@@ -104,13 +108,16 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
             failures++;
             if (options.WatchMaxConsecutiveFailures is { } limit && failures > limit)
             {
+                ClientLog.WatchGaveUp(_logger, cause, WatchName(vm), failures);
                 throw cause is RpcException rpc
                     ? ErrorTranslator.Translate(rpc)
                     : new MemSvcException(StatusCode.Unavailable, "the event stream kept ending", null, null, new Dictionary<string, string>(), [], cause);
             }
 
             var delay = Backoff(failures);
-            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, vm.Length > 0 ? positions.Of(vm) : positions.Lowest, delay, cause));
+            var from = vm.Length > 0 ? positions.Of(vm) : positions.Lowest;
+            ClientLog.Reconnecting(_logger, WatchName(vm), Describe(cause), failures, (long)delay.TotalMilliseconds, from);
+            watch.OnReconnecting?.Invoke(new WatchReconnect(failures, from, delay, cause));
             if (delay > TimeSpan.Zero)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -132,6 +139,15 @@ internal sealed class ResumableWatch(EventService.EventServiceClient stub, MemSv
         StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Aborted => true,
         StatusCode.Internal or StatusCode.Unknown => e.GetRpcStatus() is null,
         _ => false,
+    };
+
+    private static string WatchName(string vm) => vm.Length > 0 ? vm : "every VM";
+
+    private static string Describe(Exception? cause) => cause switch
+    {
+        RpcException e => $"{e.StatusCode} {e.Status.Detail}",
+        null => "the server ended it",
+        _ => cause.Message,
     };
 
     private static WatchEventsResponse Ended(WatchOptions watch, string vm, string uid)

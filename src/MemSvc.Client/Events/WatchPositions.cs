@@ -26,7 +26,9 @@ internal sealed class WatchPositions
     /// began, new in full, from sequence 1: resuming with the original start would skip the beginning of a VM
     /// created while the watch was away.
     /// </summary>
+    /// <param name="startSequence">The watch's start: a sequence, or 0 for "from now".</param>
     /// <param name="vms">The VMs the watch covers: name to uid and newest sequence.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
     public static async Task<WatchPositions> BeginAsync(
         ulong startSequence, Func<CancellationToken, Task<IReadOnlyDictionary<string, (string Uid, ulong Last)>>> vms, CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using MemSvc.Contracts.V1;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemSvc.Client.Orchestration;
 
@@ -19,6 +18,7 @@ public sealed class FaultOrchestrator
     private readonly MemSvcClient _client;
     private readonly string? _vm;
     private readonly OrchestratorCounters _counters = new();
+    private ILogger? _logger;
     private Func<FaultContext, CancellationToken, ValueTask<FaultAction>> _onMemoryFault = (_, _) => ValueTask.FromResult(FaultAction.Convert);
     private Func<FaultContext, CancellationToken, ValueTask<FaultAction>> _onConversionRequest = (_, _) => ValueTask.FromResult(FaultAction.Convert);
 
@@ -51,8 +51,15 @@ public sealed class FaultOrchestrator
     /// <summary>Passed on to the watch: told when its stream is lost; the orchestrator lists again before it reconnects.</summary>
     public Action<Events.WatchReconnect>? OnReconnecting { get; init; }
 
-    /// <summary>Where handler failures, refused resolutions, listings and ended VMs are logged.</summary>
-    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>
+    /// Where handler failures, refused resolutions, listings and ended VMs are logged; unless set, a logger of the
+    /// client's <see cref="MemSvcClientOptions.LoggerFactory"/> (category MemSvc.Client.Orchestration.FaultOrchestrator).
+    /// </summary>
+    public ILogger Logger
+    {
+        get => _logger ??= _client.Options.LoggerFactory.CreateLogger<FaultOrchestrator>();
+        init => _logger = value;
+    }
 
     /// <summary>Counts by outcome since this orchestrator was made (also on the "MemSvc.Client" meter).</summary>
     public FaultOrchestratorCounts Counts => _counters.Snapshot();

@@ -17,7 +17,7 @@ public sealed record FaultOrchestratorCounts(
 /// <summary>The counters behind <see cref="FaultOrchestratorCounts"/>, also published on the "MemSvc.Client" meter.</summary>
 internal sealed class OrchestratorCounters
 {
-    private static readonly Meter Meter = new("MemSvc.Client");
+    private static readonly Meter Meter = new(Diagnostics.MemSvcClientDiagnostics.MeterName);
     private static readonly Counter<long> Outcomes = Meter.CreateCounter<long>("memsvc.client.orchestrator.faults", description: "Faults an orchestrator handled, by outcome");
 
     private readonly long[] _byKind = new long[Enum.GetValues<FaultOutcomeKind>().Length + 1];

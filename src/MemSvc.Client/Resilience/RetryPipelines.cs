@@ -1,4 +1,6 @@
 using Grpc.Core;
+using MemSvc.Client.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 
@@ -13,6 +15,9 @@ public sealed class RetryPipelines
 {
     private readonly Dictionary<CallKind, ResiliencePipeline> _pipelines;
 
+    /// <summary>The pipelines for <paramref name="options"/>' retry settings.</summary>
+    /// <param name="options">Attempts and delays.</param>
+    /// <param name="timeProvider">The clock the delays use; null: the system's (tests pass a fake one).</param>
     public RetryPipelines(MemSvcClientOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,6 +48,7 @@ public sealed class RetryPipelines
             return ResiliencePipeline.Empty;
         }
 
+        var logger = options.LoggerFactory.CreateLogger(ClientLog.Category);
         var builder = new ResiliencePipelineBuilder();
         if (timeProvider is not null)
         {
@@ -61,6 +67,7 @@ public sealed class RetryPipelines
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
+                OnRetry = RetryLogging.For(logger, kind),
             });
         }
 
@@ -73,6 +80,7 @@ public sealed class RetryPipelines
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.RetryMaxDelay,
+                OnRetry = RetryLogging.For(logger, kind),
                 // The rate limit says when a token is back: wait that long, plus up to as much again so that the
                 // owner's other callers do not all come back in the same instant. Without it, the backoff above.
                 DelayGenerator = args => ValueTask.FromResult(
