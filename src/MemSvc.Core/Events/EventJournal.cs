@@ -131,7 +131,7 @@ public sealed partial class EventJournal
         }
 
         JournalWaitList.Wake(woken);
-        _metrics?.EventAppended(_vmId, payload.Kind);
+        _metrics?.EventAppended(_vmId, _vmUid, payload.Kind);
         return evt;
     }
 

@@ -9,7 +9,9 @@ namespace MemSvc.Core.Telemetry;
 /// A VM manager's handle on the process-wide Meter "MemSvc.Core". The Meter and its instruments are static: one
 /// per process, never disposed, so that any number of managers (tests start many) feed the same streams and a
 /// MeterProvider never sees its Meter go away under it. Recording is a tag-struct call, cheap enough for the
-/// fault path. Each live manager adds its VMs to the memory gauge until it is disposed.
+/// fault path. Each live manager adds its VMs to the memory gauge until it is disposed. Every VM series carries
+/// the VM's uid beside its name: names are per owner, so two owners' VMs may share one, and the owner itself is
+/// not a label (the metrics port must not list owners).
 /// </summary>
 internal sealed class CoreMetrics : IDisposable
 {
@@ -39,30 +41,33 @@ internal sealed class CoreMetrics : IDisposable
         Memory.Add(_memoryBytes);
     }
 
-    public void Fault(string vmId, bool toPrivate) =>
-        Faults.Add(1, new("vm", vmId), new("direction", Direction(toPrivate)));
+    public void Fault(string vmId, string vmUid, bool toPrivate) =>
+        Faults.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("direction", Direction(toPrivate)));
 
-    public void Conversion(string vmId, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
+    public void Conversion(string vmId, string vmUid, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
     {
-        var tags = new TagList { { "vm", vmId }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
+        var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
         Conversions.Add(1, tags);
         ConversionDuration.Record(duration.TotalSeconds, tags);
     }
 
-    public void FaultResolved(string vmId, FaultAction action, bool byFallback, TimeSpan latency) =>
-        ResolutionLatency.Record(latency.TotalSeconds, new("vm", vmId), new("action", Name(action)), new("by_fallback", byFallback));
+    public void FaultResolved(string vmId, string vmUid, FaultAction action, bool byFallback, TimeSpan latency)
+    {
+        var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "action", Name(action) }, { "by_fallback", byFallback } };
+        ResolutionLatency.Record(latency.TotalSeconds, tags);
+    }
 
-    public void VcpuExit(string vmId, string reason) =>
-        VcpuExits.Add(1, new("vm", vmId), new("reason", reason));
+    public void VcpuExit(string vmId, string vmUid, string reason) =>
+        VcpuExits.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("reason", reason));
 
-    public void EventAppended(string vmId, EventKind kind) =>
-        EventsAppended.Add(1, new("vm", vmId), new("kind", Name(kind)));
+    public void EventAppended(string vmId, string vmUid, EventKind kind) =>
+        EventsAppended.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("kind", Name(kind)));
 
     public void WatcherOpened() => ActiveWatchers.Add(1);
 
     public void WatcherClosed() => ActiveWatchers.Add(-1);
 
-    public void WatcherLag(string vmId, long events) => WatcherLagEvents.Record(events, new KeyValuePair<string, object?>("vm", vmId));
+    public void WatcherLag(string vmId, string vmUid, long events) => WatcherLagEvents.Record(events, new("vm", vmId), new("vm_uid", vmUid));
 
     /// <summary>Takes this manager's VMs out of the memory gauge; the instruments stay for the others.</summary>
     public void Dispose()

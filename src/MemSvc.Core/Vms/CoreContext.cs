@@ -55,8 +55,8 @@ internal sealed class CoreContext : IDisposable
         foreach (var vm in Registry.All())
         {
             var (privateBytes, sharedBytes) = vm.MemoryBytes();
-            measurements.Add(new((long)privateBytes, new("vm", vm.Id), new("attribute", "private")));
-            measurements.Add(new((long)sharedBytes, new("vm", vm.Id), new("attribute", "shared")));
+            measurements.Add(new((long)privateBytes, new("vm", vm.Id), new("vm_uid", vm.Uid), new("attribute", "private")));
+            measurements.Add(new((long)sharedBytes, new("vm", vm.Id), new("vm_uid", vm.Uid), new("attribute", "shared")));
         }
 
         return measurements;

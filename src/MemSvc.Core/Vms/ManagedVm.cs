@@ -38,6 +38,9 @@ internal sealed class ManagedVm
 
     public string Owner => Settings.Owner;
 
+    /// <summary>The VM's name in its owner's namespace: the registry's key.</summary>
+    public VmKey Key => new(Id, Owner);
+
     public FaultPolicy FaultPolicy => Settings.FaultPolicy;
 
     public TimeSpan ResolutionTimeout => Settings.ResolutionTimeout;
