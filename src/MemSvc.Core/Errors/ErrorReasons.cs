@@ -22,6 +22,7 @@ public static class ErrorReasons
     public const string InvalidPageSize = "INVALID_PAGE_SIZE";
     public const string InvalidPageToken = "INVALID_PAGE_TOKEN";
     public const string QuotaExceeded = "QUOTA_EXCEEDED";
+    public const string HostMemoryExhausted = "HOST_MEMORY_EXHAUSTED";
 
     public const string InvalidSize = "INVALID_SIZE";
     public const string InvalidAddress = "INVALID_ADDRESS";

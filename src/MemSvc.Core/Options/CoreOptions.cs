@@ -5,6 +5,9 @@ public sealed record CoreOptions
 {
     public QuotaOptions Quotas { get; init; } = new();
 
+    /// <summary>The host-wide guest memory cap; without a source (the default here), there is none.</summary>
+    public HostMemoryOptions HostMemory { get; init; } = new();
+
     /// <summary>Events each VM's journal retains; older ones are compacted (a watch from before them fails).</summary>
     public int JournalCapacity { get; init; } = 65_536;
 

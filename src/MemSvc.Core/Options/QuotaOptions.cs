@@ -15,6 +15,12 @@ public sealed record QuotaOptions
     /// <summary>Guest memory one owner may hold, in bytes: open guest_memfd sizes plus anonymous shared backings.</summary>
     public ulong MaxGuestMemoryBytesPerOwner { get; init; } = 64UL << 30;
 
+    /// <summary>
+    /// guest_memfd files one owner may have open at once. Each costs memory of its own (about 2.5 KB in the
+    /// simulated backend, a file and an inode in KVM) whatever its size, so the byte quota alone does not bound them.
+    /// </summary>
+    public int MaxGuestMemfdsPerOwner { get; init; } = 1024;
+
     /// <summary>Memslots one VM may have (also bounded by the backend's KVM_CAP_NR_MEMSLOTS).</summary>
     public int MaxMemslotsPerVm { get; init; } = 512;
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using MemSvc.Core.Backends;
 using MemSvc.Core.Identity;
 using MemSvc.Core.Logging;
+using MemSvc.Core.Memory;
 using MemSvc.Core.Options;
 using MemSvc.Core.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ internal sealed class CoreContext : IDisposable
         Options = options;
         Metrics = new CoreMetrics(MeasureMemory);
         Logger = loggerFactory.CreateLogger(CoreLog.Category);
+        Ledger = new GuestMemoryLedger(options.Quotas, options.HostMemory.Cap());
     }
 
     public VmRegistry Registry { get; } = new();
@@ -28,6 +30,9 @@ internal sealed class CoreContext : IDisposable
     public CoreOptions Options { get; }
 
     public CoreMetrics Metrics { get; }
+
+    /// <summary>Guest memory held by owner and in all, against the quotas and the host-wide cap.</summary>
+    public GuestMemoryLedger Ledger { get; }
 
     public ILogger Logger { get; }
 

@@ -16,7 +16,7 @@ internal sealed class ManagedVm
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;
 
-    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time)
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger)
     {
         Settings = settings;
         Time = time;
@@ -24,7 +24,7 @@ internal sealed class ManagedVm
         Metrics = metrics;
         Logger = logger;
         Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger);
-        Memory = new VmMemory();
+        Memory = new VmMemory(ledger, settings.Owner);
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);
     }

@@ -130,27 +130,6 @@ internal sealed class VmRegistry
         }
     }
 
-    /// <summary>Guest memory bytes the owner's VMs hold, for the memory quota.</summary>
-    public ulong GuestMemoryBytes(string owner)
-    {
-        List<ManagedVm> owned;
-        lock (_lock)
-        {
-            owned = [.. _vms.Values.Where(v => v.Owner == owner)];
-        }
-
-        ulong total = 0;
-        foreach (var vm in owned)
-        {
-            lock (vm.Memory.Sync)
-            {
-                total += vm.Memory.AccountedBytes;
-            }
-        }
-
-        return total;
-    }
-
     public List<ManagedVm> All()
     {
         lock (_lock)
