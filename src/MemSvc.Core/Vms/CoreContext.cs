@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using MemSvc.Core.Backends;
+using MemSvc.Core.Events;
 using MemSvc.Core.Identity;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Memory;
@@ -13,6 +15,7 @@ namespace MemSvc.Core.Vms;
 internal sealed class CoreContext : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly ConcurrentDictionary<string, JournalBudget> _journalBudgets = new(StringComparer.Ordinal);
 
     public CoreContext(BackendCatalog backends, CoreOptions options, ILoggerFactory loggerFactory)
     {
@@ -35,6 +38,10 @@ internal sealed class CoreContext : IDisposable
     public GuestMemoryLedger Ledger { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>The journal budget <paramref name="owner"/>'s VMs share (one small object per owner that ever had a VM).</summary>
+    public JournalBudget JournalBudgetOf(string owner) =>
+        _journalBudgets.GetOrAdd(owner, static (_, options) => new JournalBudget(options.Quotas.MaxJournalEventsPerOwner, options.JournalRetentionFloor), Options);
 
     /// <summary>Cancelled when the manager shuts down: multi-VM watches end on it.</summary>
     public CancellationToken ShutdownToken => _shutdown.Token;

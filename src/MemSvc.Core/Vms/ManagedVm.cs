@@ -16,14 +16,14 @@ internal sealed class ManagedVm
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;
 
-    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger)
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger, JournalBudget journalBudget)
     {
         Settings = settings;
         Time = time;
         Vm = vm;
         Metrics = metrics;
         Logger = logger;
-        Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger);
+        Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger, journalBudget);
         Memory = new VmMemory(ledger, settings.Owner);
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);

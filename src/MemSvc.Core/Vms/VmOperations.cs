@@ -164,7 +164,7 @@ public sealed class VmOperations
     private ManagedVm CreateBackendVm(IHypervisor hypervisor, VmSettings settings, int vcpuCount)
     {
         var backendVm = hypervisor.CreateVm(settings.VmType);
-        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider, _context.Ledger);
+        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider, _context.Ledger, _context.JournalBudgetOf(settings.Owner));
         try
         {
             vm.CreateVcpus(vcpuCount);

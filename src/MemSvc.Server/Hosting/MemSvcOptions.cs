@@ -61,7 +61,8 @@ public sealed class MemSvcOptions
 
     /// <summary>
     /// Per-owner and per-VM limits (MemSvc:Quotas:MaxVmsPerOwner, MaxVcpusPerVm, MaxGuestMemoryBytesPerOwner,
-    /// MaxGuestMemfdsPerOwner, MaxMemslotsPerVm, MaxWatchersPerOwner, MaxInFlightRequestsPerOwner). Exceeding one fails RESOURCE_EXHAUSTED
+    /// MaxGuestMemfdsPerOwner, MaxMemslotsPerVm, MaxJournalEventsPerOwner, MaxWatchersPerOwner,
+    /// MaxInFlightRequestsPerOwner). Exceeding one fails RESOURCE_EXHAUSTED
     /// QUOTA_EXCEEDED, its ErrorInfo naming the quota.
     /// </summary>
     public QuotaOptions Quotas { get; set; } = new();

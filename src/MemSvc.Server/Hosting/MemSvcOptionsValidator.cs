@@ -83,7 +83,8 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
 
         var quotas = options.Quotas;
         if (quotas.MaxVmsPerOwner < 1 || quotas.MaxVcpusPerVm < 1 || quotas.MaxMemslotsPerVm < 1 || quotas.MaxWatchersPerOwner < 1 || quotas.MaxGuestMemoryBytesPerOwner == 0
-            || quotas.MaxInFlightRequestsPerOwner < 1 || quotas.MaxGuestMemfdsPerOwner < 1)
+            || quotas.MaxInFlightRequestsPerOwner < 1 || quotas.MaxGuestMemfdsPerOwner < 1
+            || quotas.MaxJournalEventsPerOwner < 1)
         {
             failures.Add("MemSvc:Quotas:* must each be at least 1.");
         }
