@@ -10,8 +10,8 @@ namespace MemSvc.Core.Telemetry;
 /// per process, never disposed, so that any number of managers (tests start many) feed the same streams and a
 /// MeterProvider never sees its Meter go away under it. Recording is a tag-struct call, cheap enough for the
 /// fault path. Each live manager adds its VMs to the memory gauge until it is disposed. Every VM series carries
-/// the VM's uid beside its name: names are per owner, so two owners' VMs may share one, and the owner itself is
-/// not a label (the metrics port must not list owners).
+/// the VM's uid beside its name: names are per owner, so two owners' VMs may share one name, and without the uid
+/// their series would merge.
 /// </summary>
 internal sealed class CoreMetrics : IDisposable
 {
