@@ -79,6 +79,24 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task A_reserve_past_the_hosts_memory_leaves_no_guest_memory_on_any_host()
+    {
+        // Configuration alone, whatever this machine's memory: the cap is 1.0 × host − 2^64−1, so 0.
+        await using var server = await RunningServer.StartAsync(("MemSvc:HostMemory:ReservedBytes", ulong.MaxValue.ToString(CultureInfo.InvariantCulture)));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "none", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "HOST_MEMORY_EXHAUSTED");
+        var memfds = await clients.Memory.ListGuestMemfdsAsync(new() { Parent = vm.Name }, cancellationToken: Ct);
+
+        Assert.Equal(("0", "4096", "0"), (error.Info.Metadata["limit"], error.Info.Metadata["requested"], error.Info.Metadata["in_use"]));
+        Assert.Empty(memfds.GuestMemfds);
+    }
+
+    [Fact]
     public async Task The_guest_memfd_count_quota_is_exhausted_with_its_name_and_deleting_one_frees_it()
     {
         await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxGuestMemfdsPerOwner", "2"));
