@@ -21,7 +21,7 @@ internal sealed class CoreContext : IDisposable
     {
         Backends = backends;
         Options = options;
-        Metrics = new CoreMetrics(MeasureMemory);
+        Metrics = new CoreMetrics(MeasureMemory, MeasureJournals);
         Logger = loggerFactory.CreateLogger(CoreLog.Category);
         Ledger = new GuestMemoryLedger(options.Quotas, options.HostMemory.Cap());
     }
@@ -73,4 +73,7 @@ internal sealed class CoreContext : IDisposable
 
         return measurements;
     }
+
+    private IEnumerable<Measurement<long>> MeasureJournals() =>
+        [.. Registry.All().Select(vm => new Measurement<long>(vm.Journal.HeldCount, new("vm", vm.Id), new("vm_uid", vm.Uid)))];
 }

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
 using MemSvc.Core.Identity;
 using MemSvc.Core.Options;
+using MemSvc.Core.Telemetry;
 using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
 using static MemSvc.Core.Tests.Support.Core;
@@ -27,9 +29,9 @@ public class JournalBudgetTests
             JournalRetentionFloor = 2,
             Quotas = new QuotaOptions { MaxJournalEventsPerOwner = 8 },
         });
-        NewVm(manager, Alice, "a");
-        NewVm(manager, Alice, "b");
-        NewVm(manager, Bob, "c");
+        var a = NewVm(manager, Alice, "a");
+        var b = NewVm(manager, Alice, "b");
+        var c = NewVm(manager, Bob, "c");
         Convert(manager, Alice, "a", 6);
         Convert(manager, Alice, "b", 5);
         Convert(manager, Bob, "c", 6);
@@ -38,12 +40,14 @@ public class JournalBudgetTests
         var compacted = OldestHeld(manager, Alice, "b");
         var bFrom4 = await Sequences(manager, Alice, "b", 4, 2);
         var others = (OldestHeld(manager, Alice, "a"), OldestHeld(manager, Bob, "c"));
+        var gauge = HeldEvents(a, b, c);
 
         // a's delete gives its 6 back: b grows again instead of compacting (oldest still 4 after 3 more).
         manager.Vms.DeleteVm(Alice, "a");
         Convert(manager, Alice, "b", 3, firstPage: 5);
 
         Assert.Equal((4UL, 1UL, 1UL), (compacted, others.Item1, others.Item2));
+        Assert.Equal(new Dictionary<string, long> { [a] = 6, [b] = 2, [c] = 6 }, gauge);
         Assert.Equal([4UL, 5UL], bFrom4);
         Assert.Equal((4UL, 8UL), (OldestHeld(manager, Alice, "b"), manager.Vms.GetVm(Alice, "b").LastEventSequence));
     }
@@ -116,11 +120,37 @@ public class JournalBudgetTests
         }
     }
 
-    private static void NewVm(VmManager manager, CallerIdentity owner, string vmId)
+    private static string NewVm(VmManager manager, CallerIdentity owner, string vmId)
     {
-        manager.Vms.CreateVm(owner, new() { VmId = vmId, VmType = VmType.SwProtected });
+        var uid = manager.Vms.CreateVm(owner, new() { VmId = vmId, VmType = VmType.SwProtected }).Uid;
         var memfd = manager.GuestMemfds.CreateGuestMemfd(owner, vmId, M, GuestMemfdFlags.None);
         manager.MemoryRegions.SetMemoryRegion(owner, vmId, new() { Slot = 0, Gpa = Gpa, Size = M, Flags = MemoryRegionFlags.GuestMemfd, GuestMemfdId = memfd.Id });
+        return uid;
+    }
+
+    // One collection of memsvc.core.journal.events, keeping the points of the given VM uids (the meter is process-wide).
+    private static Dictionary<string, long> HeldEvents(params string[] uids)
+    {
+        var points = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == CoreActivities.MeterName && instrument.Name == "memsvc.core.journal.events")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var uid = (string)tags.ToArray().Single(t => t.Key == "vm_uid").Value!;
+            if (uids.Contains(uid))
+            {
+                points.Add(uid, value);
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return points;
     }
 
     /// <summary><paramref name="count"/> conversions of one page each: one CONVERSION_APPLIED event each.</summary>
