@@ -104,6 +104,43 @@ public class PerOwnerNameTests
         Assert.Equal((alices, 1UL, Gpa), aliceEvent);
     }
 
+    [Fact]
+    public async Task An_admin_lists_pending_faults_and_resumes_every_owners_VM_of_one_name_from_its_own_position()
+    {
+        await using var manager = Manager();
+        var alices = NewVm(manager, Alice, "same");
+        var bobs = NewVm(manager, Bob, "same");
+        manager.Memory.ConvertMemory(Alice, "same", Gpa, K4, toPrivate: true);
+        manager.Memory.ConvertMemory(Alice, "same", Gpa + K4, K4, toPrivate: true);
+        manager.Memory.ConvertMemory(Bob, "same", Gpa, K4, toPrivate: true);
+        var listed = manager.Events.ListPendingFaults(Admin, null).Positions;
+
+        // Resuming from the listing: Alice's VM at 3 and Bob's at 2, so only the next event of each follows.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(30));
+        await using var watch = manager.Events.Watch(Admin, new WatchRequest { Positions = listed }, bound.Token).GetAsyncEnumerator(bound.Token);
+        var first = watch.MoveNextAsync();
+        manager.Memory.ConvertMemory(Bob, "same", Gpa + K4, K4, toPrivate: true);
+        manager.Memory.ConvertMemory(Alice, "same", Gpa + (2 * K4), K4, toPrivate: true);
+        var seen = new List<(string, ulong)>();
+        var more = await first;
+        while (more)
+        {
+            seen.Add((watch.Current.Event!.VmUid, watch.Current.Event.Sequence));
+            if (seen.Count == 2)
+            {
+                break;
+            }
+
+            more = await watch.MoveNextAsync();
+        }
+
+        // Uids are random: compare in one order.
+        (string, ulong)[] expected = [.. new[] { (alices, 3UL), (bobs, 2UL) }.Order()];
+        Assert.Equal(expected, listed.Select(p => (p.VmUid, p.NextSequence)).Order());
+        Assert.Equal(expected, seen.Order());
+    }
+
     private static string NewVm(VmManager manager, CallerIdentity owner, string vmId)
     {
         var uid = manager.Vms.CreateVm(owner, new() { VmId = vmId, VmType = VmType.SwProtected }).Uid;
