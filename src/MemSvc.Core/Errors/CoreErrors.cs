@@ -22,6 +22,18 @@ internal static class CoreErrors
 
     public static CoreException QuotaExceeded(string quota, ulong limit, ulong requested) => CoreException.QuotaExceeded(quota, limit, requested);
 
+    /// <summary>
+    /// Guest memory over every owner would pass the host-wide cap (HostMemoryOptions): RESOURCE_EXHAUSTED
+    /// HOST_MEMORY_EXHAUSTED with metadata limit, requested (what the host would then hold) and in_use, in bytes.
+    /// </summary>
+    public static CoreException HostMemoryExhausted(ulong limit, ulong requested, ulong inUse) =>
+        new(
+            ErrorKind.ResourceExhausted,
+            ErrorReasons.HostMemoryExhausted,
+            $"the host's guest memory cap is {limit} bytes and {inUse} are in use; this call would need {requested}",
+            null,
+            new Dictionary<string, string> { ["limit"] = Dec(limit), ["requested"] = Dec(requested), ["in_use"] = Dec(inUse) });
+
     public static CoreException ShuttingDown() =>
         new(ErrorKind.Unavailable, ErrorReasons.ShuttingDown, "the VM manager is shutting down");
 

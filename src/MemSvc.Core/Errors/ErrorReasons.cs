@@ -14,6 +14,7 @@ public static class ErrorReasons
     public const string VmNotFound = "VM_NOT_FOUND";
     public const string VmAlreadyExists = "VM_ALREADY_EXISTS";
     public const string VmReplaced = "VM_REPLACED";
+    public const string VmNameAmbiguous = "VM_NAME_AMBIGUOUS";
     public const string InvalidVmUid = "INVALID_VM_UID";
     public const string BackendUnavailable = "BACKEND_UNAVAILABLE";
     public const string VmTypeUnsupported = "VM_TYPE_UNSUPPORTED";
@@ -24,6 +25,7 @@ public static class ErrorReasons
     public const string InvalidPageSize = "INVALID_PAGE_SIZE";
     public const string InvalidPageToken = "INVALID_PAGE_TOKEN";
     public const string QuotaExceeded = "QUOTA_EXCEEDED";
+    public const string HostMemoryExhausted = "HOST_MEMORY_EXHAUSTED";
 
     public const string InvalidSize = "INVALID_SIZE";
     public const string InvalidAddress = "INVALID_ADDRESS";

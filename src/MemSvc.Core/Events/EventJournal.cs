@@ -10,7 +10,8 @@ namespace MemSvc.Core.Events;
 /// One VM's events: append-only, numbered from 1 without gaps, held in a ring of fixed capacity. Watchers read
 /// the ring at their own pace; the appender (often a vCPU thread) never waits for them and memory never grows
 /// past the ring: a watcher the ring laps is told it fell behind, and a start before the ring is refused
-/// (etcd's compaction rule).
+/// (etcd's compaction rule). The ring holds at most the retention, and less once the owner's journals together
+/// reach its budget (<see cref="JournalBudget"/>): it then compacts earlier instead of growing.
 /// </summary>
 public sealed partial class EventJournal
 {
@@ -25,7 +26,11 @@ public sealed partial class EventJournal
     private readonly TimeProvider _time;
     private readonly CoreMetrics? _metrics;
     private readonly ILogger _logger;
+    private readonly JournalBudget? _budget;
     private ulong _next = 1;
+
+    // Events held: sequences _next - _held .. _next - 1. At most the capacity and the ring's length.
+    private int _held;
     private bool _completed;
 
     // The watchers waiting for an event: an append wakes only those whose filter it matches, so a watcher is not
@@ -38,7 +43,7 @@ public sealed partial class EventJournal
     {
     }
 
-    internal EventJournal(string vmId, string vmUid, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null)
+    internal EventJournal(string vmId, string vmUid, int capacity, TimeProvider? time, CoreMetrics? metrics, ILogger? logger = null, JournalBudget? budget = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _vmId = vmId;
@@ -48,6 +53,7 @@ public sealed partial class EventJournal
         _time = time ?? TimeProvider.System;
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
+        _budget = budget;
     }
 
     public string VmId => _vmId;
@@ -55,8 +61,20 @@ public sealed partial class EventJournal
     /// <summary>The VM's incarnation: every event and notice of this journal carries it.</summary>
     public string VmUid => _vmUid;
 
-    /// <summary>The retention window, in events.</summary>
+    /// <summary>The retention window, in events: the most the journal holds (its owner's budget may hold it to fewer).</summary>
     public int Capacity => _capacity;
+
+    /// <summary>Events held now: the window, as far as it has grown.</summary>
+    public int HeldCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _held;
+            }
+        }
+    }
 
     /// <summary>
     /// How far a watch asking for progress may move past events it skips before it is sent a bookmark at once: a
@@ -113,13 +131,19 @@ public sealed partial class EventJournal
             }
 
             evt = new VmEvent(_next, _vmId, _vmUid, _time.GetUtcNow(), payload);
-            if (_next - 1 == (ulong)_ring.Length && _ring.Length < _capacity)
+            if (_held < _capacity && (_budget is null || _budget.TryGrow(_held)))
             {
-                // Full before anything was ever dropped: sequences 1.._next-1 sit at their own indexes, so a
-                // plain copy keeps (sequence - 1) % length valid in the larger ring.
-                var larger = new VmEvent?[Math.Min(_ring.Length * 2, _capacity)];
-                Array.Copy(_ring, larger, _ring.Length);
-                _ring = larger;
+                if (_held == _ring.Length)
+                {
+                    Grow();
+                }
+
+                _held++;
+            }
+            else if (_held > 0)
+            {
+                // Compact the oldest event: its slot is freed now, not when the ring comes round to it.
+                _ring[(int)((_next - (ulong)_held - 1) % (ulong)_ring.Length)] = null;
             }
 
             _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
@@ -131,16 +155,24 @@ public sealed partial class EventJournal
         }
 
         JournalWaitList.Wake(woken);
-        _metrics?.EventAppended(_vmId, payload.Kind);
+        _metrics?.EventAppended(_vmId, _vmUid, payload.Kind);
         return evt;
     }
 
-    /// <summary>No more events: watches deliver what is held after their position, then end.</summary>
+    /// <summary>
+    /// No more events: watches deliver what is held after their position, then end. The events stop counting
+    /// against the owner's budget now; their memory goes with the journal once the last watch of it ends.
+    /// </summary>
     public void Complete()
     {
         JournalWaiter? woken;
         lock (_lock)
         {
+            if (!_completed)
+            {
+                _budget?.Release(_held);
+            }
+
             _completed = true;
             woken = _waiting.TakeAll();
         }
@@ -194,5 +226,17 @@ public sealed partial class EventJournal
         }
     }
 
-    private ulong OldestLocked() => _next > (ulong)_capacity ? _next - (ulong)_capacity : 1;
+    private ulong OldestLocked() => _next - (ulong)_held;
+
+    // Doubles the ring (up to the capacity), placing each held sequence s at (s - 1) % length of the larger ring.
+    private void Grow()
+    {
+        var larger = new VmEvent?[Math.Min(_ring.Length * 2, _capacity)];
+        for (var sequence = _next - (ulong)_held; sequence < _next; sequence++)
+        {
+            larger[(int)((sequence - 1) % (ulong)larger.Length)] = _ring[(int)((sequence - 1) % (ulong)_ring.Length)];
+        }
+
+        _ring = larger;
+    }
 }

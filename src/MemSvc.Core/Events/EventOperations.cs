@@ -95,7 +95,7 @@ public sealed class EventOperations
             if (vms.Count > size)
             {
                 vms.RemoveAt(size);
-                next = PageTokens.Encode(vms[^1].Id);
+                next = PageTokens.Encode(vms[^1].Key);
             }
         }
 

@@ -124,7 +124,7 @@ public sealed partial class EventJournal
                 continue;
             }
 
-            _metrics?.WatcherLag(_vmId, lag);
+            _metrics?.WatcherLag(_vmId, _vmUid, lag);
 
             for (var i = 0; i < count; i++)
             {

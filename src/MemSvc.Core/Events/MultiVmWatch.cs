@@ -10,9 +10,10 @@ namespace MemSvc.Core.Events;
 /// A watch over every VM the caller may see, VMs created while watching included. One pump per VM reads that
 /// VM's journal in order into a small bounded channel, so per-VM order holds and memory stays bounded: a full
 /// channel slows the pumps, never an appender, and a pump the journal laps ends the watch with
-/// WATCHER_FELL_BEHIND like a single-VM watch. The work of one VM name is chained: a VM created under the name of
-/// one still draining (deleted, or found ended at the start) is pumped only after it, so the stream shows the old
-/// incarnation end before the new one begins, never a mix.
+/// WATCHER_FELL_BEHIND like a single-VM watch. The work of one VM name (in its owner's namespace) is chained: a VM
+/// created under the name of one still draining (deleted, or found ended at the start) is pumped only after it, so
+/// the stream shows the old incarnation end before the new one begins, never a mix. Keyed by owner as well as name:
+/// an admin's watch must not hold one owner's VM back behind another owner's live VM of the same name.
 /// </summary>
 internal static class MultiVmWatch
 {
@@ -27,17 +28,17 @@ internal static class MultiVmWatch
         var channel = Channel.CreateBounded<WatchItem>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sync = new Lock();
-        var lastByName = new Dictionary<string, Task>(StringComparer.Ordinal);
+        var lastByName = new Dictionary<VmKey, Task>();
 
         // VMs committed while the start is laid out wait for it, so that the start's notices come first.
         List<ManagedVm>? deferred = [];
 
-        void Chain(string vmId, Func<Task> work)
+        void Chain(VmKey name, Func<Task> work)
         {
             lock (sync)
             {
-                var previous = lastByName.GetValueOrDefault(vmId) ?? Task.CompletedTask;
-                lastByName[vmId] = Task.Run(
+                var previous = lastByName.GetValueOrDefault(name) ?? Task.CompletedTask;
+                lastByName[name] = Task.Run(
                     async () =>
                     {
                         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -47,7 +48,7 @@ internal static class MultiVmWatch
             }
         }
 
-        void StartPump(ManagedVm vm, ulong first) => Chain(vm.Id, () => Pump(vm, first, request, channel.Writer, stop.Token));
+        void StartPump(ManagedVm vm, ulong first) => Chain(vm.Key, () => Pump(vm, first, request, channel.Writer, stop.Token));
 
         // A VM created after the watch began is new in full: every event of it is delivered, from sequence 1.
         void OnAdded(ManagedVm vm)
@@ -78,7 +79,9 @@ internal static class MultiVmWatch
             {
                 foreach (var ended in plan.Ended)
                 {
-                    Chain(ended.VmId, () => Notify(ended, channel.Writer, stop.Token));
+                    // A replaced incarnation's end goes before its successor's events, whoever owns the successor.
+                    var successor = plan.Starts.FirstOrDefault(s => s.Vm.Id == ended.VmId).Vm;
+                    Chain(successor?.Key ?? new VmKey(ended.VmId, caller.Identity), () => Notify(ended, channel.Writer, stop.Token));
                 }
             }
 

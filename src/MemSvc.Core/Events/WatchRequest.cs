@@ -59,14 +59,19 @@ public sealed record WatchRequest
             throw CoreException.InvalidArgument(ErrorReasons.InvalidStartSequences, "positions", "give per-VM starts either as positions or as start_sequences, not both");
         }
 
-        var named = new HashSet<string>(StringComparer.Ordinal);
+        // A name may repeat (an admin's watch covers every owner's VM of a name) when each names its incarnation.
+        var named = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var incarnations = new HashSet<string>(StringComparer.Ordinal);
         foreach (var position in Positions)
         {
             VmIds.ValidateUid(position.VmUid, "positions");
-            if (!named.Add(position.VmId))
+            var withUid = position.VmUid.Length > 0;
+            if ((named.TryGetValue(position.VmId, out var earlierWithUid) && !(earlierWithUid && withUid)) || (withUid && !incarnations.Add(position.VmUid)))
             {
                 throw CoreException.InvalidArgument(ErrorReasons.InvalidStartSequences, "positions", $"positions name vm '{position.VmId}' twice");
             }
+
+            named[position.VmId] = withUid;
         }
 
         if (!AllVms && VmStarts.Count > 0)

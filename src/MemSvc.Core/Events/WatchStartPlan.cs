@@ -12,12 +12,15 @@ internal sealed record WatchStartPlan(IReadOnlyList<(ManagedVm Vm, ulong First)>
 {
     public static WatchStartPlan Make(IReadOnlyList<ManagedVm> existing, WatchRequest request)
     {
-        var positions = request.Positions.ToDictionary(p => p.VmId, StringComparer.Ordinal);
+        // Names are per owner, so an admin's positions may name one VM name several times, once per incarnation.
+        var positions = request.Positions.ToList();
+        var existingUids = existing.Select(v => v.Uid).ToHashSet(StringComparer.Ordinal);
         var starts = new List<(ManagedVm, ulong)>(existing.Count);
         var ended = new List<WatchNotice.VmEnded>();
         foreach (var vm in existing)
         {
-            if (!positions.Remove(vm.Id, out var position))
+            var position = Take(positions, vm, existingUids);
+            if (position is null)
             {
                 var start = StartOf(vm, request.VmStarts, request.StartSequence, out var own);
                 starts.Add((vm, vm.Journal.ResolveStart(start, own ? "start_sequences" : "start_sequence", beyondEndWaits: !own)));
@@ -38,12 +41,40 @@ internal sealed record WatchStartPlan(IReadOnlyList<(ManagedVm Vm, ulong First)>
         }
 
         // Named incarnations without a VM of their name: deleted (or never visible to this caller, which looks the same).
-        foreach (var gone in positions.Values.Where(p => p.VmUid.Length > 0).OrderBy(p => p.VmId, StringComparer.Ordinal))
+        foreach (var gone in positions.Where(p => p.VmUid.Length > 0).OrderBy(p => p.VmId, StringComparer.Ordinal))
         {
             ended.Add(new WatchNotice.VmEnded(gone.VmId, gone.VmUid, gone.NextSequence, VmEndReason.Deleted));
         }
 
         return new WatchStartPlan(starts, ended);
+    }
+
+    /// <summary>
+    /// The position meant for <paramref name="vm"/>, removed from <paramref name="positions"/>: the one naming its
+    /// uid, else the one of its name without a uid, else one of its name whose incarnation no VM has now (the one
+    /// this VM replaced). A position naming another existing VM of the same name (another owner's) is left to it.
+    /// </summary>
+    private static VmPosition? Take(List<VmPosition> positions, ManagedVm vm, HashSet<string> existingUids)
+    {
+        var index = positions.FindIndex(p => p.VmId == vm.Id && p.VmUid == vm.Uid);
+        if (index < 0)
+        {
+            index = positions.FindIndex(p => p.VmId == vm.Id && p.VmUid.Length == 0);
+        }
+
+        if (index < 0)
+        {
+            index = positions.FindIndex(p => p.VmId == vm.Id && !existingUids.Contains(p.VmUid));
+        }
+
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var position = positions[index];
+        positions.RemoveAt(index);
+        return position;
     }
 
     /// <summary>

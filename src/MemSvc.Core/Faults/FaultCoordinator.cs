@@ -222,7 +222,7 @@ internal sealed class FaultCoordinator(ManagedVm vm)
             }
         }
 
-        vm.Metrics.FaultResolved(vm.Id, applied, byFallback, latency);
+        vm.Metrics.FaultResolved(vm.Id, vm.Uid, applied, byFallback, latency);
         CoreLog.FaultResolved(vm.Logger, vm.Id, fault.Vcpu, fault.Id, applied, byFallback, latency.TotalMilliseconds);
         fault.MarkResolved(applied, failure);
     }

@@ -25,18 +25,27 @@ public sealed class GuestMemfdOperations
             throw CoreException.InvalidArgument(ErrorReasons.InvalidSize, "size", $"size {CoreErrors.Hex(size)} must be a non-zero multiple of 4096 below 2^63");
         }
 
-        // Checked before taking the VM's lock: the sum reads every VM of the owner, each under its own lock.
-        MemoryQuota.Check(_context, vm.Owner, size);
-        lock (vm.Memory.Sync)
+        // Reserved before the backend call, so that concurrent creations cannot together pass a quota or the
+        // host cap; given back if the creation then fails.
+        _context.Ledger.Reserve(vm.Owner, size, 1);
+        try
         {
-            vm.ThrowIfDeleted();
-            IGuestMemfd file;
-            using (CoreActivities.Start("memsvc.core.create_guest_memfd", vm.Id, 0, size))
+            lock (vm.Memory.Sync)
             {
-                file = vm.Vm.CreateGuestMemfd(size, flags);
-            }
+                vm.ThrowIfDeleted();
+                IGuestMemfd file;
+                using (CoreActivities.Start("memsvc.core.create_guest_memfd", vm.Id, 0, size))
+                {
+                    file = vm.Vm.CreateGuestMemfd(size, flags);
+                }
 
-            return vm.Memory.AddMemfd(file, _context.Options.TimeProvider.GetUtcNow()).ToInfo(vm.Id);
+                return vm.Memory.AddMemfd(file, _context.Options.TimeProvider.GetUtcNow()).ToInfo(vm.Id);
+            }
+        }
+        catch
+        {
+            _context.Ledger.Release(vm.Owner, size, 1);
+            throw;
         }
     }
 

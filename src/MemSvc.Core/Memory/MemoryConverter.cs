@@ -44,7 +44,7 @@ internal sealed class MemoryConverter(ManagedVm vm)
                 }
 
                 var duration = Stopwatch.GetElapsedTime(started);
-                vm.Metrics.Conversion(vm.Id, toPrivate, initiator, duration);
+                vm.Metrics.Conversion(vm.Id, vm.Uid, toPrivate, initiator, duration);
                 CoreLog.ConversionApplied(vm.Logger, vm.Id, gpa, size, CoreMetrics.Direction(toPrivate), initiator, faultId, duration.TotalMilliseconds);
                 return vm.Journal.Append(new EventPayload.ConversionApplied(gpa, size, toPrivate, initiator, (long)duration.TotalNanoseconds, faultId, vcpu));
             }

@@ -25,31 +25,40 @@ public sealed class MemoryRegionOperations
         var vm = _context.Find(caller, vmId);
         ArgumentNullException.ThrowIfNull(request);
         var backing = Validate(request);
-        MemoryQuota.Check(_context, vm.Owner, backing == SharedBackingKind.Anonymous ? request.Size : 0);
-        lock (vm.Memory.Sync)
+        var anonymous = backing == SharedBackingKind.Anonymous ? request.Size : 0;
+        _context.Ledger.Reserve(vm.Owner, anonymous, 0);
+        try
         {
-            vm.ThrowIfDeleted();
-            if (vm.Memory.HasRegion(request.Slot))
+            lock (vm.Memory.Sync)
             {
-                throw new CoreException(ErrorKind.AlreadyExists, ErrorReasons.MemoryRegionExists, $"memory region {request.Slot} exists; delete it first", "slot", CoreErrors.Meta("slot", CoreErrors.Dec(request.Slot)));
-            }
+                vm.ThrowIfDeleted();
+                if (vm.Memory.HasRegion(request.Slot))
+                {
+                    throw new CoreException(ErrorKind.AlreadyExists, ErrorReasons.MemoryRegionExists, $"memory region {request.Slot} exists; delete it first", "slot", CoreErrors.Meta("slot", CoreErrors.Dec(request.Slot)));
+                }
 
-            var memslotQuota = _context.Options.Quotas.MaxMemslotsPerVm;
-            if (vm.Memory.RegionCount >= memslotQuota)
-            {
-                throw CoreErrors.QuotaExceeded("max_memslots_per_vm", (ulong)memslotQuota, (ulong)vm.Memory.RegionCount + 1);
-            }
+                var memslotQuota = _context.Options.Quotas.MaxMemslotsPerVm;
+                if (vm.Memory.RegionCount >= memslotQuota)
+                {
+                    throw CoreErrors.QuotaExceeded("max_memslots_per_vm", (ulong)memslotQuota, (ulong)vm.Memory.RegionCount + 1);
+                }
 
-            var memfd = request.GuestMemfdId != 0 ? vm.Memory.GetMemfd(request.GuestMemfdId) : null;
-            var shared = backing == SharedBackingKind.GuestMemfd ? SharedBacking.GuestMemfdMapping : SharedBacking.Anonymous;
-            using (CoreActivities.Start("memsvc.core.set_memory_region", vm.Id, request.Gpa, request.Size)?.SetTag("slot", request.Slot))
-            {
-                vm.Vm.SetUserMemoryRegion(new MemoryRegion(request.Slot, request.Flags, request.Gpa, request.Size, shared, memfd?.File, request.GuestMemfdOffset));
-            }
+                var memfd = request.GuestMemfdId != 0 ? vm.Memory.GetMemfd(request.GuestMemfdId) : null;
+                var shared = backing == SharedBackingKind.GuestMemfd ? SharedBacking.GuestMemfdMapping : SharedBacking.Anonymous;
+                using (CoreActivities.Start("memsvc.core.set_memory_region", vm.Id, request.Gpa, request.Size)?.SetTag("slot", request.Slot))
+                {
+                    vm.Vm.SetUserMemoryRegion(new MemoryRegion(request.Slot, request.Flags, request.Gpa, request.Size, shared, memfd?.File, request.GuestMemfdOffset));
+                }
 
-            var entry = new RegionEntry(request.Slot, request.Gpa, request.Size, request.Flags, request.GuestMemfdId, memfd?.File, request.GuestMemfdOffset, backing);
-            vm.Memory.AddRegion(entry);
-            return entry.ToInfo(vm.Id);
+                var entry = new RegionEntry(request.Slot, request.Gpa, request.Size, request.Flags, request.GuestMemfdId, memfd?.File, request.GuestMemfdOffset, backing);
+                vm.Memory.AddRegion(entry);
+                return entry.ToInfo(vm.Id);
+            }
+        }
+        catch
+        {
+            _context.Ledger.Release(vm.Owner, anonymous, 0);
+            throw;
         }
     }
 

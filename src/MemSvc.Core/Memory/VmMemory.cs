@@ -6,9 +6,10 @@ namespace MemSvc.Core.Memory;
 /// <summary>
 /// Core's bookkeeping of one VM's guest_memfd files and memslots. Every read or change of it, and every backend
 /// call that must agree with it (conversions, guest memory reads), happens under <see cref="Sync"/>; the table
-/// changes only after the backend accepted the change, so a refused call leaves it as it was.
+/// changes only after the backend accepted the change, so a refused call leaves it as it was. What it holds was
+/// reserved in the <see cref="GuestMemoryLedger"/> before the backend call; closing or removing gives it back.
 /// </summary>
-internal sealed class VmMemory
+internal sealed class VmMemory(GuestMemoryLedger ledger, string owner)
 {
     private readonly Dictionary<ulong, GuestMemfdEntry> _memfds = [];
     private readonly SortedDictionary<uint, RegionEntry> _regions = [];
@@ -43,6 +44,7 @@ internal sealed class VmMemory
     {
         _memfds.Remove(entry.Id);
         AccountedBytes -= entry.File.Size;
+        ledger.Release(owner, entry.File.Size, 1);
         entry.File.Dispose();
     }
 
@@ -63,11 +65,13 @@ internal sealed class VmMemory
     {
         _regions.Remove(entry.Slot);
         AccountedBytes -= entry.AccountedBytes;
+        ledger.Release(owner, entry.AccountedBytes, 0);
     }
 
-    /// <summary>Closes every file still open (the VM is going away).</summary>
+    /// <summary>Closes every file still open and gives back everything held (the VM is going away).</summary>
     public void CloseAll()
     {
+        ledger.Release(owner, AccountedBytes, _memfds.Count);
         foreach (var entry in _memfds.Values)
         {
             entry.File.Dispose();

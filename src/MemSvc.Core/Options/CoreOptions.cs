@@ -5,8 +5,17 @@ public sealed record CoreOptions
 {
     public QuotaOptions Quotas { get; init; } = new();
 
+    /// <summary>The host-wide guest memory cap; without a source (the default here), there is none.</summary>
+    public HostMemoryOptions HostMemory { get; init; } = new();
+
     /// <summary>Events each VM's journal retains; older ones are compacted (a watch from before them fails).</summary>
     public int JournalCapacity { get; init; } = 65_536;
+
+    /// <summary>
+    /// Events each journal may hold even when its owner's MaxJournalEventsPerOwner is used up, so that a new VM's
+    /// recent events stay watchable. At 64 VMs an owner, the budget may be passed by at most 64 × this.
+    /// </summary>
+    public int JournalRetentionFloor { get; init; } = 1024;
 
     /// <summary>Resolution timeout of a VM created without one.</summary>
     public TimeSpan DefaultResolutionTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -9,7 +9,9 @@ namespace MemSvc.Core.Telemetry;
 /// A VM manager's handle on the process-wide Meter "MemSvc.Core". The Meter and its instruments are static: one
 /// per process, never disposed, so that any number of managers (tests start many) feed the same streams and a
 /// MeterProvider never sees its Meter go away under it. Recording is a tag-struct call, cheap enough for the
-/// fault path. Each live manager adds its VMs to the memory gauge until it is disposed.
+/// fault path. Each live manager adds its VMs to the gauges until it is disposed. Every VM series carries
+/// the VM's uid beside its name: names are per owner, so two owners' VMs may share one name, and without the uid
+/// their series would merge.
 /// </summary>
 internal sealed class CoreMetrics : IDisposable
 {
@@ -24,52 +26,61 @@ internal sealed class CoreMetrics : IDisposable
     private static readonly Counter<long> EventsAppended = Meter.CreateCounter<long>("memsvc.core.events.appended", "{event}", "Journal events appended");
     private static readonly UpDownCounter<long> ActiveWatchers = Meter.CreateUpDownCounter<long>("memsvc.core.watchers.active", "{watcher}", "Open event watches");
     private static readonly Histogram<long> WatcherLagEvents = Meter.CreateHistogram<long>("memsvc.core.watcher.lag", "{event}", "Events appended but not yet read by a watcher, each time it reads");
-    private static readonly MemoryGauge Memory = new(Meter);
+    private static readonly ManagersGauge Memory = new(Meter, "memsvc.core.memory.bytes", "By", "Memslot bytes per VM by attribute (private or shared)");
+    private static readonly ManagersGauge JournalEvents = new(Meter, "memsvc.core.journal.events", "{event}", "Events each VM's journal holds (its owner's budget may keep it below the retention)");
 
     // The journal never drops: a slow watcher falls behind and is told. The instrument says so explicitly.
     private static readonly ObservableCounter<long> EventsDropped = Meter.CreateObservableCounter("memsvc.core.events.dropped", static () => 0L, "{event}", "Journal events dropped (always 0)");
 
     private readonly Func<IEnumerable<Measurement<long>>> _memoryBytes;
+    private readonly Func<IEnumerable<Measurement<long>>> _journalEvents;
     private int _disposed;
 
     /// <param name="memoryBytes">This manager's VMs' private and shared bytes, read at each collection while the manager lives.</param>
-    public CoreMetrics(Func<IEnumerable<Measurement<long>>> memoryBytes)
+    /// <param name="journalEvents">This manager's VMs' held journal events, likewise.</param>
+    public CoreMetrics(Func<IEnumerable<Measurement<long>>> memoryBytes, Func<IEnumerable<Measurement<long>>> journalEvents)
     {
         _memoryBytes = memoryBytes;
+        _journalEvents = journalEvents;
         Memory.Add(_memoryBytes);
+        JournalEvents.Add(_journalEvents);
     }
 
-    public void Fault(string vmId, bool toPrivate) =>
-        Faults.Add(1, new("vm", vmId), new("direction", Direction(toPrivate)));
+    public void Fault(string vmId, string vmUid, bool toPrivate) =>
+        Faults.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("direction", Direction(toPrivate)));
 
-    public void Conversion(string vmId, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
+    public void Conversion(string vmId, string vmUid, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
     {
-        var tags = new TagList { { "vm", vmId }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
+        var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
         Conversions.Add(1, tags);
         ConversionDuration.Record(duration.TotalSeconds, tags);
     }
 
-    public void FaultResolved(string vmId, FaultAction action, bool byFallback, TimeSpan latency) =>
-        ResolutionLatency.Record(latency.TotalSeconds, new("vm", vmId), new("action", Name(action)), new("by_fallback", byFallback));
+    public void FaultResolved(string vmId, string vmUid, FaultAction action, bool byFallback, TimeSpan latency)
+    {
+        var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "action", Name(action) }, { "by_fallback", byFallback } };
+        ResolutionLatency.Record(latency.TotalSeconds, tags);
+    }
 
-    public void VcpuExit(string vmId, string reason) =>
-        VcpuExits.Add(1, new("vm", vmId), new("reason", reason));
+    public void VcpuExit(string vmId, string vmUid, string reason) =>
+        VcpuExits.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("reason", reason));
 
-    public void EventAppended(string vmId, EventKind kind) =>
-        EventsAppended.Add(1, new("vm", vmId), new("kind", Name(kind)));
+    public void EventAppended(string vmId, string vmUid, EventKind kind) =>
+        EventsAppended.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("kind", Name(kind)));
 
     public void WatcherOpened() => ActiveWatchers.Add(1);
 
     public void WatcherClosed() => ActiveWatchers.Add(-1);
 
-    public void WatcherLag(string vmId, long events) => WatcherLagEvents.Record(events, new KeyValuePair<string, object?>("vm", vmId));
+    public void WatcherLag(string vmId, string vmUid, long events) => WatcherLagEvents.Record(events, new("vm", vmId), new("vm_uid", vmUid));
 
-    /// <summary>Takes this manager's VMs out of the memory gauge; the instruments stay for the others.</summary>
+    /// <summary>Takes this manager's VMs out of the gauges; the instruments stay for the others.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Memory.Remove(_memoryBytes);
+            JournalEvents.Remove(_journalEvents);
         }
     }
 

@@ -81,7 +81,7 @@ internal sealed partial class VcpuRunner
         VmEvent? Announce()
         {
             var evt = _vm.Journal.Append(new EventPayload.MemoryFault(Index, exit.Gpa, exit.Size, exit.IsPrivate, (ulong)exit.Flags, fault.Id, Deadline()));
-            _vm.Metrics.Fault(_vm.Id, exit.IsPrivate);
+            _vm.Metrics.Fault(_vm.Id, _vm.Uid, exit.IsPrivate);
             return evt;
         }
 

@@ -209,6 +209,6 @@ internal sealed partial class VcpuRunner : IDisposable
     {
         Interlocked.Increment(ref _exitCounts[(int)kind]);
         _lastExit = kind;
-        _vm.Metrics.VcpuExit(_vm.Id, VcpuExitKinds.MetricName(kind));
+        _vm.Metrics.VcpuExit(_vm.Id, _vm.Uid, VcpuExitKinds.MetricName(kind));
     }
 }

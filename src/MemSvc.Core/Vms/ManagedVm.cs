@@ -16,15 +16,15 @@ internal sealed class ManagedVm
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;
 
-    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time)
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger, JournalBudget journalBudget)
     {
         Settings = settings;
         Time = time;
         Vm = vm;
         Metrics = metrics;
         Logger = logger;
-        Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger);
-        Memory = new VmMemory();
+        Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger, journalBudget);
+        Memory = new VmMemory(ledger, settings.Owner);
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);
     }
@@ -37,6 +37,9 @@ internal sealed class ManagedVm
     public string Uid => Settings.Uid;
 
     public string Owner => Settings.Owner;
+
+    /// <summary>The VM's name in its owner's namespace: the registry's key.</summary>
+    public VmKey Key => new(Id, Owner);
 
     public FaultPolicy FaultPolicy => Settings.FaultPolicy;
 

@@ -27,6 +27,7 @@ public sealed class VmManager : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(backends);
         options ??= new CoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalRetentionFloor, 1);
         _context = new CoreContext(backends, options, loggerFactory ?? NullLoggerFactory.Instance);
         Vms = new VmOperations(_context);
         GuestMemfds = new GuestMemfdOperations(_context);

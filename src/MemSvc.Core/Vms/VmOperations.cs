@@ -44,7 +44,7 @@ public sealed class VmOperations
         }
         catch
         {
-            _context.Registry.Unreserve(vmId);
+            _context.Registry.Unreserve(vmId, caller.Identity);
             throw;
         }
 
@@ -75,7 +75,7 @@ public sealed class VmOperations
         // One more than the page tells whether another page follows without a second pass.
         var vms = _context.Registry.Page(caller, after, size + 1);
         var page = vms.Take(size).Select(v => v.ToInfo()).ToList();
-        var next = vms.Count > size ? PageTokens.Encode(page[^1].VmId) : string.Empty;
+        var next = vms.Count > size ? PageTokens.Encode(vms[size - 1].Key) : string.Empty;
         return new VmPage(page, next);
     }
 
@@ -146,7 +146,7 @@ public sealed class VmOperations
             return wanted;
         }
 
-        // 32 random bits collide rarely; a few draws make a failure from collisions practically impossible.
+        // 32 random bits collide rarely (and only with the caller's own names); a few draws make a failure from collisions practically impossible.
         for (var attempt = 0; ; attempt++)
         {
             var id = VmIds.Generate();
@@ -164,7 +164,7 @@ public sealed class VmOperations
     private ManagedVm CreateBackendVm(IHypervisor hypervisor, VmSettings settings, int vcpuCount)
     {
         var backendVm = hypervisor.CreateVm(settings.VmType);
-        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider);
+        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider, _context.Ledger, _context.JournalBudgetOf(settings.Owner));
         try
         {
             vm.CreateVcpus(vcpuCount);

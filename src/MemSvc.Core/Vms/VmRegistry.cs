@@ -4,14 +4,15 @@ using MemSvc.Core.Identity;
 namespace MemSvc.Core.Vms;
 
 /// <summary>
-/// The VMs by id, in ordinal order (ListVms pages through it stably), with ownership checks. A name is reserved
-/// while its VM is being created, so two creators of one name cannot both reach the backend.
+/// The VMs by owner and id, in id order (ListVms pages through it stably), with ownership checks. Each owner has
+/// a namespace of its own: another owner's VM of the same name neither blocks nor reveals anything. A name is
+/// reserved while its VM is being created, so two creators of one name cannot both reach the backend.
 /// </summary>
 internal sealed class VmRegistry
 {
     private readonly Lock _lock = new();
-    private readonly SortedDictionary<string, ManagedVm> _vms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _reserved = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<VmKey, ManagedVm> _vms = [];
+    private readonly HashSet<VmKey> _reserved = [];
     private readonly List<Action<ManagedVm>> _subscribers = [];
     private bool _closed;
 
@@ -25,26 +26,27 @@ internal sealed class VmRegistry
                 throw CoreErrors.ShuttingDown();
             }
 
-            if (_vms.ContainsKey(vmId) || _reserved.ContainsKey(vmId))
+            var key = new VmKey(vmId, owner);
+            if (_vms.ContainsKey(key) || _reserved.Contains(key))
             {
                 throw new CoreException(ErrorKind.AlreadyExists, ErrorReasons.VmAlreadyExists, $"vm '{vmId}' already exists", "vm_id", CoreErrors.Meta("vm_id", vmId));
             }
 
-            var owned = _vms.Values.Count(v => v.Owner == owner) + _reserved.Values.Count(o => o == owner);
+            var owned = _vms.Keys.Count(k => k.Owner == owner) + _reserved.Count(k => k.Owner == owner);
             if (owned >= maxVmsPerOwner)
             {
                 throw CoreErrors.QuotaExceeded("max_vms_per_owner", (ulong)maxVmsPerOwner, (ulong)owned + 1);
             }
 
-            _reserved.Add(vmId, owner);
+            _reserved.Add(key);
         }
     }
 
-    public void Unreserve(string vmId)
+    public void Unreserve(string vmId, string owner)
     {
         lock (_lock)
         {
-            _reserved.Remove(vmId);
+            _reserved.Remove(new VmKey(vmId, owner));
         }
     }
 
@@ -54,13 +56,13 @@ internal sealed class VmRegistry
         Action<ManagedVm>[] subscribers;
         lock (_lock)
         {
-            _reserved.Remove(vm.Id);
+            _reserved.Remove(vm.Key);
             if (_closed)
             {
                 return false;
             }
 
-            _vms.Add(vm.Id, vm);
+            _vms.Add(vm.Key, vm);
             subscribers = [.. _subscribers];
         }
 
@@ -72,38 +74,38 @@ internal sealed class VmRegistry
         return true;
     }
 
-    /// <summary>The VM, or NOT_FOUND VM_NOT_FOUND when it does not exist or belongs to someone else (names do not leak).</summary>
+    /// <summary>
+    /// The caller's VM of that name, or NOT_FOUND VM_NOT_FOUND when it has none (another owner's VM of the name is
+    /// not looked at, so names do not leak). An admin without a VM of the name reaches the one other owner's VM of
+    /// it; FAILED_PRECONDITION VM_NAME_AMBIGUOUS when several owners have one.
+    /// </summary>
     public ManagedVm Find(CallerIdentity caller, string vmId)
     {
         lock (_lock)
         {
-            if (_vms.TryGetValue(vmId, out var vm) && caller.MaySee(vm.Owner))
-            {
-                return vm;
-            }
+            return FindLocked(caller, vmId);
         }
-
-        throw CoreErrors.VmNotFound(vmId);
     }
 
     public ManagedVm Remove(CallerIdentity caller, string vmId)
     {
         lock (_lock)
         {
-            var vm = Find(caller, vmId);
-            _vms.Remove(vmId);
+            var vm = FindLocked(caller, vmId);
+            _vms.Remove(vm.Key);
             return vm;
         }
     }
 
-    /// <summary>Up to <paramref name="count"/> VMs the caller may see, with ids after <paramref name="after"/>, in order.</summary>
-    public List<ManagedVm> Page(CallerIdentity caller, string? after, int count)
+    /// <summary>Up to <paramref name="count"/> VMs the caller may see, after <paramref name="after"/> in (id, owner) order.</summary>
+    public List<ManagedVm> Page(CallerIdentity caller, VmKey? after, int count)
     {
         lock (_lock)
         {
-            return [.. _vms.Values
-                .Where(v => (after is null || string.CompareOrdinal(v.Id, after) > 0) && caller.MaySee(v.Owner))
-                .Take(count)];
+            return [.. _vms
+                .Where(e => (after is null || e.Key.CompareTo(after.Value) > 0) && caller.MaySee(e.Key.Owner))
+                .Take(count)
+                .Select(e => e.Value)];
         }
     }
 
@@ -128,33 +130,42 @@ internal sealed class VmRegistry
         }
     }
 
-    /// <summary>Guest memory bytes the owner's VMs hold, for the memory quota.</summary>
-    public ulong GuestMemoryBytes(string owner)
-    {
-        List<ManagedVm> owned;
-        lock (_lock)
-        {
-            owned = [.. _vms.Values.Where(v => v.Owner == owner)];
-        }
-
-        ulong total = 0;
-        foreach (var vm in owned)
-        {
-            lock (vm.Memory.Sync)
-            {
-                total += vm.Memory.AccountedBytes;
-            }
-        }
-
-        return total;
-    }
-
     public List<ManagedVm> All()
     {
         lock (_lock)
         {
             return [.. _vms.Values];
         }
+    }
+
+    private ManagedVm FindLocked(CallerIdentity caller, string vmId)
+    {
+        if (_vms.TryGetValue(new VmKey(vmId, caller.Identity), out var own))
+        {
+            return own;
+        }
+
+        if (caller.IsAdmin)
+        {
+            // Linear, but only for admins, over at most every owner's quota of VMs.
+            var others = _vms.Values.Where(v => v.Id == vmId).Take(2).ToList();
+            if (others.Count == 1)
+            {
+                return others[0];
+            }
+
+            if (others.Count > 1)
+            {
+                throw new CoreException(
+                    ErrorKind.FailedPrecondition,
+                    ErrorReasons.VmNameAmbiguous,
+                    $"several owners have a vm '{vmId}'; act on it as its owner",
+                    null,
+                    CoreErrors.Meta("vm_id", vmId));
+            }
+        }
+
+        throw CoreErrors.VmNotFound(vmId);
     }
 
     /// <summary>Refuses new VMs and hands back every VM, now removed.</summary>

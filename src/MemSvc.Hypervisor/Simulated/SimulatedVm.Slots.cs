@@ -92,7 +92,14 @@ public sealed partial class SimulatedVm
     private void ReleaseMapping(UserMapping mapping)
     {
         AddressSpace.Unmap(mapping);
-        if (mapping is GuestMemfdMapping g)
+
+        // munmap frees anonymous pages at once; a reference to the mapping still held elsewhere (a slow watcher's
+        // hold on a deleted VM) must not keep a guest's written memory alive.
+        if (mapping is AnonymousMapping anonymous)
+        {
+            anonymous.Store.Clear();
+        }
+        else if (mapping is GuestMemfdMapping g)
         {
             lock (g.File.Owner.SyncRoot)
             {

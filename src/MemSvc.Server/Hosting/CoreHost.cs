@@ -19,7 +19,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory)
     {
         _logger = logger;
         var settings = options.Value;
@@ -61,6 +61,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
                 DefaultResolutionTimeout = settings.ResolutionTimeout,
                 MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
                 Quotas = settings.Quotas,
+                HostMemory = settings.HostMemory with { Source = hostMemory },
             },
             loggerFactory);
     }

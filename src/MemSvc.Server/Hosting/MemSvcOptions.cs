@@ -61,10 +61,18 @@ public sealed class MemSvcOptions
 
     /// <summary>
     /// Per-owner and per-VM limits (MemSvc:Quotas:MaxVmsPerOwner, MaxVcpusPerVm, MaxGuestMemoryBytesPerOwner,
-    /// MaxMemslotsPerVm, MaxWatchersPerOwner, MaxInFlightRequestsPerOwner). Exceeding one fails RESOURCE_EXHAUSTED
+    /// MaxGuestMemfdsPerOwner, MaxMemslotsPerVm, MaxJournalEventsPerOwner, MaxWatchersPerOwner,
+    /// MaxInFlightRequestsPerOwner). Exceeding one fails RESOURCE_EXHAUSTED
     /// QUOTA_EXCEEDED, its ErrorInfo naming the quota.
     /// </summary>
     public QuotaOptions Quotas { get; set; } = new();
+
+    /// <summary>
+    /// The host-wide guest memory cap (MemSvc:HostMemory:OvercommitRatio, ReservedBytes): ratio × the cgroup's
+    /// memory.max, or MemTotal without one, minus the reserve. Past it creations fail RESOURCE_EXHAUSTED
+    /// HOST_MEMORY_EXHAUSTED, whatever the owner's quota.
+    /// </summary>
+    public HostMemoryOptions HostMemory { get; set; } = new();
 
     /// <summary>Per-owner rate of state-changing calls (MemSvc:RateLimit:MutationsPerMinute, MutationBurst).</summary>
     public RateLimitOptions RateLimit { get; set; } = new();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MemSvc.Hypervisor.Simulated;
 using MemSvc.Server.Connections;
 using Microsoft.Extensions.Options;
@@ -9,6 +10,9 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
 {
     public const int MinJournalRetention = 16;
     public const int MaxJournalRetention = 16 * 1024 * 1024;
+
+    // Past this an "overcommit" is no cap at all: guests could be promised far more than any host holds.
+    public const double MaxOvercommitRatio = 64;
     public static readonly TimeSpan MaxResolutionTimeout = TimeSpan.FromHours(1);
 
     private static readonly string[] Backends = ["auto", "kvm", "simulated"];
@@ -79,9 +83,15 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
 
         var quotas = options.Quotas;
         if (quotas.MaxVmsPerOwner < 1 || quotas.MaxVcpusPerVm < 1 || quotas.MaxMemslotsPerVm < 1 || quotas.MaxWatchersPerOwner < 1 || quotas.MaxGuestMemoryBytesPerOwner == 0
-            || quotas.MaxInFlightRequestsPerOwner < 1)
+            || quotas.MaxInFlightRequestsPerOwner < 1 || quotas.MaxGuestMemfdsPerOwner < 1
+            || quotas.MaxJournalEventsPerOwner < 1)
         {
             failures.Add("MemSvc:Quotas:* must each be at least 1.");
+        }
+
+        if (!(options.HostMemory.OvercommitRatio > 0 && options.HostMemory.OvercommitRatio <= MaxOvercommitRatio))
+        {
+            failures.Add($"MemSvc:HostMemory:OvercommitRatio must be more than 0 and at most {MaxOvercommitRatio}, not {options.HostMemory.OvercommitRatio.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         if (options.RateLimit.MutationsPerMinute < 1 || options.RateLimit.MutationBurst < 1)

@@ -1,3 +1,4 @@
+using MemSvc.Core.Options;
 using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
 using MemSvc.Server.Execution;
@@ -50,6 +51,7 @@ public static class MemSvcServer
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 
+        builder.Services.AddSingleton<IHostMemory>(new ProcHostMemory());
         builder.Services.AddSingleton<CoreHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
         builder.Services.AddSingleton(services => services.GetRequiredService<CoreHost>().Manager);

@@ -21,7 +21,6 @@ public class BadInputTests
         ["vm id ending in a dash"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidVmId, "vm_id", m => m.Vms.CreateVm(Alice, new() { VmId = "a-" })),
         ["vm id of 64 chars"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidVmId, "vm_id", m => m.Vms.CreateVm(Alice, new() { VmId = new string('a', 64) })),
         ["vm id taken"] = (ErrorKind.AlreadyExists, ErrorReasons.VmAlreadyExists, "vm_id", m => m.Vms.CreateVm(Alice, new() { VmId = "vm" })),
-        ["vm id taken by another owner"] = (ErrorKind.AlreadyExists, ErrorReasons.VmAlreadyExists, "vm_id", m => m.Vms.CreateVm(Bob, new() { VmId = "vm" })),
         ["absent backend"] = (ErrorKind.FailedPrecondition, ErrorReasons.BackendUnavailable, "backend", m => m.Vms.CreateVm(Alice, new() { VmId = "x", Backend = "kvm" })),
         ["vm type the backend lacks"] = (ErrorKind.FailedPrecondition, ErrorReasons.VmTypeUnsupported, "vm_type", m => m.Vms.CreateVm(Alice, new() { VmId = "x", VmType = VmType.Sev })),
         ["zero vcpus"] = (ErrorKind.InvalidArgument, ErrorReasons.InvalidVcpuCount, "vcpu_count", m => m.Vms.CreateVm(Alice, new() { VmId = "x", VcpuCount = 0 })),

@@ -111,4 +111,21 @@ public class MemslotTests
         Assert.InRange(allocated, 1, 16 * 1024);
         GC.KeepAlive(gmem);
     }
+
+    [Fact]
+    public void Closing_a_VM_frees_the_written_pages_of_its_anonymous_shared_memory()
+    {
+        var (vm, _) = VmWithSlot(VmType.Snp, size: M);
+        var written = new byte[64 * K4];
+        new Random(7).NextBytes(written);
+        vm.WriteSharedMemory(0, written);
+        var shared = ((AnonymousMapping)vm.FindSlot(0)!.OwnedMapping!).Store;
+        var before = shared.BufferedPageCount;
+
+        // munmap frees the pages then, as the kernel does, not whenever the last reference to the mapping goes.
+        vm.Dispose();
+
+        Assert.Equal(64, before);
+        Assert.Equal((0, 0), (shared.BufferedPageCount, shared.FillRunCount));
+    }
 }

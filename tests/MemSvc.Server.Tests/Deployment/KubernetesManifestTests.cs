@@ -81,6 +81,19 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void The_host_memory_cap_under_the_pods_limit_is_the_guest_memory_quota()
+    {
+        // The cgroup's memory.max is the pod's limit, so the cap is 1.0 × limit − the reserve: one owner may use
+        // its whole quota, and owners together no more than the pod holds.
+        var limit = Quantity(Text(Server, "resources.limits.memory")!);
+        var quota = long.Parse(Env(Server)["MemSvc__Quotas__MaxGuestMemoryBytesPerOwner"]!, CultureInfo.InvariantCulture);
+        var defaults = new MemSvc.Core.Options.HostMemoryOptions();
+
+        Assert.DoesNotContain(Env(Server).Keys, k => k.StartsWith("MemSvc__HostMemory__", StringComparison.Ordinal));
+        Assert.Equal((1.0, quota), (defaults.OvercommitRatio, limit - (long)defaults.ReservedBytes));
+    }
+
+    [Fact]
     public void The_mtls_component_serves_the_secrets_files_and_requires_the_secret()
     {
         var container = Named(At(MtlsPatch, "spec.template.spec"), "containers", "memsvc");

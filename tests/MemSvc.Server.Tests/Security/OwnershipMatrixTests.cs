@@ -93,6 +93,32 @@ public sealed class OwnershipMatrixTests
     }
 
     [Fact]
+    public async Task CreateVm_of_a_name_another_owner_holds_succeeds_as_for_an_absent_name_and_each_owner_keeps_its_own_VM()
+    {
+        await using var server = await StartAsync();
+        var alice = ClientsOf(server, "cert:alice");
+        var bob = ClientsOf(server, "cert:bob");
+        var squatted = await bob.Vms.CreateVmAsync(new() { VmId = "prod-db-02", VcpuCount = 2, Backend = Backend.Simulated }, cancellationToken: Ct);
+
+        var mine = await alice.Vms.CreateVmAsync(new() { VmId = "prod-db-02", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct);
+        await alice.Vcpus.LoadGuestProgramAsync(new() { Name = "vms/prod-db-02/vcpus/0", Program = Steps.Program(Steps.Halt()) }, cancellationToken: Ct);
+        var aliceGet = (await alice.Vms.GetVmAsync(new() { Name = "vms/prod-db-02" }, cancellationToken: Ct)).Vm;
+        var bobGet = (await bob.Vms.GetVmAsync(new() { Name = "vms/prod-db-02" }, cancellationToken: Ct)).Vm;
+        var bobsVcpu = await bob.Vcpus.GetVcpuAsync(new() { Name = "vms/prod-db-02/vcpus/0" }, cancellationToken: Ct);
+        await alice.Vms.DeleteVmAsync(new() { Name = "vms/prod-db-02" }, cancellationToken: Ct);
+        var bobAfter = (await bob.Vms.GetVmAsync(new() { Name = "vms/prod-db-02" }, cancellationToken: Ct)).Vm;
+
+        Assert.Equal(("vms/prod-db-02", "team-a", 1), (mine.Vm.Name, mine.Vm.Owner, (int)mine.Vm.VcpuCount));
+        Assert.NotEqual(squatted.Vm.Uid, mine.Vm.Uid);
+        Assert.Equal((mine.Vm.Uid, "team-a", 1), (aliceGet.Uid, aliceGet.Owner, (int)aliceGet.VcpuCount));
+        Assert.Equal((squatted.Vm.Uid, "team-b", 2, 0UL), (bobGet.Uid, bobGet.Owner, (int)bobGet.VcpuCount, bobGet.LastEventSequence));
+        Assert.Equal(VcpuState.Idle, bobsVcpu.Vcpu.State);
+        Assert.Equal(squatted.Vm.Uid, bobAfter.Uid);
+        Assert.Equal(["vms/prod-db-02"], await NamesAsync(bob));
+        Assert.Empty(await NamesAsync(alice));
+    }
+
+    [Fact]
     public async Task On_the_Unix_socket_the_peers_uid_is_the_principal_and_maps_to_its_configured_owner()
     {
         var uid = UidPrincipal();

@@ -1,6 +1,9 @@
+using System.Globalization;
 using Grpc.Core;
 using MemSvc.Contracts.V1;
+using MemSvc.Core.Options;
 using MemSvc.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static MemSvc.Server.Tests.Infrastructure.Steps;
 
 namespace MemSvc.Server.Tests.Security;
@@ -46,6 +49,75 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task Guest_memory_past_the_host_cap_is_refused_HOST_MEMORY_EXHAUSTED_with_its_figures_and_changes_nothing()
+    {
+        // 2 × 3 MiB − 4 MiB = 2 MiB for every owner together, against a per-owner quota of 64 GiB.
+        await using var server = await RunningServer.StartAsync(
+            builder => builder.Services.AddSingleton<IHostMemory>(new FixedHostMemory(3 * MiB)),
+            ("MemSvc:HostMemory:OvercommitRatio", "2"),
+            ("MemSvc:HostMemory:ReservedBytes", (4 * MiB).ToString(CultureInfo.InvariantCulture)));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "host", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+        await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = MiB }, cancellationToken: Ct);
+        await clients.Memory.SetMemoryRegionAsync(new() { Parent = vm.Name, Slot = 0, Gpa = 0, Size = MiB }, cancellationToken: Ct);
+
+        var memfd = await RpcAssert.FailsAsync(
+            () => clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "HOST_MEMORY_EXHAUSTED");
+        var region = await RpcAssert.FailsAsync(
+            () => clients.Memory.SetMemoryRegionAsync(new() { Parent = vm.Name, Slot = 1, Gpa = MiB, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "HOST_MEMORY_EXHAUSTED");
+        var memfds = await clients.Memory.ListGuestMemfdsAsync(new() { Parent = vm.Name }, cancellationToken: Ct);
+        var regions = await clients.Memory.ListMemoryRegionsAsync(new() { Parent = vm.Name }, cancellationToken: Ct);
+
+        Assert.Equal(("2097152", "2101248", "2097152"), (memfd.Info.Metadata["limit"], memfd.Info.Metadata["requested"], memfd.Info.Metadata["in_use"]));
+        Assert.Equal("2101248", region.Info.Metadata["requested"]);
+        Assert.Equal([1UL], memfds.GuestMemfds.Select(m => ulong.Parse(m.Name.Split('/')[^1], CultureInfo.InvariantCulture)));
+        Assert.Equal([0U], regions.MemoryRegions.Select(r => r.Slot));
+    }
+
+    [Fact]
+    public async Task A_reserve_past_the_hosts_memory_leaves_no_guest_memory_on_any_host()
+    {
+        // Configuration alone, whatever this machine's memory: the cap is 1.0 × host − 2^64−1, so 0.
+        await using var server = await RunningServer.StartAsync(("MemSvc:HostMemory:ReservedBytes", ulong.MaxValue.ToString(CultureInfo.InvariantCulture)));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "none", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "HOST_MEMORY_EXHAUSTED");
+        var memfds = await clients.Memory.ListGuestMemfdsAsync(new() { Parent = vm.Name }, cancellationToken: Ct);
+
+        Assert.Equal(("0", "4096", "0"), (error.Info.Metadata["limit"], error.Info.Metadata["requested"], error.Info.Metadata["in_use"]));
+        Assert.Empty(memfds.GuestMemfds);
+    }
+
+    [Fact]
+    public async Task The_guest_memfd_count_quota_is_exhausted_with_its_name_and_deleting_one_frees_it()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxGuestMemfdsPerOwner", "2"));
+        var clients = new Clients(server.LoopbackChannel());
+        var vm = (await clients.Vms.CreateVmAsync(new() { VmId = "files", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct)).Vm;
+        var first = (await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct)).GuestMemfd;
+        await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct);
+
+        var error = await RpcAssert.FailsAsync(
+            () => clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct).ResponseAsync,
+            StatusCode.ResourceExhausted,
+            "QUOTA_EXCEEDED");
+        var afterRefusal = (await clients.Memory.ListGuestMemfdsAsync(new() { Parent = vm.Name }, cancellationToken: Ct)).GuestMemfds.Count;
+        await clients.Memory.DeleteGuestMemfdAsync(new() { Name = first.Name }, cancellationToken: Ct);
+        await clients.Memory.CreateGuestMemfdAsync(new() { Parent = vm.Name, Size = Page }, cancellationToken: Ct);
+
+        Assert.Equal(("max_guest_memfds_per_owner", "2", "3"), (error.Info.Metadata["quota"], error.Info.Metadata["limit"], error.Info.Metadata["requested"]));
+        Assert.Equal(2, afterRefusal);
+    }
+
+    [Fact]
     public async Task The_memslot_quota_is_exhausted_with_its_name_and_deleting_a_region_frees_it()
     {
         await using var server = await RunningServer.StartAsync(("MemSvc:Quotas:MaxMemslotsPerVm", "1"));
@@ -88,5 +160,10 @@ public sealed class QuotaTests
             new() { Vm = "vms/none", Gpa = 0, Data = Google.Protobuf.ByteString.CopyFrom(new byte[128 << 10]) }, cancellationToken: Ct).ResponseAsync);
 
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+    }
+
+    private sealed class FixedHostMemory(ulong bytes) : IHostMemory
+    {
+        public ulong AvailableBytes() => bytes;
     }
 }

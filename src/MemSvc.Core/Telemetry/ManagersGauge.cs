@@ -3,17 +3,18 @@ using System.Diagnostics.Metrics;
 namespace MemSvc.Core.Telemetry;
 
 /// <summary>
-/// The observable gauge memsvc.core.memory.bytes over every live VM manager: the gauge is process-wide like its
-/// Meter, so it reads each registered manager's VMs and a disposed manager's VMs drop out of it.
+/// An observable gauge over every live VM manager (memsvc.core.memory.bytes, memsvc.core.journal.events): the
+/// gauge is process-wide like its Meter, so it reads each registered manager's VMs and a disposed manager's VMs
+/// drop out of it.
 /// </summary>
-internal sealed class MemoryGauge
+internal sealed class ManagersGauge
 {
     private readonly Lock _lock = new();
     private readonly List<Func<IEnumerable<Measurement<long>>>> _sources = [];
 
-    public MemoryGauge(Meter meter)
+    public ManagersGauge(Meter meter, string name, string unit, string description)
     {
-        meter.CreateObservableGauge("memsvc.core.memory.bytes", Observe, "By", "Memslot bytes per VM by attribute (private or shared)");
+        meter.CreateObservableGauge(name, Observe, unit, description);
     }
 
     public void Add(Func<IEnumerable<Measurement<long>>> source)
