@@ -34,12 +34,13 @@ internal sealed partial class FairWorkers : IDisposable
     private bool _stopping;
 
     /// <param name="nice">The workers' nice value (<see cref="WorkerOptions.Nice"/>); 0 leaves their priority alone.</param>
-    public FairWorkers(int count, int perOwner, int nice = 0)
+    /// <param name="name">The threads' name, numbered.</param>
+    public FairWorkers(int count, int perOwner, int nice = 0, string name = "memsvc worker")
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(perOwner, 1);
         PerOwner = perOwner;
-        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(() => Work(nice)) { IsBackground = true, Name = $"memsvc worker {i}" })];
+        _threads = [.. Enumerable.Range(0, count).Select(i => new Thread(() => Work(nice)) { IsBackground = true, Name = $"{name} {i}" })];
         foreach (var thread in _threads)
         {
             thread.Start();

@@ -109,6 +109,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add($"MemSvc:Workers:Count must be at least 1 and MemSvc:Workers:PerOwner 1 to Count, not {options.Workers.ResolvedCount} and {options.Workers.ResolvedPerOwner}.");
         }
 
+        if (options.Workers.ResolvedResolutionCount < 1)
+        {
+            failures.Add($"MemSvc:Workers:ResolutionCount must be at least 1, not {options.Workers.ResolvedResolutionCount}.");
+        }
+
         if (options.Workers.Nice is < 0 or > 19)
         {
             failures.Add($"MemSvc:Workers:Nice must be 0 to 19, not {options.Workers.Nice}.");

@@ -61,6 +61,8 @@ public static class MemSvcServer
             var workers = services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Workers;
             return new FairWorkers(workers.ResolvedCount, workers.ResolvedPerOwner, workers.Nice);
         });
+        builder.Services.AddSingleton(services =>
+            new ResolutionWorkers(services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Workers.ResolvedResolutionCount));
         builder.Services.AddSingleton<SharedEventMessages>();
         builder.Services.AddOptions<SecurityOptions>()
             .Bind(builder.Configuration.GetSection(SecurityOptions.Section))

@@ -13,7 +13,7 @@ using CoreFaultAction = MemSvc.Core.Faults.FaultAction;
 namespace MemSvc.Server.Services;
 
 /// <summary>EventService: journal watches and fault resolution.</summary>
-internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime, FairWorkers workers)
+internal sealed class EventGrpcService(VmManager manager, ICallerResolver callers, SharedEventMessages messages, IHostApplicationLifetime lifetime, FairWorkers workers, ResolutionWorkers resolutionWorkers)
     : EventService.EventServiceBase
 {
     /// <summary>The largest CONVERT resolution run on the calling thread: a 2 MiB page converts in microseconds.</summary>
@@ -53,9 +53,9 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
 
     /// <summary>
     /// The fault path's second half, so it runs at once on the calling thread when it is small (a memory fault's
-    /// 4 KiB, RETRY, FAIL) and nothing of the owner's runs on the VM; otherwise on <see cref="FairWorkers"/> (a
-    /// guest's conversion request may cover GiBs), urgent: ahead of the owner's queued calls and beyond its share,
-    /// because a vCPU waits on it.
+    /// 4 KiB, RETRY, FAIL) and nothing of the owner's runs on the VM; otherwise (a guest's conversion request may
+    /// cover GiBs) on <see cref="ResolutionWorkers"/>, at the server's priority and never behind the owner's bulk
+    /// calls, because a vCPU waits on it.
     /// </summary>
     public override async Task<ResolveFaultResponse> ResolveFault(ResolveFaultRequest request, ServerCallContext context)
     {
@@ -65,7 +65,7 @@ internal sealed class EventGrpcService(VmManager manager, ICallerResolver caller
         FaultResolution Resolve() => manager.Events.ResolveFault(caller, vmId, request.FaultId, action, request.VmUid);
         if (!IsSmall(caller, vmId, request.FaultId, action) || !workers.TryRunInline(caller, vmId, Resolve, out var resolution))
         {
-            resolution = await workers.RunAsync(caller, vmId, Resolve, context.CancellationToken, urgent: true).ConfigureAwait(false);
+            resolution = await resolutionWorkers.RunAsync(caller, vmId, Resolve, context.CancellationToken).ConfigureAwait(false);
         }
 
         return new ResolveFaultResponse
