@@ -14,13 +14,12 @@ internal sealed partial class FairWorkers
         public int Running { get; set; }
     }
 
-    private abstract class WorkItem(string owner, string? vm, bool urgent)
+    private abstract class WorkItem(string owner, string? vm)
     {
         public string Owner { get; } = owner;
 
         public string? Vm { get; } = vm;
 
-        public bool Urgent { get; } = urgent;
 
         public LinkedListNode<WorkItem>? Node { get; set; }
 
@@ -33,7 +32,7 @@ internal sealed partial class FairWorkers
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class WorkItem<T>(string owner, string? vm, bool urgent, Func<T> work) : WorkItem(owner, vm, urgent)
+    private sealed class WorkItem<T>(string owner, string? vm, Func<T> work) : WorkItem(owner, vm)
     {
         // Continuations run on the thread pool, never on the worker: the worker goes back to the queue at once.
         private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -11,8 +11,8 @@ namespace MemSvc.Server.Execution;
 /// calls does not make the next owner's call wait behind them, only behind what is already running. An owner may
 /// occupy at most <see cref="PerOwner"/> workers at once, so that its slow calls always leave a worker for others.
 /// Operations on one VM run one at a time, in order: Core would serialize them on the VM's lock anyway, and a
-/// worker that waited on that lock would be a worker lost to every other VM. Urgent operations (fault resolutions,
-/// which free a waiting vCPU) go to the front of their owner's queue and may exceed its share.
+/// worker that waited on that lock would be a worker lost to every other VM. Large fault resolutions, which free a
+/// waiting vCPU, do not queue here: they have <see cref="ResolutionWorkers"/>, at the server's priority.
 /// </para>
 /// <para>
 /// A queued operation whose call is cancelled (client gone, deadline passed) is dropped and never runs; one that
@@ -66,8 +66,8 @@ internal sealed partial class FairWorkers : IDisposable
     /// <summary>Runs a call's Core operation on a worker, in the caller's owner's share, in order with the owner's other work on <paramref name="vmId"/>.</summary>
     /// <param name="vmId">The VM the operation touches, or null. Keyed with the owner: another owner's call on the same name
     /// (NOT_FOUND for it) must not wait behind this owner's work, or its delay would tell that the VM exists.</param>
-    public Task<T> RunAsync<T>(CallerIdentity caller, string? vmId, Func<T> work, CancellationToken cancellationToken, bool urgent = false) =>
-        RunAsync(caller.Identity, vmId is null ? null : caller.Identity + "/" + vmId, work, cancellationToken, urgent);
+    public Task<T> RunAsync<T>(CallerIdentity caller, string? vmId, Func<T> work, CancellationToken cancellationToken) =>
+        RunAsync(caller.Identity, vmId is null ? null : caller.Identity + "/" + vmId, work, cancellationToken);
 
     /// <summary>As <see cref="RunAsync{T}(CallerIdentity, string?, Func{T}, CancellationToken, bool)"/>, for an operation with no result.</summary>
     public Task RunAsync(CallerIdentity caller, string? vmId, Action work, CancellationToken cancellationToken) =>
@@ -81,10 +81,9 @@ internal sealed partial class FairWorkers : IDisposable
     /// <param name="owner">Whose share the work counts against.</param>
     /// <param name="vm">The VM the work changes or reads under its lock; null for work tied to no VM.</param>
     /// <param name="cancellationToken">Drops the work while it is still queued; ignored once it has started.</param>
-    /// <param name="urgent">Ahead of the owner's other work and beyond its share (fault resolutions).</param>
-    public Task<T> RunAsync<T>(string owner, string? vm, Func<T> work, CancellationToken cancellationToken, bool urgent = false)
+    public Task<T> RunAsync<T>(string owner, string? vm, Func<T> work, CancellationToken cancellationToken)
     {
-        var item = new WorkItem<T>(owner, vm, urgent, work);
+        var item = new WorkItem<T>(owner, vm, work);
         item.Registration = cancellationToken.Register(
             static state =>
             {
@@ -112,7 +111,7 @@ internal sealed partial class FairWorkers : IDisposable
                 _owners.Add(owner, queue);
             }
 
-            item.Node = urgent ? queue.Items.AddFirst(item) : queue.Items.AddLast(item);
+            item.Node = queue.Items.AddLast(item);
             queue.ReadyNode ??= _ready.AddLast(queue);
             Monitor.Pulse(_sync);
         }
@@ -206,7 +205,7 @@ internal sealed partial class FairWorkers : IDisposable
             for (var node = queue.Items.First; node is not null; node = node.Next)
             {
                 var item = node.Value;
-                if (!item.Urgent && queue.Running >= PerOwner)
+                if (queue.Running >= PerOwner)
                 {
                     break;
                 }

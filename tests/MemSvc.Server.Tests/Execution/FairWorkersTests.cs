@@ -89,23 +89,6 @@ public sealed class FairWorkersTests
     }
 
     [Fact]
-    public async Task Urgent_work_goes_ahead_of_its_owners_queue_and_past_its_share()
-    {
-        using var workers = new FairWorkers(count: 2, perOwner: 1);
-        using var gate = new ManualResetEventSlim();
-        var started = new ConcurrentQueue<string>();
-
-        var slow = workers.RunAsync("alice", "vm-x", () => Hold(started, "slow", gate), Ct);
-        await Until(() => started.Count == 1);
-        var queued = workers.RunAsync("alice", "vm-y", () => Hold(started, "queued", gate), Ct);
-        var urgent = await workers.RunAsync("alice", "vm-z", () => "urgent", Ct, urgent: true).WaitAsync(Patience, Ct);
-
-        Assert.Equal(("urgent", 1), (urgent, workers.Queued));
-        gate.Set();
-        await Task.WhenAll(slow, queued).WaitAsync(Patience, Ct);
-    }
-
-    [Fact]
     public async Task A_failure_reaches_the_caller_and_stopping_fails_what_is_still_queued()
     {
         var workers = new FairWorkers(count: 1, perOwner: 1);
