@@ -19,55 +19,20 @@ internal sealed class ClientTracing : Interceptor
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        var (activity, previous) = Start(context.Method);
-        if (activity is null)
-        {
-            return continuation(request, context);
-        }
-
-        AsyncUnaryCall<TResponse> call;
-        try
-        {
-            call = continuation(request, context);
-        }
-        catch (Exception e)
-        {
-            Stop(activity, CodeOf(e));
-            throw;
-        }
-        finally
-        {
-            // The call has captured the span; the caller's code after this returns must not run inside it.
-            Activity.Current = previous;
-        }
-
-        return new AsyncUnaryCall<TResponse>(
-            Observe(call.ResponseAsync, activity), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+        var call = Traced(context.Method, () => continuation(request, context), out var activity);
+        return activity is null
+            ? call
+            : new AsyncUnaryCall<TResponse>(Observe(call.ResponseAsync, activity), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        var (activity, previous) = Start(context.Method);
+        var call = Traced(context.Method, () => continuation(request, context), out var activity);
         if (activity is null)
         {
-            return continuation(request, context);
-        }
-
-        AsyncServerStreamingCall<TResponse> call;
-        try
-        {
-            call = continuation(request, context);
-        }
-        catch (Exception e)
-        {
-            Stop(activity, CodeOf(e));
-            throw;
-        }
-        finally
-        {
-            Activity.Current = previous;
+            return call;
         }
 
         // A stream's span lasts until the stream is disposed (a watch's connection), and ends with its status.
@@ -81,6 +46,31 @@ internal sealed class ClientTracing : Interceptor
                 Stop(activity, StatusOf(call));
                 call.Dispose();
             });
+    }
+
+    // Starts the call inside its span, so that its traceparent goes out with it, and leaves the span at once: the
+    // caller's code after this returns must not run inside it. No span (null) when nobody listens.
+    private static TCall Traced<TCall>(IMethod method, Func<TCall> start, out Activity? activity)
+    {
+        (activity, var previous) = Start(method);
+        if (activity is null)
+        {
+            return start();
+        }
+
+        try
+        {
+            return start();
+        }
+        catch (Exception e)
+        {
+            Stop(activity, CodeOf(e));
+            throw;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
     }
 
     private static (Activity? Activity, Activity? Previous) Start(IMethod method)
