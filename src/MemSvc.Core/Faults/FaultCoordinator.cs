@@ -34,12 +34,12 @@ internal sealed class FaultCoordinator(ManagedVm vm)
     /// <summary>
     /// Announces a fault (<paramref name="announce"/> journals it and returns the event) and applies the VM's policy, on the vCPU's
     /// thread. Returns the action taken, or null when the VM stopped while the fault waited. Under ORCHESTRATOR the
-    /// vCPU is marked WAITING (<paramref name="enterWaiting"/>, which returns the step that journals that state), the
-    /// fault registered and announced, and the state journaled, all under the fault's lock: a watcher that reacts
-    /// to the event at once finds the fault pending and the vCPU waiting on it, and the resolution is journaled
-    /// after the WAITING state.
+    /// fault is registered and announced inside <paramref name="enterWaiting"/>, which marks the vCPU WAITING under the
+    /// vCPU's own lock in the same step, all under the fault's lock: a watcher that reacts to the event at once finds
+    /// the fault pending and the vCPU waiting on it (GetVcpu takes that lock), one that polls the vCPU until it waits
+    /// finds both events journaled, and the resolution is journaled after the WAITING state.
     /// </summary>
-    public FaultAction? Decide(PendingFault fault, Func<VmEvent?> announce, Func<PendingFault, Action> enterWaiting, CancellationToken stop)
+    public FaultAction? Decide(PendingFault fault, Func<VmEvent?> announce, Action<PendingFault, Action> enterWaiting, CancellationToken stop)
     {
         CoreLog.FaultRaised(vm.Logger, vm.Id, fault.Vcpu, fault.Id, fault.IsConversionRequest ? "conversion request" : "memory fault", fault.Gpa, fault.Size, CoreMetrics.Direction(fault.ToPrivate));
         if (vm.FaultPolicy == FaultPolicy.Auto)
@@ -55,14 +55,14 @@ internal sealed class FaultCoordinator(ManagedVm vm)
 
         lock (fault.Sync)
         {
-            var journalWaiting = enterWaiting(fault);
-            lock (_listLock)
+            enterWaiting(fault, () =>
             {
-                _pending[fault.Id] = fault;
-                fault.Announcement = announce();
-            }
-
-            journalWaiting();
+                lock (_listLock)
+                {
+                    _pending[fault.Id] = fault;
+                    fault.Announcement = announce();
+                }
+            });
         }
 
         bool resolved;

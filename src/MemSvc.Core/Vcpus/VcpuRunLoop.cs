@@ -143,20 +143,17 @@ internal sealed partial class VcpuRunner
         return true;
     }
 
-    // The state is set before the fault is announced, so that GetVcpu already says WAITING to a watcher that reacts
-    // to the announcement at once; its event is journaled after the announcement (the returned step).
-    private Action EnterWaiting(PendingFault fault)
+    // The fault's announcement and the WAITING state in one step under the vCPU's lock, which GetVcpu takes too: nobody
+    // sees the one without the other, whether they react to the event or poll the vCPU.
+    private void EnterWaiting(PendingFault fault, Action announce)
     {
-        var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
-        var reason = $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}";
         lock (_sync)
         {
+            announce();
             _currentFaultId = fault.Id;
-            _state = VcpuState.Waiting;
-            _reason = reason;
+            var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
+            SetState(VcpuState.Waiting, $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}");
         }
-
-        return () => _vm.Journal.Append(new EventPayload.VcpuStateChanged(Index, VcpuState.Waiting, reason));
     }
 
     private void LeaveWaiting(PendingFault fault, FaultAction action)
