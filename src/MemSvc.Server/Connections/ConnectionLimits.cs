@@ -6,10 +6,8 @@ namespace MemSvc.Server.Connections;
 /// The connection budget in numbers, settled once at start-up from <see cref="ConnectionOptions"/> and the
 /// open-file limit L:
 /// <list type="bullet">
-/// <item>reserved = ReservedFds, else max(640, L / 2): the runtime alone holds ~230-280 descriptors (two per loaded
-/// assembly); the kvm backend needs one per VM, vCPU and guest_memfd; and during a flood, sockets that Kestrel's
-/// accept loop has taken but the admission has not yet refused and closed hold descriptors beyond the budget (with
-/// 512, a flood of 2,200 connections under a 1,024 limit exhausted the table in 2 of about 10 loaded test runs);</item>
+/// <item>reserved = ReservedFds, else max(512, L / 2): the runtime alone holds ~250 descriptors (two per loaded
+/// assembly), and the kvm backend needs one per VM, vCPU and guest_memfd;</item>
 /// <item>total = MaxTotal, else min(4096, L - reserved - RefusalSlots);</item>
 /// <item>per listener = MaxPerListener, else ceil(3/4 total); the health and Prometheus ports at most 64;</item>
 /// <item>per peer = MaxPerPeer, else min(256, per listener).</item>
@@ -21,7 +19,7 @@ internal sealed record ConnectionLimits(long OpenFiles, int Reserved, int Total,
     public const int DefaultMaxTotal = 4096;
     public const int DefaultMaxPerPeer = 256;
     public const int ProbeListenerCap = 64;
-    public const int MinReserved = 640;
+    public const int MinReserved = 512;
 
     public static ConnectionLimits Resolve(ConnectionOptions options, long openFiles)
     {

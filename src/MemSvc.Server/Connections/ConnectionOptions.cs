@@ -17,7 +17,7 @@ public sealed class ConnectionOptions
     /// <summary>Connections one peer (a Unix socket's uid, a TCP client's address, an IPv6 client's /64) holds at once; null: MaxPerListener, at most 256.</summary>
     public int? MaxPerPeer { get; set; }
 
-    /// <summary>File descriptors kept out of the connection budget (count); null: half the open-file limit, at least 640.</summary>
+    /// <summary>File descriptors kept out of the connection budget (count); null: half the open-file limit, at least 512.</summary>
     public int? ReservedFds { get; set; }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace MemSvc.Server.Tests.Connections;
 public sealed class ConnectionBudgetTests
 {
     [Theory]
-    [InlineData(1024, 640, 352, 264, 256)]
+    [InlineData(1024, 512, 480, 360, 256)]
     [InlineData(20_000, 10_000, 4096, 3072, 256)]
     [InlineData(524_288, 262_144, 4096, 3072, 256)]
     public void Unset_limits_are_derived_from_the_open_file_limit(long openFiles, int reserved, int total, int perListener, int perPeer)
@@ -23,7 +23,7 @@ public sealed class ConnectionBudgetTests
     public void Limits_that_would_reach_the_reserved_descriptors_are_refused()
     {
         Assert.Equal(
-            ["MemSvc:Connections: 0 connections + 32 refusal slots + 640 reserved descriptors need 672 open files, but the process may open 512; raise the open-file limit (systemd: LimitNOFILE) or lower MaxTotal or ReservedFds."],
+            ["MemSvc:Connections: 0 connections + 32 refusal slots + 512 reserved descriptors need 544 open files, but the process may open 512; raise the open-file limit (systemd: LimitNOFILE) or lower MaxTotal or ReservedFds."],
             ConnectionLimits.Problems(new ConnectionOptions(), 512));
         Assert.Single(ConnectionLimits.Problems(new ConnectionOptions { MaxTotal = 1000 }, 1024));
         Assert.Single(ConnectionLimits.Problems(new ConnectionOptions { MaxPerPeer = 0 }, 1024));
