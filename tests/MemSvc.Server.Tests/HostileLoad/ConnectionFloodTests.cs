@@ -11,6 +11,7 @@ namespace MemSvc.Server.Tests.HostileLoad;
 /// with it. The server now counts connections against a budget derived from that limit and refuses the rest.
 /// </summary>
 [Collection(nameof(HostileLoadCollection))]
+[Trait("Category", "Flood")]
 public sealed class ConnectionFloodTests
 {
     private const int OpenFiles = 1024;
