@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 using MemSvc.Contracts.V1;
@@ -25,7 +23,7 @@ public sealed class CertificateRotationTests(DockerFixture docker)
         docker.SkipIfUnavailable();
         var ct = TestContext.Current.CancellationToken;
         using var tls = new TlsFiles();
-        var tlsPort = FreeLoopbackPort();
+        var tlsPort = MemSvcContainer.FreeLoopbackPort();
         await using var memsvc = await MemSvcContainer.StartAsync(
             docker.Image,
             environment: new Dictionary<string, string>
@@ -86,12 +84,5 @@ public sealed class CertificateRotationTests(DockerFixture docker)
         };
         var channel = GrpcChannel.ForAddress($"https://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         return (channel, () => subject);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

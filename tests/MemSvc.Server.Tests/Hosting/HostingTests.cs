@@ -35,12 +35,7 @@ public sealed class HostingTests
     [Fact]
     public async Task The_health_port_answers_health_checks_and_refuses_every_other_RPC()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = FreePorts.Next();
 
         await using var server = await RunningServer.StartAsync(("MemSvc:HealthPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}");

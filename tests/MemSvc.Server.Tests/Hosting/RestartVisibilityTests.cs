@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using MemSvc.Contracts.V1;
 using MemSvc.Server.Tests.Infrastructure;
@@ -83,7 +81,7 @@ public sealed partial class RestartVisibilityTests
     {
         using var certificates = new TestCertificates();
         var log = new LogRecorder(LogLevel.Information);
-        var (health, scrape) = (FreePort(), FreePort());
+        var (health, scrape) = (FreePorts.Next(), FreePorts.Next());
         await using var server = await RunningServer.StartAsync(
             builder => builder.Logging.AddProvider(log),
             ("Logging:LogLevel:Default", "Information"),
@@ -106,13 +104,6 @@ public sealed partial class RestartVisibilityTests
                 $"Listening on https://[::]:{tls} (HTTP/2 over TLS, every address, a client certificate from MemSvc:Tls:ClientCaPath required)",
             }.Order(StringComparer.Ordinal),
             lines);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     [GeneratedRegex("^[0-9a-f]{32}$")]

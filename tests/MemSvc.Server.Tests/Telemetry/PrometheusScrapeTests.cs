@@ -20,7 +20,7 @@ public sealed partial class PrometheusScrapeTests
     [Fact]
     public async Task With_a_scrape_port_a_scrape_after_a_fault_shows_the_faults_counter_with_vm_and_direction_labels()
     {
-        var port = FreePort();
+        var port = FreePorts.Next();
         await using var server = await RunningServer.StartAsync(("MemSvc:Telemetry:PrometheusPort", port.ToString(CultureInfo.InvariantCulture)));
         var clients = new Clients(server.LoopbackChannel());
         var vmId = "prom-" + Guid.NewGuid().ToString("N")[..12];
@@ -70,13 +70,6 @@ public sealed partial class PrometheusScrapeTests
         using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var response = await http.SendAsync(request, Ct);
         return response.StatusCode;
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     // The samples of one metric in Prometheus's text format: name{label="value",...} value [timestamp].
