@@ -7,6 +7,7 @@ using MemSvc.Server.Mapping;
 using MemSvc.Server.Security;
 using MemSvc.Server.Services;
 using MemSvc.Server.Telemetry;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -48,6 +49,10 @@ public static class MemSvcServer
             services.GetRequiredService<ConnectionBudget>(),
             services.GetRequiredService<IOptions<MemSvcOptions>>().Value.Connections,
             services.GetRequiredService<ILogger<ConnectionAdmission>>()));
+        builder.Services.AddSingleton(services => new AcceptSlots(services.GetRequiredService<ConnectionBudget>().Limits, services.GetRequiredService<ILogger<AcceptSlots>>()));
+
+        // Added after the builder's own socket transport: Kestrel binds through the last registered factory that can.
+        builder.Services.AddSingleton<IConnectionListenerFactory, SlotBoundTransportFactory>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 

@@ -35,6 +35,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Refused a connection on {Listener} from {Peer}: the {Scope} limit of {Limit} connections is reached ({Suppressed} refusals unlogged before this one)")]
     public static partial void ConnectionRefused(ILogger logger, string listener, string peer, string scope, int limit, long suppressed);
 
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Accepting paused on {Endpoint}: all {Capacity} connection slots are held, so new connections wait in the kernel's listen backlog ({Suppressed} pauses unlogged before this one)")]
+    public static partial void AcceptPaused(ILogger logger, string endpoint, int capacity, long suppressed);
+
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "{Method} was ended by its client ({Code}) while it ran; the handler noticed with {ExceptionType}")]
     public static partial void CallEndedByClient(ILogger logger, string method, StatusCode code, string exceptionType);
 

@@ -1,5 +1,8 @@
 using Grpc.Core;
+using MemSvc.Server.Connections;
+using MemSvc.Server.Hosting;
 using MemSvc.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MemSvc.Server.Tests.HostileLoad;
 
@@ -39,6 +42,30 @@ public sealed class ConnectionLimitTests
         Assert.Equal(new Dictionary<string, string> { ["scope"] = scope, ["limit"] = "2" }, refused.Info.Metadata);
         Assert.Equal(socketGetsIn ? StatusCode.OK : StatusCode.ResourceExhausted, socket);
         Assert.Empty(stillServed.Vms);
+    }
+
+    [Fact]
+    public async Task Every_listener_accepts_through_the_connection_slots_and_a_closed_connection_gives_its_slot_back()
+    {
+        await using var server = await RunningServer.StartAsync(("MemSvc:Connections:MaxTotal", "8"), ("MemSvc:Connections:RefusalSlots", "2"));
+        var slots = server.Services.GetRequiredService<AcceptSlots>();
+        var listeners = server.Services.GetRequiredService<Listeners>().TcpListeners.Count() + 1;
+        var channel = server.LoopbackChannel();
+        await new Clients(channel).Host.GetHostInfoAsync(new(), cancellationToken: Ct);
+        var freeWhileConnected = slots.Free;
+        channel.Dispose();
+
+        // 8 connections + 2 refusal slots + one in hand per listener; the open connection holds one more.
+        Assert.Equal(10 + listeners, slots.Capacity);
+        Assert.Equal(10 - 1, freeWhileConnected);
+
+        // Kestrel disposes a closed connection on its own time; bounded.
+        for (var i = 0; i < 100 && slots.Free != 10; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(10, slots.Free);
     }
 
     private static async Task<StatusCode> OutcomeAsync(Func<Task> call)
