@@ -1,3 +1,4 @@
+using MemSvc.Contracts.V1;
 using MemSvc.Core.Options;
 using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
@@ -98,7 +99,17 @@ public static class MemSvcServer
             .Configure<IOptions<MemSvcOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         // Checked on each request: the cached default reports UNKNOWN until its first periodic publish.
-        builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<CoreHealthCheck>("core");
+        builder.Services.AddGrpcHealthChecks(health =>
+        {
+            health.UseHealthChecksCache = false;
+
+            // Each MemSvc service by its own name too, as clients that check the service they call expect; every
+            // one is served by the same core, so each reports what "" reports.
+            foreach (var service in MethodPolicies.Methods.Select(method => method.Service.FullName).Distinct())
+            {
+                health.Services.Map(service, _ => true);
+            }
+        }).AddCheck<CoreHealthCheck>("core");
         MalformedRequests.GuardParsing(builder.Services);
 
         configure?.Invoke(builder);

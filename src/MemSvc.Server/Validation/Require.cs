@@ -35,12 +35,12 @@ internal static class Require
         {
             if (Convert.ToInt32(Known(value, field), System.Globalization.CultureInfo.InvariantCulture) == 0)
             {
-                throw CoreException.InvalidArgument(ServerReasons.InvalidEnumValue, field, $"{field} must not list {value}");
+                throw CoreException.InvalidArgument(ServerReasons.InvalidEnumValue, field, $"{field} must not list {ContractNames.Of(value)}");
             }
 
             if (seen.Contains(value))
             {
-                throw CoreException.InvalidArgument(ServerReasons.DuplicateValue, field, $"{field} lists {value} twice");
+                throw CoreException.InvalidArgument(ServerReasons.DuplicateValue, field, $"{field} lists {ContractNames.Of(value)} twice");
             }
 
             seen.Add(value);

@@ -33,6 +33,24 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Health_answers_for_each_MemSvc_service_by_name_and_NOT_FOUND_for_another()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var health = new Health.HealthClient(server.LoopbackChannel());
+        var statuses = new List<HealthCheckResponse.Types.ServingStatus>();
+        foreach (var service in new[] { "memsvc.v1.VmService", "memsvc.v1.GuestMemoryService", "memsvc.v1.VcpuService", "memsvc.v1.EventService", "memsvc.v1.HostService" })
+        {
+            statuses.Add((await health.CheckAsync(new HealthCheckRequest { Service = service }, cancellationToken: Ct)).Status);
+        }
+
+        var unknown = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => health.CheckAsync(new HealthCheckRequest { Service = "memsvc.v1.NoSuchService" }, cancellationToken: Ct).ResponseAsync);
+
+        Assert.All(statuses, status => Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status));
+        Assert.Equal(5, statuses.Count);
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task The_health_port_answers_health_checks_and_refuses_every_other_RPC()
     {
         var port = FreePorts.Next();
