@@ -42,8 +42,9 @@ public sealed class TracingTests
     [Fact]
     public async Task Each_attempt_is_a_span_and_the_refused_ones_carry_their_status()
     {
-        // A burst of 1 and a token every 100 ms: the guest_memfd right after CreateVm is refused at first, then retried.
-        await using var server = await TestServer.StartAsync(("MemSvc:RateLimit:MutationBurst", "1"), ("MemSvc:RateLimit:MutationsPerMinute", "600"));
+        // A burst of 1 and a token every 2 s: the guest_memfd right after CreateVm is refused at first, then retried
+        // after the server's retry_after_ms. (A token every 100 ms came back between the two calls on a loaded machine.)
+        await using var server = await TestServer.StartAsync(("MemSvc:RateLimit:MutationBurst", "1"), ("MemSvc:RateLimit:MutationsPerMinute", "30"));
         using var client = new MemSvcClient(new MemSvcClientOptions { SocketPath = server.SocketPath, RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         await client.Vms.CreateAsync(new CreateVmRequest { VmId = "traced", VcpuCount = 1 }, Ct);
         using var recorder = new TraceRecorder();

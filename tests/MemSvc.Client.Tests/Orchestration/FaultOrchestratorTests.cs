@@ -101,7 +101,8 @@ public sealed class FaultOrchestratorTests
         using var client = MemSvcClient.ForAddress(server.Loopback);
 
         // The broken VM's fault can only end by its fallback (the handler throws); the other's only by the orchestrator.
-        var broken = await FaultingVms.CreateAsync(client, "broken", resolutionTimeout: TimeSpan.FromMilliseconds(100), fallback: FaultAction.Convert);
+        // The fallback waits 1 s: with 100 ms it came, on a loaded machine, before the orchestrator had seen the fault.
+        var broken = await FaultingVms.CreateAsync(client, "broken", resolutionTimeout: TimeSpan.FromSeconds(1), fallback: FaultAction.Convert);
         var healthy = await FaultingVms.CreateAsync(client, "healthy", resolutionTimeout: TimeSpan.FromMinutes(10));
         var logger = new ListLogger();
         var outcomes = new System.Collections.Concurrent.ConcurrentQueue<FaultOutcome>();

@@ -8,10 +8,11 @@ namespace MemSvc.Server.Tests.HostileLoad;
 
 /// <summary>
 /// D1: idle connections past the process's open-file limit made the runtime abort (exit 134), and every VM died
-/// with it. The server now counts connections against a budget derived from that limit and refuses the rest.
+/// with it. The server now counts connections against a budget derived from that limit and refuses the rest, and
+/// accepts only with a free slot, so a flood that outruns admission on a busy machine waits in the listen backlog
+/// (before that bound, this test's server aborted in 3 of 6 runs of the whole suite).
 /// </summary>
 [Collection(nameof(HostileLoadCollection))]
-[Trait("Category", "Flood")]
 public sealed class ConnectionFloodTests
 {
     private const int OpenFiles = 1024;
