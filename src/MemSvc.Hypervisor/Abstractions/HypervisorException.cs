@@ -2,8 +2,8 @@ namespace MemSvc.Hypervisor;
 
 /// <summary>
 /// A hypervisor operation failed. <see cref="Errno"/> is exactly what the kernel returned (kvm backend) or
-/// would return (simulated backend); layers above map it to their own errors without inspecting
-/// <see cref="Reason"/>, which is for people.
+/// would return (simulated backend); layers above map its <see cref="Meaning"/> to their own errors, keeping the
+/// errno only to show it, and never inspect <see cref="Reason"/>, which is for people.
 /// </summary>
 public sealed class HypervisorException : Exception
 {
@@ -44,6 +44,9 @@ public sealed class HypervisorException : Exception
 
     /// <summary>The ioctl or file operation, spelled as the kernel does: KVM_SET_USER_MEMORY_REGION2, fallocate.</summary>
     public string Operation { get; }
+
+    /// <summary>What the errno means for <see cref="Operation"/>: the only thing layers above decide on.</summary>
+    public KernelErrorMeaning Meaning => KernelErrorMeanings.Of(Operation, Errno);
 
     /// <summary>Why, in words: which check failed.</summary>
     public string Reason { get; }

@@ -10,7 +10,8 @@ namespace MemSvc.Server.Errors;
 
 /// <summary>
 /// The one table from failures to gRPC status (like containerd's errdefs): Core's <see cref="CoreException"/>
-/// by kind, the backend's <see cref="HypervisorException"/> by errno. Every status carries a
+/// by kind, the backend's <see cref="HypervisorException"/> by the kind and reason Hypervisor gave its errno
+/// (<see cref="KernelErrorMeanings"/>). Every status carries a
 /// google.rpc.ErrorInfo (UPPER_SNAKE reason, domain "memsvc", metadata) and, when a field is at fault, a
 /// google.rpc.BadRequest naming it in the API's snake_case. Every reason is a name of the contract's
 /// memsvc.v1.ErrorReason, where each is documented.
@@ -35,54 +36,16 @@ internal static class ErrorTable
         [ErrorKind.Internal] = StatusCode.Internal,
     };
 
-    private static readonly Dictionary<Errno, StatusCode> ErrnoToCode = new()
+    private static readonly Dictionary<HypervisorErrorKind, StatusCode> HypervisorKindToCode = new()
     {
-        [Errno.EINVAL] = StatusCode.InvalidArgument,
-        [Errno.EEXIST] = StatusCode.AlreadyExists,
-        [Errno.EBADF] = StatusCode.NotFound,
-        [Errno.ENOENT] = StatusCode.NotFound,
-        [Errno.ENOMEM] = StatusCode.ResourceExhausted,
-        [Errno.ENOSPC] = StatusCode.ResourceExhausted,
-        [Errno.ENOTTY] = StatusCode.FailedPrecondition,
-        [Errno.EOPNOTSUPP] = StatusCode.FailedPrecondition,
-        [Errno.ENODEV] = StatusCode.FailedPrecondition,
-        [Errno.EFAULT] = StatusCode.FailedPrecondition,
-        [Errno.EFBIG] = StatusCode.OutOfRange,
-        [Errno.EPERM] = StatusCode.PermissionDenied,
-    };
-
-    /// <summary>Reasons a client can branch on, where the operation gives the errno a precise meaning.</summary>
-    private static readonly Dictionary<(string Operation, Errno Errno), ErrorReason> Reasons = new()
-    {
-        [("KVM_CREATE_VM", Errno.EINVAL)] = ErrorReason.VmTypeUnsupported,
-        [("KVM_CREATE_GUEST_MEMFD", Errno.EINVAL)] = ErrorReason.GuestMemfdInvalid,
-        [("KVM_CREATE_GUEST_MEMFD", Errno.ENOTTY)] = ErrorReason.GuestMemfdUnsupported,
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EINVAL)] = ErrorReason.MemoryRegionInvalid,
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST)] = ErrorReason.MemoryRegionOverlap,
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.EBADF)] = ErrorReason.GuestMemfdBadFd,
-        [("KVM_SET_USER_MEMORY_REGION2", Errno.ENOTTY)] = ErrorReason.UserMemory2Unsupported,
-        [("KVM_SET_USER_MEMORY_REGION", Errno.EINVAL)] = ErrorReason.MemoryRegionInvalid,
-        [("KVM_SET_USER_MEMORY_REGION", Errno.EEXIST)] = ErrorReason.MemoryRegionOverlap,
-        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.EINVAL)] = ErrorReason.MemoryAttributesInvalid,
-        [("KVM_SET_MEMORY_ATTRIBUTES", Errno.ENOTTY)] = ErrorReason.MemoryAttributesUnsupported,
-        [("fallocate", Errno.EINVAL)] = ErrorReason.FallocateRangeInvalid,
-        [("fallocate", Errno.EOPNOTSUPP)] = ErrorReason.FallocateModeUnsupported,
-        [("KVM_ENABLE_CAP", Errno.EINVAL)] = ErrorReason.ExitHypercallUnsupported,
-        [("mmap", Errno.ENODEV)] = ErrorReason.GuestMemfdNotMappable,
-        [("mmap", Errno.EBADF)] = ErrorReason.GuestMemfdClosed,
-        [("mmap", Errno.EINVAL)] = ErrorReason.GuestMemfdMappingInvalid,
-        [("mmap", Errno.ENOMEM)] = ErrorReason.AddressSpaceExhausted,
-        [("ReadSharedMemory", Errno.EFAULT)] = ErrorReason.GpaNotMapped,
-        [("WriteSharedMemory", Errno.EFAULT)] = ErrorReason.GpaNotMapped,
-    };
-
-    /// <summary>The capability a missing ioctl or mode stands for, and how to get it.</summary>
-    private static readonly Dictionary<string, string> Capabilities = new()
-    {
-        ["KVM_CREATE_GUEST_MEMFD"] = "KVM_CAP_GUEST_MEMFD",
-        ["KVM_SET_USER_MEMORY_REGION2"] = "KVM_CAP_USER_MEMORY2",
-        ["KVM_SET_MEMORY_ATTRIBUTES"] = "KVM_CAP_MEMORY_ATTRIBUTES",
-        ["KVM_ENABLE_CAP"] = "KVM_CAP_EXIT_HYPERCALL",
+        [HypervisorErrorKind.InvalidArgument] = StatusCode.InvalidArgument,
+        [HypervisorErrorKind.NotFound] = StatusCode.NotFound,
+        [HypervisorErrorKind.AlreadyExists] = StatusCode.AlreadyExists,
+        [HypervisorErrorKind.FailedPrecondition] = StatusCode.FailedPrecondition,
+        [HypervisorErrorKind.ResourceExhausted] = StatusCode.ResourceExhausted,
+        [HypervisorErrorKind.OutOfRange] = StatusCode.OutOfRange,
+        [HypervisorErrorKind.PermissionDenied] = StatusCode.PermissionDenied,
+        [HypervisorErrorKind.Internal] = StatusCode.Internal,
     };
 
     /// <summary>Kernel struct fields (HypervisorException.Argument) to the API's request fields.</summary>
@@ -128,18 +91,7 @@ internal static class ErrorTable
 
     public static StatusCode CodeOf(ErrorKind kind) => KindToCode.GetValueOrDefault(kind, StatusCode.Internal);
 
-    public static StatusCode CodeOf(Errno errno) => ErrnoToCode.GetValueOrDefault(errno, StatusCode.Internal);
-
-    /// <summary>
-    /// The reason for <paramref name="errno"/> from <paramref name="operation"/>: a precise one where the table has
-    /// it, else KERNEL_ERROR (the errno travels in metadata), so that the set of reasons is the contract's, fixed.
-    /// </summary>
-    public static string ReasonOf(string operation, Errno errno) =>
-        Reasons.TryGetValue((operation, errno), out var reason) ? ErrorReasonNames.Of(reason) : ServerReasons.KernelError;
-
-    /// <summary>Every reason a kernel refusal can be given, for the test that holds them to the contract.</summary>
-    public static IEnumerable<string> KernelReasons() =>
-        Reasons.Values.Select(ErrorReasonNames.Of).Append(ServerReasons.KernelError).Distinct();
+    public static StatusCode CodeOf(HypervisorErrorKind kind) => HypervisorKindToCode.GetValueOrDefault(kind, StatusCode.Internal);
 
     /// <summary>The request field a kernel argument stands for; null for one no request has (a vCPU id, a pointer).</summary>
     public static string? FieldOf(string? kernelArgument) =>
@@ -150,21 +102,21 @@ internal static class ErrorTable
 
     private static RpcException FromHypervisor(HypervisorException e)
     {
-        var code = CodeOf(e.Errno);
+        // What the errno means was decided in Hypervisor; here it is only shown.
+        var meaning = e.Meaning;
         var metadata = new Dictionary<string, string>
         {
             ["errno"] = e.Errno.ToString(),
             ["operation"] = e.Operation,
         };
         var message = $"{e.Operation} failed with {e.Errno}: {e.Reason}";
-        if (e.Errno is Errno.ENOTTY or Errno.EOPNOTSUPP or Errno.ENODEV && Capabilities.TryGetValue(e.Operation, out var capability))
+        if (meaning.MissingCapability is { } capability)
         {
             metadata["capability"] = capability;
             message += $" (the backend lacks {capability}: use a kernel whose KVM reports it, or the simulated backend with host profile 'default')";
         }
 
-        var field = FieldOf(e.Argument);
-        return Build(code, message, ReasonOf(e.Operation, e.Errno), metadata, field, e.Reason);
+        return Build(CodeOf(meaning.Kind), message, meaning.Reason, metadata, FieldOf(e.Argument), e.Reason);
     }
 
     private static RpcException Build(

@@ -1,6 +1,7 @@
 using System.Reflection;
 using MemSvc.Contracts.V1;
 using MemSvc.Core.Errors;
+using MemSvc.Hypervisor;
 using MemSvc.Server.Errors;
 
 namespace MemSvc.Server.Tests.Contract;
@@ -36,9 +37,9 @@ public sealed class ErrorReasonContractTests
         Assert.Equal(
             ["KERNEL_ERROR", "KERNEL_ERROR", "MEMORY_REGION_OVERLAP"],
             [
-                ErrorTable.ReasonOf("KVM_RUN", Hypervisor.Errno.EIO),
-                ErrorTable.ReasonOf("KVM_SET_USER_MEMORY_REGION2", Hypervisor.Errno.EPERM),
-                ErrorTable.ReasonOf("KVM_SET_USER_MEMORY_REGION2", Hypervisor.Errno.EEXIST),
+                KernelErrorMeanings.Of("KVM_RUN", Errno.EIO).Reason,
+                KernelErrorMeanings.Of("KVM_SET_USER_MEMORY_REGION2", Errno.EPERM).Reason,
+                KernelErrorMeanings.Of("KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST).Reason,
             ]);
     }
 
@@ -47,7 +48,7 @@ public sealed class ErrorReasonContractTests
     private static IEnumerable<string> Produced() =>
         Strings(typeof(ErrorReasons), BindingFlags.Public | BindingFlags.Static)
             .Concat(Strings(typeof(ServerReasons), BindingFlags.Public | BindingFlags.Static))
-            .Concat(ErrorTable.KernelReasons())
+            .Concat(KernelErrorMeanings.AllReasons)
             .Distinct(StringComparer.Ordinal);
 
     private static IEnumerable<string> Strings(Type type, BindingFlags flags) =>
