@@ -7,7 +7,8 @@
 #
 # The nested guest boots Debian sid's current kernel (guest_memfd, memory attributes) by default;
 # NKVM_KERNEL_FROM=host boots this machine's own Debian kernel instead (bookworm's 6.1: no guest_memfd and no
-# KVM_SET_USER_MEMORY_REGION2, as on most hosts before 6.8), each with its own cache folder.
+# KVM_SET_USER_MEMORY_REGION2, as on most hosts before 6.8), NKVM_KERNEL_FROM=trixie-backports the newest 6.18 there
+# (the kvm_pvm hosts' kernel series; NKVM_KSERIES picks another), each with its own cache folder.
 #
 # Prints ran/passed/failed/skipped per capability. Exits 0 when every test passed or was skipped for a capability
 # the host lacks, 1 when a test failed, 3 when no KVM could be had (no /dev/kvm and no QEMU, or the guest gave no
@@ -49,7 +50,11 @@ else
         echo "run-kvm-tests: no /dev/kvm here and no qemu-system-x86_64 (apt-get install qemu-system-x86): the kvm tests ran only as skips in the host run"
         exit 3
     fi
-    flavour=$([ "${NKVM_KERNEL_FROM:-sid}" = host ] && echo -host || true)
+    case ${NKVM_KERNEL_FROM:-sid} in
+        host) flavour=-host ;;
+        trixie-backports) flavour=-trixie-backports ;;
+        *) flavour= ;;
+    esac
     export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm$flavour || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm$flavour")}
     export NKVM_TIMEOUT=${NKVM_TIMEOUT:-600}
     where="a nested KVM in a QEMU guest (software emulation, $("$qemu" --version | head -n1))"
