@@ -6,9 +6,9 @@ namespace MemSvc.Hypervisor.Tests.Conformance;
 /// Answers that follow from how the kernel computes rather than from a rule anyone wrote down (issue 12: "the
 /// simulator's answers for a profile must match that kernel exactly, its quirks included"), backend-agnostic, so
 /// that the simulated profiles and a real kernel answer the same rows. Measured on Debian's 6.18.15 (kvm_amd,
-/// nested; tests/kvm-host with NKVM_KERNEL_FROM=trixie-backports) and 7.2.13: kvm_gmem_bind's loff_t check and
-/// do_mmap's order of checks (length, get_unmapped_area, file_mmap_ok, then the file's ->mmap) are the same on
-/// both. Every slot here is small; each row runs on a fresh VM.
+/// nested; tests/kvm-host with NKVM_KERNEL_FROM=trixie-backports) and 7.2.13: do_mmap's order of checks (length,
+/// get_unmapped_area, file_mmap_ok, then the file's ->mmap) is the same on both; kvm_gmem_bind's loff_t wrap is
+/// 6.18's only (<see cref="HostShape.GmemBindSumWraps"/>). Every slot here is small; each row runs on a fresh VM.
 /// </summary>
 public abstract class KernelQuirkConformance
 {
@@ -44,20 +44,31 @@ public abstract class KernelQuirkConformance
 
     protected abstract IHypervisor CreateHypervisor();
 
-    // kvm_gmem_bind checks `offset + size > i_size_read(inode)` in loff_t, and the kernel is built with
+    // 6.18's kvm_gmem_bind checks `offset + size > i_size_read(inode)` in loff_t, and the kernel is built with
     // -fno-strict-overflow: a sum past 2^63 wraps negative and passes, whatever the file's size. The u64 check of
-    // __kvm_set_memory_region (offset + size < offset) does not fire either, as the sum is below 2^64.
+    // __kvm_set_memory_region (offset + size < offset) does not fire either, as the sum is below 2^64. 7.2.13
+    // refuses the same range with EINVAL.
     [Theory]
     [MemberData(nameof(WrappingSizes))]
-    public void A_guest_memfd_offset_whose_end_crosses_2_63_binds_because_the_kernels_loff_t_sum_wraps(ulong size)
+    public void A_guest_memfd_offset_whose_end_crosses_2_63_binds_where_the_kernels_loff_t_sum_wraps_else_EINVAL(ulong size)
     {
         using var hv = CreateHypervisor();
         HostRequirements.Require(hv, HostNeed.GuestMemfd);
+        var wraps = HostShape.Of(hv).GmemBindSumWraps;
         using var vm = hv.CreateVm(VmType.Default);
         using var gmem = vm.CreateGuestMemfd(M2, GuestMemfdFlags.None);
+        var region = new MemoryRegion(1, Gmf, 0, size, SharedBacking.Anonymous, gmem, TopOffset);
 
-        vm.SetUserMemoryRegion(new MemoryRegion(1, Gmf, 0, size, SharedBacking.Anonymous, gmem, TopOffset));
-        vm.SetUserMemoryRegion(new MemoryRegion(1, 0, 0, 0, SharedBacking.None, null, 0));
+        if (wraps)
+        {
+            vm.SetUserMemoryRegion(region);
+            vm.SetUserMemoryRegion(new MemoryRegion(1, 0, 0, 0, SharedBacking.None, null, 0));
+        }
+        else
+        {
+            var e = Assert.Throws<HypervisorException>(() => vm.SetUserMemoryRegion(region));
+            Assert.Equal((Errno.EINVAL, Region2), (e.Errno, e.Operation));
+        }
     }
 
     [Theory]
@@ -108,7 +119,7 @@ public abstract class KernelQuirkConformance
 
     // file_mmap_ok: a guest_memfd's inode is S_IFREG, so a mapping must end within MAX_LFS_FILESIZE (2^63 - 1).
     // do_mmap checks it after get_unmapped_area and before the file's ->mmap: EOVERFLOW with or without
-    // GUEST_MEMFD_FLAG_MMAP. So the offsets that bind over anonymous memory (above) cannot be mapped.
+    // GUEST_MEMFD_FLAG_MMAP. So the offsets that bind over anonymous memory on 6.18 (above) cannot be mapped.
     [Theory]
     [MemberData(nameof(OverflowingMappings))]
     public void Mapping_a_guest_memfd_past_MAX_LFS_FILESIZE_is_EOVERFLOW_before_the_MMAP_flag(GuestMemfdFlags flags, ulong offset, ulong size)
