@@ -15,7 +15,8 @@
 # result: boot failure, timeout); the kvm tests then ran only as skips in the host run.
 # Environment: NKVM_CACHE (default /var/cache/memsvc-nested-kvm, else $TMPDIR), NKVM_TIMEOUT (default 600 s),
 # MEMSVC_KVM_RESULTS (where results go; default a fresh temporary folder), MEMSVC_KVM_BENCH=1 (also run the load
-# driver's kvm exit-loop row, --quick, on the same KVM, and print its table).
+# driver's kvm exit-loop row, --quick, on the same KVM, and print its table), MEMSVC_KVM_PROFILE=NAME (also check
+# that the host is the shape of that simulated host profile, listing every difference).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
