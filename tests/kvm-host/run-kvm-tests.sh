@@ -7,14 +7,16 @@
 #
 # The nested guest boots Debian sid's current kernel (guest_memfd, memory attributes) by default;
 # NKVM_KERNEL_FROM=host boots this machine's own Debian kernel instead (bookworm's 6.1: no guest_memfd and no
-# KVM_SET_USER_MEMORY_REGION2, as on most hosts before 6.8), each with its own cache folder.
+# KVM_SET_USER_MEMORY_REGION2, as on most hosts before 6.8), NKVM_KERNEL_FROM=trixie-backports the newest 6.18 there
+# (the kvm_pvm hosts' kernel series; NKVM_KSERIES picks another), each with its own cache folder.
 #
 # Prints ran/passed/failed/skipped per capability. Exits 0 when every test passed or was skipped for a capability
 # the host lacks, 1 when a test failed, 3 when no KVM could be had (no /dev/kvm and no QEMU, or the guest gave no
 # result: boot failure, timeout); the kvm tests then ran only as skips in the host run.
 # Environment: NKVM_CACHE (default /var/cache/memsvc-nested-kvm, else $TMPDIR), NKVM_TIMEOUT (default 600 s),
 # MEMSVC_KVM_RESULTS (where results go; default a fresh temporary folder), MEMSVC_KVM_BENCH=1 (also run the load
-# driver's kvm exit-loop row, --quick, on the same KVM, and print its table).
+# driver's kvm exit-loop row, --quick, on the same KVM, and print its table), MEMSVC_KVM_PROFILE=NAME (also check
+# that the host is the shape of that simulated host profile, listing every difference).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -49,7 +51,11 @@ else
         echo "run-kvm-tests: no /dev/kvm here and no qemu-system-x86_64 (apt-get install qemu-system-x86): the kvm tests ran only as skips in the host run"
         exit 3
     fi
-    flavour=$([ "${NKVM_KERNEL_FROM:-sid}" = host ] && echo -host || true)
+    case ${NKVM_KERNEL_FROM:-sid} in
+        host) flavour=-host ;;
+        trixie-backports) flavour=-trixie-backports ;;
+        *) flavour= ;;
+    esac
     export NKVM_CACHE=${NKVM_CACHE:-$( [ -w /var/cache ] && echo /var/cache/memsvc-nested-kvm$flavour || echo "${TMPDIR:-/tmp}/memsvc-nested-kvm$flavour")}
     export NKVM_TIMEOUT=${NKVM_TIMEOUT:-600}
     where="a nested KVM in a QEMU guest (software emulation, $("$qemu" --version | head -n1))"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Ran, passed, failed and skipped kvm tests per capability: joins xunit's XML results with the capability log
-that the tests' HostRequirements gate writes (MEMSVC_CAPABILITY_LOG: test name, backend, needs).
+that the tests' HostRequirements gate writes (MEMSVC_CAPABILITY_LOG: test name, backend, needs), after the
+line that states what the kvm backend's probe found on the host.
 
     summarize.py CAPABILITY_LOG RESULTS.xml [RESULTS.xml ...]
 
@@ -12,18 +13,23 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def needs_by_test(path):
+def read_log(path):
+    """The needs of each test, and the probe lines ("#probe<TAB>backend: capabilities"), each once."""
     needs = collections.defaultdict(set)
+    probes = []
     try:
         with open(path, encoding="utf-8") as log:
             for line in log:
                 parts = line.rstrip("\n").split("\t")
-                if len(parts) == 3:
+                if len(parts) == 2 and parts[0] == "#probe":
+                    if parts[1] not in probes:
+                        probes.append(parts[1])
+                elif len(parts) == 3:
                     name, _backend, caps = parts
                     needs[name].update(c for c in caps.split(",") if c != "none")
     except FileNotFoundError:
         pass
-    return needs
+    return needs, probes
 
 
 def results(paths):
@@ -35,7 +41,9 @@ def results(paths):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    needs = needs_by_test(sys.argv[1])
+    needs, probes = read_log(sys.argv[1])
+    for probe in probes:
+        print(f"probed: {probe}")
     table = collections.defaultdict(collections.Counter)
     totals = collections.Counter()
     reasons = collections.Counter()

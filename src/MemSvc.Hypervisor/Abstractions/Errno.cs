@@ -25,6 +25,7 @@ public enum Errno
     ENOSPC = 28,
     ESPIPE = 29,
     ENOSYS = 38,
+    EOVERFLOW = 75,
     EOPNOTSUPP = 95,
     EHWPOISON = 133,
 }

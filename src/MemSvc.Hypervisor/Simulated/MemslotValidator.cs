@@ -191,9 +191,9 @@ internal static class MemslotValidator
         var offset = region.GuestMemfdOffset;
         var size = region.MemorySize;
 
-        // `offset + size > i_size_read(inode)` in loff_t, built with -fno-strict-overflow: a sum past 2^63 wraps
-        // negative and passes, so an offset just below 2^63 binds whatever the file's size (v6.18 as written).
-        if ((long)offset < 0 || unchecked((long)offset + (long)size) > (long)file.Size)
+        // `offset + size > i_size_read(inode)`. On 6.18 in loff_t, built with -fno-strict-overflow: a sum past 2^63
+        // wraps negative and passes, so an offset just below 2^63 binds whatever the file's size. 7.2 refuses it.
+        if ((long)offset < 0 || PastTheFile(vm.Profile, offset, size, file.Size))
         {
             throw Fail.Inval(Operation, $"[0x{offset:x}, 0x{offset + size:x}) is not within the guest_memfd (0x{file.Size:x} bytes)", "guest_memfd_offset");
         }
@@ -205,4 +205,10 @@ internal static class MemslotValidator
 
         return file;
     }
+
+    // __kvm_set_memory_region has already refused an offset + size that wraps u64.
+    private static bool PastTheFile(SimulatedHostProfile profile, ulong offset, ulong size, ulong fileSize) =>
+        profile.GuestMemfdBindSumWraps
+            ? unchecked((long)offset + (long)size) > (long)fileSize
+            : offset + size > fileSize;
 }

@@ -12,6 +12,7 @@ public static class HostRequirements
     public static void Require(IHypervisor hypervisor, HostNeed needs)
     {
         CapabilityLog.Record(hypervisor.Capabilities.Backend, needs);
+        CapabilityLog.RecordProbe(hypervisor, () => DefaultVmHasAttributesIoctl(hypervisor));
         if (Missing(hypervisor, needs) is { } reason)
         {
             Assert.Skip(reason);

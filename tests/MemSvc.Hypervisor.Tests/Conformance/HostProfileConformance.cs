@@ -2,9 +2,10 @@ using MemSvc.Hypervisor.Tests.Simulated;
 
 namespace MemSvc.Hypervisor.Tests.Conformance;
 
-// The conformance suites that run on real kernels (KvmErrnoTable, KvmLifecycle) against each host profile of the
-// simulated backend: the same rows, the same capability gates, the same host-derived answers. A profile that
-// models a host must pass exactly what that host passes (SimulatedErrnoTable covers the default profile).
+// The conformance suites that run on real kernels (KvmErrnoTable, KvmLifecycle, KvmKernelQuirks) against each host
+// profile of the simulated backend: the same rows, the same capability gates, the same host-derived answers. A
+// profile that models a host must pass exactly what that host passes (the Simulated* classes cover the default
+// profile).
 
 /// <summary>kvm/probe/results.txt's host: kvm_pvm 6.18 with guest_memfd.</summary>
 public class Pvm618ProfileErrnoTable : ErrnoTableConformance
@@ -41,6 +42,21 @@ public class Pvm618NoGmemProfileLifecycle : LifecycleConformance
 }
 
 public class Debian72ProfileLifecycle : LifecycleConformance
+{
+    protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-7.2-debian");
+}
+
+public class Pvm618ProfileKernelQuirks : KernelQuirkConformance
+{
+    protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-6.18-pvm");
+}
+
+public class Pvm618NoGmemProfileKernelQuirks : KernelQuirkConformance
+{
+    protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-6.18-pvm-no-gmem");
+}
+
+public class Debian72ProfileKernelQuirks : KernelQuirkConformance
 {
     protected override IHypervisor CreateHypervisor() => Sim.NewHypervisor("kvm-7.2-debian");
 }
