@@ -25,6 +25,7 @@ public static class KernelErrorMeanings
         [Errno.ENODEV] = HypervisorErrorKind.FailedPrecondition,
         [Errno.EFAULT] = HypervisorErrorKind.FailedPrecondition,
         [Errno.EFBIG] = HypervisorErrorKind.OutOfRange,
+        [Errno.EOVERFLOW] = HypervisorErrorKind.OutOfRange,
         [Errno.EPERM] = HypervisorErrorKind.PermissionDenied,
     }.ToFrozenDictionary();
 
@@ -48,6 +49,9 @@ public static class KernelErrorMeanings
         [("mmap", Errno.ENODEV)] = "GUEST_MEMFD_NOT_MAPPABLE",
         [("mmap", Errno.EBADF)] = "GUEST_MEMFD_CLOSED",
         [("mmap", Errno.EINVAL)] = "GUEST_MEMFD_MAPPING_INVALID",
+
+        // file_mmap_ok: offset + length ends past the largest file offset (2^63 - 1).
+        [("mmap", Errno.EOVERFLOW)] = "GUEST_MEMFD_MAPPING_INVALID",
         [("mmap", Errno.ENOMEM)] = "ADDRESS_SPACE_EXHAUSTED",
         [("ReadSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",
         [("WriteSharedMemory", Errno.EFAULT)] = "GPA_NOT_MAPPED",

@@ -20,6 +20,7 @@ public sealed class KernelErrorMeaningsTests
         // Kinds by errno where the operation adds nothing: the errno then travels with KERNEL_ERROR.
         { "KVM_SET_USER_MEMORY_REGION2", Errno.EEXIST, HypervisorErrorKind.AlreadyExists, "MEMORY_REGION_OVERLAP", null },
         { "mmap", Errno.ENOMEM, HypervisorErrorKind.ResourceExhausted, "ADDRESS_SPACE_EXHAUSTED", null },
+        { "mmap", Errno.EOVERFLOW, HypervisorErrorKind.OutOfRange, "GUEST_MEMFD_MAPPING_INVALID", null },
         { "fallocate", Errno.ENOSPC, HypervisorErrorKind.ResourceExhausted, "KERNEL_ERROR", null },
         { "fallocate", Errno.EFBIG, HypervisorErrorKind.OutOfRange, "KERNEL_ERROR", null },
         { "KVM_SET_USER_MEMORY_REGION2", Errno.EPERM, HypervisorErrorKind.PermissionDenied, "KERNEL_ERROR", null },
