@@ -1,0 +1,232 @@
+using Grpc.Core;
+using MemSvc.Contracts.V1;
+using MemSvc.Server.Tests.Infrastructure;
+
+namespace MemSvc.Server.Tests.Events;
+
+/// <summary>
+/// Issue 16's unplanned exits, with the real server in a child process on a journal directory: killed (SIGKILL) at
+/// several points, quiet and in the middle of appends under load, the next server reports every VM the killed one
+/// had with exactly one VM_LOST at the sequence after its last, and every event a watcher saw before the kill is
+/// the same event at the same sequence after it: no sequence is handed out twice.
+/// </summary>
+public sealed class JournalRestartTests : IDisposable
+{
+    private const ulong Page = 4096;
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-restart-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private (string Key, string Value)[] Settings => [("MemSvc:Journal:Directory", Path.Combine(_directory.FullName, "journal"))];
+
+    [Fact]
+    public async Task Killed_at_several_points_every_lost_VM_ends_with_one_VM_LOST_after_its_last_event_and_no_sequence_seen_is_reused()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var lost = new List<LostVm>();
+        string[] points = ["no event yet", "quiet, watchers caught up", "under load", "under load", "under load"];
+        foreach (var point in points)
+        {
+            await using var server = await ChildServer.StartInAsync(_directory.FullName, Settings);
+            var clients = new Clients(server.SocketChannel());
+            await CheckLostAsync(clients, lost, seed);
+
+            // "same" is created again in every round: each its own incarnation, whose journal the next ones keep apart.
+            var vms = new List<LostVm>();
+            foreach (var name in new[] { $"r{lost.Count}-a", $"r{lost.Count}-b", "same" })
+            {
+                var vm = await Scenario.VmWithMemoryAsync(clients, name);
+                vms.Add(new LostVm(vm.Name, vm.Uid, point, []));
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var watchers = vms.Select(vm => Task.Run(() => WatchUntilKilledAsync(clients, vm, stop.Token), CancellationToken.None)).ToList();
+            var load = new List<Task>();
+            if (point == "quiet, watchers caught up")
+            {
+                foreach (var vm in vms)
+                {
+                    await ConvertAsync(clients, vm.Name, 20, CancellationToken.None);
+                }
+
+                await WaitUntilAsync(() => vms.All(vm => vm.Count == 20), seed);
+            }
+            else if (point == "under load")
+            {
+                load.AddRange(vms.SelectMany(vm => new[] { vm, vm }).Select(vm => Task.Run(() => ConvertAsync(clients, vm.Name, int.MaxValue, stop.Token), CancellationToken.None)));
+                await WaitUntilAsync(() => vms.All(vm => vm.Count > 0), seed);
+                await Task.Delay(random.Next(20, 400), Ct);
+            }
+
+            await server.KillAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(watchers.Concat(load));
+            lost.AddRange(vms);
+        }
+
+        await using (var last = await ChildServer.StartInAsync(_directory.FullName, Settings))
+        {
+            await CheckLostAsync(new Clients(last.SocketChannel()), lost, seed);
+        }
+
+        Assert.Equal(15, lost.Count);
+        Assert.All(lost.Where(vm => vm.Point == "quiet, watchers caught up"), vm => Assert.Equal(20, vm.Count));
+        Assert.All(lost.Where(vm => vm.Point == "under load"), vm => Assert.True(vm.Count > 0, $"seed {seed}: {vm.Name} saw no event before the kill"));
+    }
+
+    [Fact]
+    public async Task A_SIGTERM_stop_keeps_the_journals_and_the_next_server_reports_the_VMs_lost_by_a_stop_until_DeleteVm()
+    {
+        string instance;
+        Vm vm;
+        await using (var first = await ChildServer.StartInAsync(_directory.FullName, Settings))
+        {
+            var clients = new Clients(first.SocketChannel());
+            instance = (await clients.Host.GetHostInfoAsync(new(), cancellationToken: Ct)).InstanceId;
+            vm = await Scenario.VmWithMemoryAsync(clients, "kept");
+            await ConvertAsync(clients, vm.Name, 3, Ct);
+            Assert.Equal(0, await first.TerminateAsync());
+        }
+
+        await using var second = await ChildServer.StartInAsync(_directory.FullName, Settings);
+        var next = new Clients(second.SocketChannel());
+        var getVm = await RpcAssert.FailsAsync(() => next.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct).ResponseAsync, StatusCode.NotFound, "VM_LOST");
+        var listed = (await next.Vms.ListVmsAsync(new(), cancellationToken: Ct)).Vms;
+        var items = await ReadToEndAsync(next, new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = 3, ProgressMessages = true });
+        var again = await Scenario.VmWithMemoryAsync(next, "kept");
+        await next.Vms.DeleteVmAsync(new() { Name = vm.Name }, cancellationToken: Ct);
+        await next.Vms.DeleteVmAsync(new() { Name = vm.Name }, cancellationToken: Ct);
+        await RpcAssert.FailsAsync(() => next.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct).ResponseAsync, StatusCode.NotFound, "VM_NOT_FOUND");
+
+        Assert.Equal((vm.Uid, "4"), (getVm.Info.Metadata["vm_uid"], getVm.Info.Metadata["last_sequence"]));
+        Assert.Empty(listed);
+        Assert.Equal(3, items.Count);
+        Assert.Equal((3UL, Event.PayloadOneofCase.ConversionApplied), (items[0].Event.Sequence, items[0].Event.PayloadCase));
+        Assert.Equal((4UL, instance), (items[1].Event.Sequence, items[1].Event.VmLost.InstanceId));
+        Assert.StartsWith($"daemon restarted: instance {instance} stopped at ", items[1].Event.VmLost.Reason, StringComparison.Ordinal);
+        Assert.Equal((vm.Uid, VmEndReason.Lost, 5UL), (items[2].VmEnded.VmUid, items[2].VmEnded.Reason, items[2].VmEnded.NextSequence));
+        Assert.NotEqual(vm.Uid, again.Uid);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_directory.FullName, "journal"), "*.journal"));
+    }
+
+    [Fact]
+    public async Task A_journal_file_of_an_unknown_version_is_logged_and_left_as_it_is_and_the_server_serves()
+    {
+        var journal = Directory.CreateDirectory(Path.Combine(_directory.FullName, "journal"));
+        var path = Path.Combine(journal.FullName, "6f1c2a4e-3b5d-4c6e-8f70-123456789abc.journal");
+        byte[] written = [.. "MSVJRNL\n"u8, 2, 0, 0, 0, 42];
+        await File.WriteAllBytesAsync(path, written, Ct);
+
+        await using var server = await ChildServer.StartInAsync(_directory.FullName, Settings);
+        var clients = new Clients(server.SocketChannel());
+        var vm = await Scenario.VmWithMemoryAsync(clients, "serves");
+
+        Assert.Contains($"Journal file {path} is not read: its format version is 2; this MemSvc reads version 1 only.", server.Output, StringComparison.Ordinal);
+        Assert.Equal(written, await File.ReadAllBytesAsync(path, Ct));
+        Assert.Equal(vm.Uid, (await clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct)).Vm.Uid);
+    }
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    // Each lost VM's journal, from 1: the events its watcher saw, at the same sequences, then nothing but one VM_LOST
+    // at the sequence after the last event; and a watch from the sequence after the last one seen (the position a
+    // client kept) continues with the rest and that VM_LOST.
+    private static async Task CheckLostAsync(Clients clients, List<LostVm> lost, int seed)
+    {
+        foreach (var vm in lost)
+        {
+            var all = (await ReadToEndAsync(clients, new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = 1 })).Select(i => i.Event).ToList();
+            var resumed = (await ReadToEndAsync(clients, new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = (ulong)vm.Count + 1 })).Select(i => i.Event).ToList();
+            var because = $"seed {seed}, {vm.Name} {vm.Uid} killed {vm.Point}, {vm.Count} events seen";
+
+            Assert.True(all.Count > vm.Count, because);
+            Assert.Equal(Enumerable.Range(1, all.Count).Select(s => (ulong)s), all.Select(e => e.Sequence));
+            Assert.Equal(vm.Seen, all.Take(vm.Count));
+            Assert.Equal([Event.PayloadOneofCase.VmLost], all.Where(e => e.PayloadCase == Event.PayloadOneofCase.VmLost).Select(e => e.PayloadCase));
+            Assert.Equal(Event.PayloadOneofCase.VmLost, all[^1].PayloadCase);
+            Assert.Equal(all.Skip(vm.Count), resumed);
+            Assert.All(all, e => Assert.Equal(vm.Uid, e.VmUid));
+        }
+    }
+
+    private static async Task<List<WatchEventsResponse>> ReadToEndAsync(Clients clients, WatchEventsRequest request)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(Watcher.Patience);
+        using var call = clients.Events.WatchEvents(request, cancellationToken: deadline.Token);
+        var items = new List<WatchEventsResponse>();
+        while (await call.ResponseStream.MoveNext(deadline.Token))
+        {
+            items.Add(call.ResponseStream.Current);
+        }
+
+        return items;
+    }
+
+    private static async Task WatchUntilKilledAsync(Clients clients, LostVm vm, CancellationToken stop)
+    {
+        try
+        {
+            using var call = clients.Events.WatchEvents(new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = 1 }, cancellationToken: stop);
+            while (await call.ResponseStream.MoveNext(stop))
+            {
+                vm.See(call.ResponseStream.Current.Event);
+            }
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException)
+        {
+            // The server was killed (or the test stopped watching).
+        }
+    }
+
+    private static async Task ConvertAsync(Clients clients, string vm, int times, CancellationToken stop)
+    {
+        try
+        {
+            for (var i = 0; i < times; i++)
+            {
+                var target = i % 2 == 0 ? MemoryVisibility.Private : MemoryVisibility.Shared;
+                await clients.Memory.ConvertMemoryAsync(new() { Vm = vm, Gpa = 0, Size = Page, Target = target }, cancellationToken: stop);
+            }
+        }
+        catch (Exception e) when ((e is RpcException or OperationCanceledException) && (stop.IsCancellationRequested || times == int.MaxValue))
+        {
+            // The load ends with the server.
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, int seed)
+    {
+        var until = DateTime.UtcNow + Watcher.Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"seed {seed}: the watchers did not see the events in time");
+            await Task.Delay(10, Ct);
+        }
+    }
+
+    // A VM of a killed server and the events its watcher saw before the kill.
+    private sealed record LostVm(string Name, string Uid, string Point, List<Event> Seen)
+    {
+        public int Count
+        {
+            get
+            {
+                lock (Seen)
+                {
+                    return Seen.Count;
+                }
+            }
+        }
+
+        public void See(Event evt)
+        {
+            lock (Seen)
+            {
+                Seen.Add(evt);
+            }
+        }
+    }
+}
