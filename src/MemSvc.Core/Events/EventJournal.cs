@@ -219,29 +219,6 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
-    /// Fills a new journal with <paramref name="events"/> read back from its file (consecutive sequences), as far as
-    /// its retention and budget hold them: it continues at the sequence after the last.
-    /// </summary>
-    internal void Restore(IReadOnlyList<VmEvent> events)
-    {
-        lock (_lock)
-        {
-            if (events.Count == 0 || _next != 1 || _held != 0)
-            {
-                return;
-            }
-
-            _next = events[0].Sequence;
-            foreach (var evt in events)
-            {
-                AppendLocked(evt);
-            }
-
-            _written = _next;
-        }
-    }
-
-    /// <summary>
     /// The first sequence a watch from <paramref name="startSequence"/> delivers (0: the next one appended), or
     /// OUT_OF_RANGE SEQUENCE_COMPACTED naming the oldest sequence still held, or OUT_OF_RANGE SEQUENCE_BEYOND_END
     /// for a start past the next sequence: no watcher holds such a position of this journal (it can only come from

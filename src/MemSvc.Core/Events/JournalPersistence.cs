@@ -36,6 +36,29 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
+    /// Fills a new journal with <paramref name="events"/> read back from its file (consecutive sequences), as far as
+    /// its retention and budget hold them: it continues at the sequence after the last.
+    /// </summary>
+    internal void Restore(IReadOnlyList<VmEvent> events)
+    {
+        lock (_lock)
+        {
+            if (events.Count == 0 || _next != 1 || _held != 0)
+            {
+                return;
+            }
+
+            _next = events[0].Sequence;
+            foreach (var evt in events)
+            {
+                AppendLocked(evt);
+            }
+
+            _written = _next;
+        }
+    }
+
+    /// <summary>
     /// Writes every event appended before this call that is not in the file yet (and that the ring still holds),
     /// and returns the journal's next sequence as far as it is written.
     /// </summary>

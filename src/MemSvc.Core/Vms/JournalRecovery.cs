@@ -24,8 +24,7 @@ internal static class JournalRecovery
             var expires = (contents.IsLost ? contents.Events[^1].Time : now) + options.Journal.LostRetention;
             if (expires <= now)
             {
-                File.Delete(path);
-                CoreLog.LostJournalDropped(context.Logger, header.VmId, header.VmUid, "its retention after the loss passed while no MemSvc ran");
+                Delete(context, header, path);
                 continue;
             }
 
@@ -33,8 +32,16 @@ internal static class JournalRecovery
             journal.Restore(contents.Events);
             if (!contents.IsLost)
             {
-                var file = JournalFile.Reopen(path, contents, options.Journal.MaxFileBytes);
-                journal.AttachFile(file, store);
+                try
+                {
+                    journal.AttachFile(JournalFile.Reopen(path, contents, options.Journal.MaxFileBytes), store);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Reported all the same, from memory: the next start may report it again, at the same sequence.
+                    CoreLog.JournalFileFailed(context.Logger, e, header.VmId, path);
+                }
+
                 var reason = Reason(header, contents.Stopped);
                 var lost = journal.Append(new EventPayload.VmLost(header.InstanceId, reason))!;
                 journal.Persist();
@@ -44,6 +51,19 @@ internal static class JournalRecovery
 
             journal.Complete(VmEndReason.Lost, releaseBudget: false);
             context.Lost.Add(new LostVm(new VmKey(header.VmId, header.Owner), header.VmUid, journal, path, contents.IsLost ? contents.Events[^1].Time : now, expires));
+        }
+    }
+
+    private static void Delete(CoreContext context, JournalFileHeader header, string path)
+    {
+        try
+        {
+            File.Delete(path);
+            CoreLog.LostJournalDropped(context.Logger, header.VmId, header.VmUid, "its retention after the loss passed while no MemSvc ran");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CoreLog.JournalFileFailed(context.Logger, e, header.VmId, path);
         }
     }
 
