@@ -161,10 +161,18 @@ public sealed class EventOperations
     }
 
     // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
+    // A named incarnation that was lost says so (VM_LOST), even when a new VM holds its name now.
     private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)
     {
         var vm = _context.Find(caller, vmId);
-        return vmUid.Length == 0 || vmUid == vm.Uid ? vm : throw CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
+        if (vmUid.Length == 0 || vmUid == vm.Uid)
+        {
+            return vm;
+        }
+
+        throw _context.Lost.Find(caller, vmId, vmUid) is { } lost
+            ? CoreErrors.VmLost(lost.Id, lost.Uid, lost.Journal.NextSequence)
+            : CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ public sealed class JournalRecoveryTests : IDisposable
         var newUid = NewVm(third, "a");
         var live = third.Vms.GetVm(Alice, "a");
         var byOldUid = await All(third.Events.Watch(Alice, new WatchRequest { VmId = "a", VmUid = oldUid, StartSequence = 6 }, Ct).Select(i => i.Event!));
+        var resolve = Assert.Throws<CoreException>(() => third.Events.ResolveFault(Alice, "a", 1, Faults.FaultAction.Convert, oldUid));
 
         Assert.Equal((ErrorKind.NotFound, ErrorReasons.VmLost, "6"), (getVm.Kind, getVm.Reason, getVm.Metadata["last_sequence"]));
         Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL, 6UL], afterFirstRestart.Select(e => e.Sequence));
@@ -58,6 +59,7 @@ public sealed class JournalRecoveryTests : IDisposable
         Assert.NotEqual(oldUid, newUid);
         Assert.Equal((newUid, 0UL), (live.Uid, live.LastEventSequence));
         Assert.Equal([6UL], byOldUid.Select(e => e.Sequence));
+        Assert.Equal((ErrorReasons.VmLost, oldUid), (resolve.Reason, resolve.Metadata["vm_uid"]));
         Assert.Equal(2, Directory.GetFiles(_directory.FullName, "*.journal").Length);
     }
 
