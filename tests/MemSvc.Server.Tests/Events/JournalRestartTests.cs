@@ -77,6 +77,56 @@ public sealed class JournalRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_while_its_64_KiB_files_compact_under_load_the_files_keep_their_bound_and_their_newest_events_end_with_VM_LOST()
+    {
+        const long bound = 64 << 10;
+        var seed = Environment.TickCount;
+        var settings = Settings.Append(("MemSvc:Journal:MaxFileBytes", bound.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        var vms = new List<LostVm>();
+        await using (var server = await ChildServer.StartInAsync(_directory.FullName, settings))
+        {
+            var clients = new Clients(server.SocketChannel());
+            foreach (var name in new[] { "c-a", "c-b" })
+            {
+                var vm = await Scenario.VmWithMemoryAsync(clients, name);
+                vms.Add(new LostVm(vm.Name, vm.Uid, "compacting", []));
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var watchers = vms.Select(vm => Task.Run(() => WatchUntilKilledAsync(clients, vm, stop.Token), CancellationToken.None)).ToList();
+            var load = vms.SelectMany(vm => new[] { vm, vm }).Select(vm => Task.Run(() => ConvertAsync(clients, vm.Name, int.MaxValue, stop.Token), CancellationToken.None)).ToList();
+
+            // A CONVERSION_APPLIED record is 67 bytes: 1,500 events have compacted each file at least twice.
+            await WaitUntilAsync(() => vms.All(vm => vm.Count >= 1500), seed);
+            await Task.Delay(new Random(seed).Next(0, 200), Ct);
+            await server.KillAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(watchers.Concat(load));
+        }
+
+        var sizes = Directory.GetFiles(Path.Combine(_directory.FullName, "journal"), "*.journal").Select(f => new FileInfo(f).Length).ToList();
+        await using var restarted = await ChildServer.StartInAsync(_directory.FullName, settings);
+        var next = new Clients(restarted.SocketChannel());
+        foreach (var vm in vms)
+        {
+            var compacted = await RpcAssert.FailsAsync(
+                () => ReadToEndAsync(next, new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = 1 }), StatusCode.OutOfRange, "SEQUENCE_COMPACTED", "start_sequence");
+            var oldest = ulong.Parse(compacted.Info.Metadata["oldest_sequence"], System.Globalization.CultureInfo.InvariantCulture);
+            var kept = (await ReadToEndAsync(next, new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = oldest })).Select(i => i.Event).ToList();
+            var because = $"seed {seed}, {vm.Name}: {vm.Count} seen, {oldest}..{kept[^1].Sequence} kept";
+
+            Assert.True(oldest > 1 && oldest <= (ulong)vm.Count, because);
+            Assert.Equal(Enumerable.Range((int)oldest, kept.Count).Select(s => (ulong)s), kept.Select(e => e.Sequence));
+            Assert.Equal(vm.Seen.Skip((int)oldest - 1), kept.Take(vm.Count - (int)oldest + 1));
+            Assert.Equal([Event.PayloadOneofCase.VmLost], kept.Where(e => e.PayloadCase == Event.PayloadOneofCase.VmLost).Select(e => e.PayloadCase));
+            Assert.Equal(Event.PayloadOneofCase.VmLost, kept[^1].PayloadCase);
+        }
+
+        Assert.Equal(2, sizes.Count);
+        Assert.All(sizes, size => Assert.InRange(size, bound / 4, bound));
+    }
+
+    [Fact]
     public async Task A_SIGTERM_stop_keeps_the_journals_and_the_next_server_reports_the_VMs_lost_by_a_stop_until_DeleteVm()
     {
         string instance;
