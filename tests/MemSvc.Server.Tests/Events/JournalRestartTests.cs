@@ -1,6 +1,7 @@
 using Grpc.Core;
 using MemSvc.Contracts.V1;
 using MemSvc.Server.Tests.Infrastructure;
+using static MemSvc.Server.Tests.Infrastructure.DoomedServerLoad;
 
 namespace MemSvc.Server.Tests.Events;
 
@@ -12,8 +13,6 @@ namespace MemSvc.Server.Tests.Events;
 /// </summary>
 public sealed class JournalRestartTests : IDisposable
 {
-    private const ulong Page = 4096;
-
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-restart-");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -25,7 +24,7 @@ public sealed class JournalRestartTests : IDisposable
     {
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        var lost = new List<LostVm>();
+        var lost = new List<WatchedVm>();
         string[] points = ["no event yet", "quiet, watchers caught up", "under vCPU load", "under vCPU load", "under ConvertMemory load"];
         foreach (var point in points)
         {
@@ -34,11 +33,11 @@ public sealed class JournalRestartTests : IDisposable
             await CheckLostAsync(clients, lost, seed);
 
             // "same" is created again in every round: each its own incarnation, whose journal the next ones keep apart.
-            var vms = new List<LostVm>();
+            var vms = new List<WatchedVm>();
             foreach (var name in new[] { $"r{lost.Count}-a", $"r{lost.Count}-b", "same" })
             {
                 var vm = await Scenario.VmWithMemoryAsync(clients, name, vcpus: 2);
-                vms.Add(new LostVm(vm.Name, vm.Uid, point, []));
+                vms.Add(new WatchedVm(vm.Name, vm.Uid, point, []));
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -94,14 +93,14 @@ public sealed class JournalRestartTests : IDisposable
         const long bound = 64 << 10;
         var seed = Environment.TickCount;
         var settings = Settings.Append(("MemSvc:Journal:MaxFileBytes", bound.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
-        var vms = new List<LostVm>();
+        var vms = new List<WatchedVm>();
         await using (var server = await ChildServer.StartInAsync(_directory.FullName, settings))
         {
             var clients = new Clients(server.SocketChannel());
             foreach (var name in new[] { "c-a", "c-b" })
             {
                 var vm = await Scenario.VmWithMemoryAsync(clients, name);
-                vms.Add(new LostVm(vm.Name, vm.Uid, "compacting", []));
+                vms.Add(new WatchedVm(vm.Name, vm.Uid, "compacting", []));
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -195,7 +194,7 @@ public sealed class JournalRestartTests : IDisposable
     // Each lost VM's journal, from 1: the events its watcher saw, at the same sequences, then nothing but one VM_LOST
     // at the sequence after the last event; and a watch from the sequence after the last one seen (the position a
     // client kept) continues with the rest and that VM_LOST.
-    private static async Task CheckLostAsync(Clients clients, List<LostVm> lost, int seed)
+    private static async Task CheckLostAsync(Clients clients, List<WatchedVm> lost, int seed)
     {
         foreach (var vm in lost)
         {
@@ -210,99 +209,6 @@ public sealed class JournalRestartTests : IDisposable
             Assert.Equal(Event.PayloadOneofCase.VmLost, all[^1].PayloadCase);
             Assert.Equal(all.Skip(vm.Count), resumed);
             Assert.All(all, e => Assert.Equal(vm.Uid, e.VmUid));
-        }
-    }
-
-    private static async Task<List<WatchEventsResponse>> ReadToEndAsync(Clients clients, WatchEventsRequest request)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(Watcher.Patience);
-        using var call = clients.Events.WatchEvents(request, cancellationToken: deadline.Token);
-        var items = new List<WatchEventsResponse>();
-        while (await call.ResponseStream.MoveNext(deadline.Token))
-        {
-            items.Add(call.ResponseStream.Current);
-        }
-
-        return items;
-    }
-
-    private static async Task WatchUntilKilledAsync(Clients clients, LostVm vm, CancellationToken stop)
-    {
-        try
-        {
-            using var call = clients.Events.WatchEvents(new WatchEventsRequest { Vm = vm.Name, VmUid = vm.Uid, StartSequence = 1 }, cancellationToken: stop);
-            while (await call.ResponseStream.MoveNext(stop))
-            {
-                vm.See(call.ResponseStream.Current.Event);
-            }
-        }
-        catch (Exception e) when (e is RpcException or OperationCanceledException)
-        {
-            // The server was killed (or the test stopped watching).
-        }
-    }
-
-    private static async Task ConvertAsync(Clients clients, string vm, int times, CancellationToken stop)
-    {
-        try
-        {
-            for (var i = 0; i < times; i++)
-            {
-                var target = i % 2 == 0 ? MemoryVisibility.Private : MemoryVisibility.Shared;
-                await clients.Memory.ConvertMemoryAsync(new() { Vm = vm, Gpa = 0, Size = Page, Target = target }, cancellationToken: stop);
-            }
-        }
-        catch (Exception e) when ((e is RpcException or OperationCanceledException) && (stop.IsCancellationRequested || times == int.MaxValue))
-        {
-            // The load ends with the server.
-        }
-    }
-
-    // Each of the VM's two vCPUs writes its 32 MiB half with private, then shared, intent, over and over, with the
-    // AUTO policy: three events a page (fault, conversion, resolution), 24,576 a pass, for longer than any round.
-    private static async Task StartFaultingAsync(Clients clients, string vm)
-    {
-        for (uint vcpu = 0; vcpu < 2; vcpu++)
-        {
-            var half = vcpu * 32 * Steps.MiB;
-            var passes = Enumerable.Range(0, 8).Select(i => Steps.Write(half, (byte)(i + 1), i % 2 == 0 ? AccessIntent.Private : AccessIntent.Shared, 32 * Steps.MiB));
-            var name = $"{vm}/vcpus/{vcpu}";
-            await clients.Vcpus.LoadGuestProgramAsync(new LoadGuestProgramRequest { Name = name, Program = Steps.Program([.. passes, Steps.Halt()]) }, cancellationToken: Ct);
-            await clients.Vcpus.StartVcpuAsync(new StartVcpuRequest { Name = name }, cancellationToken: Ct);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, int seed)
-    {
-        var until = DateTime.UtcNow + Watcher.Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, $"seed {seed}: the watchers did not see the events in time");
-            await Task.Delay(10, Ct);
-        }
-    }
-
-    // A VM of a killed server and the events its watcher saw before the kill.
-    private sealed record LostVm(string Name, string Uid, string Point, List<Event> Seen)
-    {
-        public int Count
-        {
-            get
-            {
-                lock (Seen)
-                {
-                    return Seen.Count;
-                }
-            }
-        }
-
-        public void See(Event evt)
-        {
-            lock (Seen)
-            {
-                Seen.Add(evt);
-            }
         }
     }
 }
