@@ -1,5 +1,6 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Events.Files;
 using MemSvc.Core.Options;
 using MemSvc.Core.Tests.Support;
 using MemSvc.Core.Vms;
@@ -130,6 +131,74 @@ public sealed class JournalRecoveryTests : IDisposable
         Assert.Equal(
             ["old 4 ConversionApplied", "old 5 ConversionApplied", "old 6 VmLost", "old ended 7 Lost", "new 1 ConversionApplied", "new 2 ConversionApplied"],
             seen);
+    }
+
+    [Fact]
+    public async Task A_torn_last_record_is_cut_off_and_VM_LOST_follows_the_last_whole_event()
+    {
+        await using (var first = Manager(Options("first")))
+        {
+            NewVm(first, "a");
+            Convert(first, "a", 4);
+        }
+
+        // The stop mark (17 bytes) and 10 of the 67 bytes of event 4's record go, as a kill mid-write leaves them.
+        var path = Assert.Single(Directory.GetFiles(_directory.FullName, "*.journal"));
+        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.SetLength(handle, RandomAccess.GetLength(handle) - 17 - 10);
+        }
+
+        var logs = new LogCapture();
+        await using var second = Manager(Options("second"), loggerFactory: logs.Factory(LogLevel.Information));
+        var events = await All(second.Events.WatchEvents(Alice, "a", 1, cancellationToken: Ct));
+        var reread = JournalFileReader.Read(path);
+
+        Assert.Equal([1UL, 2UL, 3UL, 4UL], events.Select(e => e.Sequence));
+        Assert.Equal(
+            $"daemon restarted: instance first{new string('0', 27)} ended without handing off its VMs (killed or crashed)",
+            Assert.IsType<EventPayload.VmLost>(events[^1].Payload).Reason);
+        Assert.Equal(57L, Assert.Single(logs.Records, r => r.EventId == 1052)["Bytes"]);
+        Assert.Equal(events, reread.Events);
+        Assert.Equal(0L, reread.DroppedBytes);
+    }
+
+    [Fact]
+    public async Task A_lost_journal_is_dropped_with_its_file_when_its_retention_passes_running_or_not()
+    {
+        await using (var first = Manager(Options("first")))
+        {
+            NewVm(first, "a");
+            NewVm(first, "b");
+        }
+
+        var timers = new ManualTimers();
+        int filesBefore, filesAfter;
+        await using (var second = Manager(Options("second") with { TimeProvider = timers }))
+        {
+            filesBefore = Directory.GetFiles(_directory.FullName, "*.journal").Length;
+            timers.FireAll();
+            filesAfter = Directory.GetFiles(_directory.FullName, "*.journal").Length;
+            Assert.Equal(ErrorReasons.VmNotFound, Assert.Throws<CoreException>(() => second.Vms.GetVm(Alice, "a")).Reason);
+        }
+
+        await using (var third = Manager(Options("third")))
+        {
+            NewVm(third, "c");
+        }
+
+        await using (var fourth = Manager(Options("fourth")))
+        {
+            Assert.Equal(ErrorReasons.VmLost, Assert.Throws<CoreException>(() => fourth.Vms.GetVm(Alice, "c")).Reason);
+        }
+
+        // c was lost by the fourth start; with a retention of 1 ms, the fifth finds it expired and removes its file.
+        await Task.Delay(20, Ct);
+        await using var fifth = Manager(Options("fifth") with { Journal = new JournalOptions { Directory = _directory.FullName, LostRetention = TimeSpan.FromMilliseconds(1) } });
+
+        Assert.Equal((2, 0), (filesBefore, filesAfter));
+        Assert.Equal(ErrorReasons.VmNotFound, Assert.Throws<CoreException>(() => fifth.Vms.GetVm(Alice, "c")).Reason);
+        Assert.Empty(Directory.GetFiles(_directory.FullName, "*.journal"));
     }
 
     public void Dispose() => _directory.Delete(recursive: true);
