@@ -85,6 +85,31 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lost_journal_counts_against_its_owners_budget_until_DeleteVm_frees_it()
+    {
+        // Journals of 6 events at most and 2 at least; an owner's journals 8 in all (as JournalBudgetTests).
+        var limits = new QuotaOptions { MaxJournalEventsPerOwner = 8 };
+        await using (var first = Manager(Options("first") with { JournalCapacity = 6, JournalRetentionFloor = 2, Quotas = limits }))
+        {
+            NewVm(first, "a");
+            Convert(first, "a", 6);
+        }
+
+        await using var second = Manager(Options("second") with { JournalCapacity = 6, JournalRetentionFloor = 2, Quotas = limits });
+        NewVm(second, "b");
+        Convert(second, "b", 5, firstPage: 0);
+
+        // The lost a holds 6 (events 2..7, VM_LOST last), so b keeps its floor of 2: events 4 and 5.
+        var whileLost = OldestOf(second, "b");
+        second.Vms.DeleteVm(Alice, "a");
+        Convert(second, "b", 3, firstPage: 5);
+
+        Assert.Equal("4", whileLost);
+        Assert.Equal("4", OldestOf(second, "b"));
+        Assert.Equal(8UL, second.Vms.GetVm(Alice, "b").LastEventSequence);
+    }
+
+    [Fact]
     public async Task A_file_of_an_unknown_version_is_logged_left_untouched_and_the_manager_serves()
     {
         var path = Path.Combine(_directory.FullName, "6f1c2a4e-3b5d-4c6e-8f70-123456789abc.journal");
@@ -213,9 +238,13 @@ public sealed class JournalRecoveryTests : IDisposable
         return uid;
     }
 
-    private static void Convert(VmManager manager, string vmId, int count)
+    // The oldest sequence the VM's journal holds, as a watch from 1 is told.
+    private static string OldestOf(VmManager manager, string vmId) =>
+        Assert.Throws<CoreException>(() => manager.Events.WatchEvents(Alice, vmId, 1, cancellationToken: Ct)).Metadata["oldest_sequence"];
+
+    private static void Convert(VmManager manager, string vmId, int count, int firstPage = 0)
     {
-        for (var page = 0; page < count; page++)
+        for (var page = firstPage; page < firstPage + count; page++)
         {
             manager.Memory.ConvertMemory(Alice, vmId, Gpa + ((ulong)page * K4), K4, toPrivate: true);
         }
