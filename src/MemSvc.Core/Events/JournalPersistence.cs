@@ -23,9 +23,6 @@ public sealed partial class EventJournal
     // Under _lock: the journal is queued for the writer thread and not yet written.
     private bool _dirty;
 
-    /// <summary>The journal's file, or null when journals are not kept on disk (or its file failed and was dropped).</summary>
-    internal string? FilePath => _persistence?.File.Path;
-
     /// <summary>Gives the journal its file; events appended from now on are written to it.</summary>
     internal void AttachFile(JournalFile file, JournalStore store)
     {
@@ -60,7 +57,8 @@ public sealed partial class EventJournal
 
     /// <summary>
     /// Writes every event appended before this call that is not in the file yet (and that the ring still holds),
-    /// and returns the journal's next sequence as far as it is written.
+    /// and returns the journal's next sequence as far as it is written. It stops there: under a steady stream of
+    /// appends a caller (a watcher about to deliver) must not be kept writing other callers' events forever.
     /// </summary>
     internal ulong Persist()
     {
@@ -70,9 +68,10 @@ public sealed partial class EventJournal
             return target;
         }
 
+        JournalStore? requeue = null;
         lock (_fileLock)
         {
-            var batch = new List<VmEvent>(WriteBatch);
+            var batch = new List<VmEvent>();
             while (_persistence is { } state)
             {
                 batch.Clear();
@@ -81,7 +80,7 @@ public sealed partial class EventJournal
                 {
                     _dirty = false;
                     oldest = OldestLocked();
-                    for (var sequence = Math.Max(_written, oldest); sequence < _next && batch.Count < WriteBatch; sequence++)
+                    for (var sequence = Math.Max(_written, oldest); sequence < Math.Min(_next, target) && batch.Count < WriteBatch; sequence++)
                     {
                         batch.Add(_ring[(int)((sequence - 1) % (ulong)_ring.Length)]!);
                     }
@@ -104,8 +103,19 @@ public sealed partial class EventJournal
 
                 Volatile.Write(ref _written, batch[^1].Sequence + 1);
             }
+
+            // Events appended past the target while the mark was still set queued nothing: queue them now.
+            lock (_lock)
+            {
+                if (_persistence is { } state && !_dirty && Math.Max(_written, OldestLocked()) < _next)
+                {
+                    _dirty = true;
+                    requeue = state.Store;
+                }
+            }
         }
 
+        requeue?.MarkDirty(this);
         return target;
     }
 
