@@ -10,6 +10,8 @@ namespace MemSvc.Core.Vms;
 /// </summary>
 internal sealed class LostVms(TimeProvider time, ILogger logger)
 {
+    private static readonly TimeSpan MaxTimerStep = TimeSpan.FromDays(30);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LostVm> _byUid = new(StringComparer.Ordinal);
 
@@ -31,8 +33,27 @@ internal sealed class LostVms(TimeProvider time, ILogger logger)
             _byUid[vm.Uid] = vm;
         }
 
+        Arm(vm);
+    }
+
+    // A timer cannot wait more than about 49 days: a longer retention is waited for in steps.
+    private void Arm(LostVm vm)
+    {
         var due = vm.ExpiresAt - time.GetUtcNow();
-        vm.Expiry = time.CreateTimer(_ => Drop(vm, "its retention after the loss passed"), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        var step = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxTimerStep ? MaxTimerStep : due;
+        vm.Expiry?.Dispose();
+        vm.Expiry = time.CreateTimer(_ => Expire(vm), null, step, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Expire(LostVm vm)
+    {
+        if (time.GetUtcNow() < vm.ExpiresAt)
+        {
+            Arm(vm);
+            return;
+        }
+
+        Drop(vm, "its retention after the loss passed");
     }
 
     /// <summary>The caller's lost VM of that name (of that uid, when one is named), newest first; null when none.</summary>

@@ -31,7 +31,16 @@ public sealed class VmManager : IAsyncDisposable
         _context = new CoreContext(backends, options, loggerFactory ?? NullLoggerFactory.Instance);
         if (_context.Journals is { } journals)
         {
-            JournalRecovery.Run(_context, journals);
+            try
+            {
+                JournalRecovery.Run(_context, journals);
+            }
+            catch
+            {
+                // The writer thread and the directory's lock go with the manager that will never be.
+                _context.Dispose();
+                throw;
+            }
         }
 
         Vms = new VmOperations(_context);

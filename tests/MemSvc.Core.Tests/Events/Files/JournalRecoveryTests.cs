@@ -199,9 +199,12 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var timers = new ManualTimers();
         int filesBefore, filesAfter;
-        await using (var second = Manager(Options("second") with { TimeProvider = timers }))
+        var shortly = new JournalOptions { Directory = _directory.FullName, LostRetention = TimeSpan.FromMilliseconds(1) };
+        await using (var second = Manager(Options("second") with { TimeProvider = timers, Journal = shortly }))
         {
+            // A timer that fires before the retention passed waits again; this one fires after it.
             filesBefore = Directory.GetFiles(_directory.FullName, "*.journal").Length;
+            await Task.Delay(20, Ct);
             timers.FireAll();
             filesAfter = Directory.GetFiles(_directory.FullName, "*.journal").Length;
             Assert.Equal(ErrorReasons.VmNotFound, Assert.Throws<CoreException>(() => second.Vms.GetVm(Alice, "a")).Reason);
@@ -219,7 +222,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         // c was lost by the fourth start; with a retention of 1 ms, the fifth finds it expired and removes its file.
         await Task.Delay(20, Ct);
-        await using var fifth = Manager(Options("fifth") with { Journal = new JournalOptions { Directory = _directory.FullName, LostRetention = TimeSpan.FromMilliseconds(1) } });
+        await using var fifth = Manager(Options("fifth") with { Journal = shortly });
 
         Assert.Equal((2, 0), (filesBefore, filesAfter));
         Assert.Equal(ErrorReasons.VmNotFound, Assert.Throws<CoreException>(() => fifth.Vms.GetVm(Alice, "c")).Reason);
