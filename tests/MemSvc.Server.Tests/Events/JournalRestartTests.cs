@@ -173,6 +173,20 @@ public sealed class JournalRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_server_on_a_journal_directory_in_use_refuses_to_start_and_the_first_serves_on()
+    {
+        await using var first = await ChildServer.StartInAsync(_directory.FullName, Settings);
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_directory.FullName, "second"));
+
+        var (exitCode, output) = await ChildServer.RunToExitAsync(elsewhere.FullName, Settings);
+        var vm = await Scenario.VmWithMemoryAsync(new Clients(first.SocketChannel()), "serves");
+
+        Assert.Equal(78, exitCode);
+        Assert.Contains($"memsvc: cannot start: MemSvc:Journal:Directory '{Settings[0].Value}' cannot be used: another MemSvc process uses the journal directory {Settings[0].Value}", output, StringComparison.Ordinal);
+        Assert.StartsWith("vms/serves", vm.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_journal_file_of_an_unknown_version_is_logged_and_left_as_it_is_and_the_server_serves()
     {
         var journal = Directory.CreateDirectory(Path.Combine(_directory.FullName, "journal"));
