@@ -32,16 +32,21 @@ LABEL org.opencontainers.image.title="MemSvc" \
 RUN groupadd --system --gid 10001 memsvc \
  && useradd --system --uid 10001 --gid memsvc --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin memsvc \
- && install -d -o memsvc -g memsvc -m 0750 /run/memsvc
+ && install -d -o memsvc -g memsvc -m 0750 /run/memsvc \
+ && install -d -o memsvc -g memsvc -m 0700 /var/lib/memsvc
 
 # The socket's directory is a volume, so that node-local clients (or other containers) can reach the socket: it
 # is the daemon's only interface by default. No TCP port is opened unless configured: MemSvc__LoopbackPort adds
 # plaintext h2c on 127.0.0.1 (development only: every local user would share one caller there), MemSvc__Tls__*
 # adds mTLS for remote orchestrators, MemSvc__HealthPort a health-only port for kubelet.
+# The VM journals' files are a volume too: a daemon that dies (a crash, an OOM kill, a restart of the container)
+# then reports its VMs lost with a final VM_LOST event instead of forgetting them. Mount a named volume there to
+# keep them across a re-created container as well.
 ENV MemSvc__SocketPath=/run/memsvc/memsvc.sock \
+    MemSvc__Journal__Directory=/var/lib/memsvc/journal \
     DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 \
     DOTNET_gcServer=0
-VOLUME ["/run/memsvc"]
+VOLUME ["/run/memsvc", "/var/lib/memsvc"]
 WORKDIR /app
 USER 10001:10001
 

@@ -25,6 +25,7 @@ internal static class EventLine
             Event.PayloadOneofCase.FaultResolved => FaultResolved(e.FaultResolved),
             Event.PayloadOneofCase.VcpuStateChanged => VcpuStateChanged(e.VcpuStateChanged),
             Event.PayloadOneofCase.GuestReport => $"guest-report vcpu={e.GuestReport.Vcpu} port={Units.Hex(e.GuestReport.Port)} value={e.GuestReport.Value} ({Units.Hex(e.GuestReport.Value)})",
+            Event.PayloadOneofCase.VmLost => $"vm-lost instance={e.VmLost.InstanceId} reason=\"{e.VmLost.Reason}\"",
             _ => "unknown-event",
         };
     }

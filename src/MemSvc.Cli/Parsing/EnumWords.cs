@@ -67,6 +67,7 @@ internal static class EnumWords
         ["fault-resolved"] = EventKind.FaultResolved,
         ["vcpu-state"] = EventKind.VcpuStateChanged,
         ["guest-report"] = EventKind.GuestReport,
+        ["vm-lost"] = EventKind.VmLost,
     };
 
     /// <summary>The word for an enum value: the key that maps to it, else the value's C# name in lower case.</summary>

@@ -15,10 +15,13 @@ public static class FaultErrors
     /// <summary>Its VM was deleted.</summary>
     public const string VmNotFound = "VM_NOT_FOUND";
 
-    /// <summary>True when <paramref name="error"/> says the fault is over: resolved, timed out, or its VM gone (deleted or replaced).</summary>
+    /// <summary>Its VM died with an earlier daemon process (a crash, a kill, a stop without handoff).</summary>
+    public const string VmLost = "VM_LOST";
+
+    /// <summary>True when <paramref name="error"/> says the fault is over: resolved, timed out, or its VM gone (deleted, replaced or lost).</summary>
     public static bool IsFaultOver(MemSvcException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return error is VmReplacedException || error.Reason is AlreadyResolved or TimedOut or VmNotFound;
+        return error is VmReplacedException || error.Reason is AlreadyResolved or TimedOut or VmNotFound or VmLost;
     }
 }

@@ -9,6 +9,18 @@ internal static class CoreErrors
         new(ErrorKind.NotFound, ErrorReasons.VmNotFound, $"vm '{vmId}' not found", null, Meta("vm_id", vmId));
 
     /// <summary>
+    /// The name's VM died with an earlier daemon process: only its journal, ended by VM_LOST at
+    /// <paramref name="nextSequence"/> - 1, is left (WatchEvents reads it until DeleteVm or its retention drops it).
+    /// </summary>
+    public static CoreException VmLost(string vmId, string uid, ulong nextSequence) =>
+        new(
+            ErrorKind.NotFound,
+            ErrorReasons.VmLost,
+            $"vm '{vmId}' ({uid}) was lost with an earlier daemon process; its journal, which ends with VM_LOST, is still watchable",
+            null,
+            new Dictionary<string, string> { ["vm_id"] = vmId, ["vm_uid"] = uid, ["last_sequence"] = Dec(nextSequence - 1) });
+
+    /// <summary>
     /// The request named incarnation <paramref name="uid"/> of a VM, and another VM holds that name now: the one it
     /// meant was deleted. A client that retried would act on a VM it never saw.
     /// </summary>

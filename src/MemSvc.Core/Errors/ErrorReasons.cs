@@ -14,6 +14,7 @@ public static class ErrorReasons
     public const string VmNotFound = "VM_NOT_FOUND";
     public const string VmAlreadyExists = "VM_ALREADY_EXISTS";
     public const string VmReplaced = "VM_REPLACED";
+    public const string VmLost = "VM_LOST";
     public const string VmNameAmbiguous = "VM_NAME_AMBIGUOUS";
     public const string InvalidVmUid = "INVALID_VM_UID";
     public const string BackendUnavailable = "BACKEND_UNAVAILABLE";

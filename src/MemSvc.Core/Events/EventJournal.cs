@@ -1,4 +1,5 @@
 using MemSvc.Core.Errors;
+using MemSvc.Core.Events.Files;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,8 @@ public sealed partial class EventJournal
     // Events held: sequences _next - _held .. _next - 1. At most the capacity and the ring's length.
     private int _held;
     private bool _completed;
+    private VmEndReason _endReason = VmEndReason.Deleted;
+    private bool _budgetReleased;
 
     // The watchers waiting for an event: an append wakes only those whose filter it matches, so a watcher is not
     // woken (a thread-pool dispatch each) for events it would drop, such as the conversion and resolution events of
@@ -123,6 +126,7 @@ public sealed partial class EventJournal
         ArgumentNullException.ThrowIfNull(payload);
         VmEvent evt;
         JournalWaiter? woken = null;
+        JournalStore? dirtied;
         lock (_lock)
         {
             if (_completed)
@@ -131,23 +135,8 @@ public sealed partial class EventJournal
             }
 
             evt = new VmEvent(_next, _vmId, _vmUid, _time.GetUtcNow(), payload);
-            if (_held < _capacity && (_budget is null || _budget.TryGrow(_held)))
-            {
-                if (_held == _ring.Length)
-                {
-                    Grow();
-                }
-
-                _held++;
-            }
-            else if (_held > 0)
-            {
-                // Compact the oldest event: its slot is freed now, not when the ring comes round to it.
-                _ring[(int)((_next - (ulong)_held - 1) % (ulong)_ring.Length)] = null;
-            }
-
-            _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
-            _next++;
+            AppendLocked(evt);
+            dirtied = MarkDirtyLocked();
             if (!_waiting.IsEmpty)
             {
                 woken = _waiting.TakeFor(evt, _next);
@@ -155,22 +144,57 @@ public sealed partial class EventJournal
         }
 
         JournalWaitList.Wake(woken);
+        dirtied?.MarkDirty(this);
+
         _metrics?.EventAppended(_vmId, _vmUid, payload.Kind);
         return evt;
+    }
+
+    private void AppendLocked(VmEvent evt)
+    {
+        if (_held < _capacity && (_budget is null || _budget.TryGrow(_held)))
+        {
+            if (_held == _ring.Length)
+            {
+                Grow();
+            }
+
+            _held++;
+        }
+        else if (_held > 0)
+        {
+            // Compact the oldest event: its slot is freed now, not when the ring comes round to it.
+            _ring[(int)((_next - (ulong)_held - 1) % (ulong)_ring.Length)] = null;
+        }
+
+        _ring[(int)((_next - 1) % (ulong)_ring.Length)] = evt;
+        _next++;
     }
 
     /// <summary>
     /// No more events: watches deliver what is held after their position, then end. The events stop counting
     /// against the owner's budget now; their memory goes with the journal once the last watch of it ends.
     /// </summary>
-    public void Complete()
+    public void Complete() => Complete(VmEndReason.Deleted, releaseBudget: true);
+
+    /// <summary>
+    /// As <see cref="Complete()"/>, with why the VM ended (what a watch's end notice says); a lost VM's journal,
+    /// still readable, keeps counting against the budget until <see cref="ReleaseBudget"/>.
+    /// </summary>
+    internal void Complete(VmEndReason reason, bool releaseBudget)
     {
         JournalWaiter? woken;
         lock (_lock)
         {
-            if (!_completed)
+            if (!_completed && releaseBudget)
             {
                 _budget?.Release(_held);
+                _budgetReleased = true;
+            }
+
+            if (!_completed)
+            {
+                _endReason = reason;
             }
 
             _completed = true;
@@ -178,6 +202,20 @@ public sealed partial class EventJournal
         }
 
         JournalWaitList.Wake(woken);
+    }
+
+    /// <summary>A completed journal that kept its budget (a lost VM's) gives it back: it is being dropped.</summary>
+    internal void ReleaseBudget()
+    {
+        lock (_lock)
+        {
+            // Watches still reading it finish what is held; only the count goes now.
+            if (_completed && !_budgetReleased)
+            {
+                _budget?.Release(_held);
+                _budgetReleased = true;
+            }
+        }
     }
 
     /// <summary>

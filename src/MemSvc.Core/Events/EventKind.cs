@@ -10,4 +10,7 @@ public enum EventKind
     FaultResolved = 4,
     VcpuStateChanged = 5,
     GuestReport = 6,
+
+    /// <summary>The VM died with an earlier daemon process: the last event of its journal.</summary>
+    VmLost = 7,
 }

@@ -60,11 +60,11 @@ public sealed class EventOperations
             return Counted(caller.Identity, MultiVmWatch.Run(_context, caller, request, cancellationToken), cancellationToken);
         }
 
-        var vm = FindIncarnation(caller, request.VmId!, request.VmUid);
+        var journal = WatchedJournal(caller, request.VmId!, request.VmUid);
 
         // Past the journal's end: with the incarnation named, still this VM's future; without, maybe an earlier VM's.
-        var first = vm.Journal.ResolveStart(request.StartSequence, beyondEndWaits: request.VmUid.Length > 0);
-        return Counted(caller.Identity, vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, cancellationToken), cancellationToken);
+        var first = journal.ResolveStart(request.StartSequence, beyondEndWaits: request.VmUid.Length > 0);
+        return Counted(caller.Identity, journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -104,6 +104,9 @@ public sealed class EventOperations
         foreach (var vm in vms)
         {
             var (pending, nextSequence) = vm.Faults.Snapshot();
+
+            // The position goes to the client: its events must be in the file first (see EventJournal.Persist).
+            vm.Journal.Persist();
             foreach (var fault in pending)
             {
                 faults.Add(new PendingFaultInfo(fault.Announcement!, DeadlineOf(fault.Announcement!.Payload) ?? fault.Announcement.Time + vm.ResolutionTimeout));
@@ -139,11 +142,37 @@ public sealed class EventOperations
         _ => null,
     };
 
+    // The journal a one-VM watch reads: the live VM's of the name (of the uid, when one is named), else a lost VM's
+    // of the name and uid (the newest when no uid is named), else VM_REPLACED or NOT_FOUND as without lost VMs.
+    private EventJournal WatchedJournal(CallerIdentity caller, string vmId, string vmUid)
+    {
+        var live = _context.TryFind(caller, vmId);
+        if (live is not null && (vmUid.Length == 0 || vmUid == live.Uid))
+        {
+            return live.Journal;
+        }
+
+        if (_context.Lost.Find(caller, vmId, vmUid) is { } lost && (vmUid.Length > 0 || live is null))
+        {
+            return lost.Journal;
+        }
+
+        return FindIncarnation(caller, vmId, vmUid).Journal;
+    }
+
     // The VM, and when a uid is named, that incarnation of it or VM_REPLACED.
+    // A named incarnation that was lost says so (VM_LOST), even when a new VM holds its name now.
     private ManagedVm FindIncarnation(CallerIdentity caller, string vmId, string vmUid)
     {
         var vm = _context.Find(caller, vmId);
-        return vmUid.Length == 0 || vmUid == vm.Uid ? vm : throw CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
+        if (vmUid.Length == 0 || vmUid == vm.Uid)
+        {
+            return vm;
+        }
+
+        throw _context.Lost.Find(caller, vmId, vmUid) is { } lost
+            ? CoreErrors.VmLost(lost.Id, lost.Uid, lost.Journal.NextSequence)
+            : CoreErrors.VmReplaced(vm.Id, vmUid, vm.Uid, "vm_uid");
     }
 
     /// <summary>

@@ -75,4 +75,15 @@ public abstract record EventPayload
 
         public override int? SourceVcpu => Vcpu;
     }
+
+    /// <summary>
+    /// The journal's last event: the VM did not outlive the daemon process <paramref name="InstanceId"/> (killed,
+    /// crashed or stopped without handing its VMs off), and a later process, reading its journal file, says so.
+    /// </summary>
+    public sealed record VmLost(string InstanceId, string Reason) : EventPayload
+    {
+        public override EventKind Kind => EventKind.VmLost;
+
+        public override int? SourceVcpu => null;
+    }
 }

@@ -105,7 +105,7 @@ public sealed partial class EventJournal
                 // The VM ended (deleted, or gone with the daemon): its journal completes only then. Say so to a watch that wants progress.
                 if (threshold > 0)
                 {
-                    yield return new WatchNotice.VmEnded(_vmId, _vmUid, waiter.Next, VmEndReason.Deleted);
+                    yield return new WatchNotice.VmEnded(_vmId, _vmUid, waiter.Next, _endReason);
                 }
 
                 yield break;
@@ -122,6 +122,14 @@ public sealed partial class EventJournal
             {
                 await pending.ConfigureAwait(false);
                 continue;
+            }
+
+            // A sequence a watcher has seen must be in the file before it sees it: a crash after this point then
+            // cannot hand the sequence to the VM_LOST event a restart appends. The write is this watcher's, not the
+            // appender's: a vCPU never writes a file.
+            if (count > 0 && Volatile.Read(ref _persistence) is not null && batch[count - 1].Sequence >= Volatile.Read(ref _written))
+            {
+                Persist();
             }
 
             _metrics?.WatcherLag(_vmId, _vmUid, lag);

@@ -48,7 +48,7 @@ internal static class MultiVmWatch
             }
         }
 
-        void StartPump(ManagedVm vm, ulong first) => Chain(vm.Key, () => Pump(vm, first, request, channel.Writer, stop.Token));
+        void StartPump(VmKey key, EventJournal journal, ulong first) => Chain(key, () => Pump(journal, first, request, channel.Writer, stop.Token));
 
         // A VM created after the watch began is new in full: every event of it is delivered, from sequence 1.
         void OnAdded(ManagedVm vm)
@@ -67,27 +67,27 @@ internal static class MultiVmWatch
                 }
             }
 
-            StartPump(vm, 1);
+            StartPump(vm.Key, vm.Journal, 1);
         }
 
         var existing = context.Registry.Subscribe(caller, OnAdded);
         using var shutdown = context.ShutdownToken.Register(() => channel.Writer.TryComplete());
         try
         {
-            var plan = WatchStartPlan.Make(existing, request);
+            var plan = WatchStartPlan.Make(existing, request, (vmId, vmUid) => context.Lost.Find(caller, vmId, vmUid));
             if (request.Bookmarks is not null)
             {
                 foreach (var ended in plan.Ended)
                 {
                     // A replaced incarnation's end goes before its successor's events, whoever owns the successor.
-                    var successor = plan.Starts.FirstOrDefault(s => s.Vm.Id == ended.VmId).Vm;
+                    var successor = plan.Starts.FirstOrDefault(s => s.Key.Id == ended.VmId);
                     Chain(successor?.Key ?? new VmKey(ended.VmId, caller.Identity), () => Notify(ended, channel.Writer, stop.Token));
                 }
             }
 
-            foreach (var (vm, first) in plan.Starts)
+            foreach (var start in plan.Starts)
             {
-                StartPump(vm, first);
+                StartPump(start.Key, start.Journal, start.First);
             }
 
             List<ManagedVm> late;
@@ -99,7 +99,7 @@ internal static class MultiVmWatch
 
             foreach (var vm in late)
             {
-                StartPump(vm, 1);
+                StartPump(vm.Key, vm.Journal, 1);
             }
 
             await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -133,11 +133,11 @@ internal static class MultiVmWatch
         }
     }
 
-    private static async Task Pump(ManagedVm vm, ulong first, WatchRequest request, ChannelWriter<WatchItem> writer, CancellationToken stop)
+    private static async Task Pump(EventJournal journal, ulong first, WatchRequest request, ChannelWriter<WatchItem> writer, CancellationToken stop)
     {
         try
         {
-            await foreach (var item in vm.Journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, stop).ConfigureAwait(false))
+            await foreach (var item in journal.WatchItemsFrom(first, request.Filter, request.Bookmarks, stop).ConfigureAwait(false))
             {
                 await writer.WriteAsync(item, stop).ConfigureAwait(false);
             }

@@ -39,6 +39,9 @@ public enum VmEndReason
 
     /// <summary>Found at the watch's start: a VM of its name exists, but it is another incarnation.</summary>
     Replaced = 2,
+
+    /// <summary>Lost with an earlier daemon process: its journal ends with a VM_LOST event.</summary>
+    Lost = 3,
 }
 
 /// <summary>

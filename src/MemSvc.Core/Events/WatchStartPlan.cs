@@ -8,35 +8,56 @@ namespace MemSvc.Core.Events;
 /// incarnation that is gone, the old one is reported ended and the VM that holds the name now, another one, is
 /// new to the watcher in full, from 1. Every start is checked here, before anything is sent.
 /// </summary>
-internal sealed record WatchStartPlan(IReadOnlyList<(ManagedVm Vm, ulong First)> Starts, IReadOnlyList<WatchNotice.VmEnded> Ended)
+internal sealed record WatchStartPlan(IReadOnlyList<WatchStart> Starts, IReadOnlyList<WatchNotice.VmEnded> Ended)
 {
-    public static WatchStartPlan Make(IReadOnlyList<ManagedVm> existing, WatchRequest request)
+    /// <param name="existing">The VMs the caller may see now.</param>
+    /// <param name="request">The watch.</param>
+    /// <param name="lost">The lost VM of a uid, when the caller may see it: a position naming it resumes its journal, which ends with VM_LOST.</param>
+    public static WatchStartPlan Make(IReadOnlyList<ManagedVm> existing, WatchRequest request, Func<string, string, LostVm?>? lost = null)
     {
         // Names are per owner, so an admin's positions may name one VM name several times, once per incarnation.
         var positions = request.Positions.ToList();
         var existingUids = existing.Select(v => v.Uid).ToHashSet(StringComparer.Ordinal);
-        var starts = new List<(ManagedVm, ulong)>(existing.Count);
+        var starts = new List<WatchStart>(existing.Count);
         var ended = new List<WatchNotice.VmEnded>();
+
+        // Lost incarnations first, so that each is read to its VM_LOST before a new VM of its name begins.
+        var lostNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var position in positions.Where(p => p.VmUid.Length > 0 && !existingUids.Contains(p.VmUid)).ToList())
+        {
+            if (lost?.Invoke(position.VmId, position.VmUid) is { } gone)
+            {
+                positions.Remove(position);
+                lostNames.Add(gone.Id);
+                starts.Add(new WatchStart(gone.Key, gone.Journal, gone.Journal.ResolveStart(position.NextSequence, "positions", beyondEndWaits: true)));
+            }
+        }
+
         foreach (var vm in existing)
         {
             var position = Take(positions, vm, existingUids);
-            if (position is null)
+            if (position is null && lostNames.Contains(vm.Id))
+            {
+                // The VM that holds a lost VM's name now is new to this watcher in full.
+                starts.Add(new WatchStart(vm.Key, vm.Journal, 1));
+            }
+            else if (position is null)
             {
                 var start = StartOf(vm, request.VmStarts, request.StartSequence, out var own);
-                starts.Add((vm, vm.Journal.ResolveStart(start, own ? "start_sequences" : "start_sequence", beyondEndWaits: !own)));
+                starts.Add(new WatchStart(vm.Key, vm.Journal, vm.Journal.ResolveStart(start, own ? "start_sequences" : "start_sequence", beyondEndWaits: !own)));
             }
             else if (position.VmUid.Length == 0)
             {
-                starts.Add((vm, vm.Journal.ResolveStart(position.NextSequence > vm.Journal.NextSequence ? 1 : position.NextSequence, "positions")));
+                starts.Add(new WatchStart(vm.Key, vm.Journal, vm.Journal.ResolveStart(position.NextSequence > vm.Journal.NextSequence ? 1 : position.NextSequence, "positions")));
             }
             else if (position.VmUid == vm.Uid)
             {
-                starts.Add((vm, vm.Journal.ResolveStart(position.NextSequence, "positions", beyondEndWaits: true)));
+                starts.Add(new WatchStart(vm.Key, vm.Journal, vm.Journal.ResolveStart(position.NextSequence, "positions", beyondEndWaits: true)));
             }
             else
             {
                 ended.Add(new WatchNotice.VmEnded(position.VmId, position.VmUid, position.NextSequence, VmEndReason.Replaced));
-                starts.Add((vm, 1));
+                starts.Add(new WatchStart(vm.Key, vm.Journal, 1));
             }
         }
 
@@ -93,3 +114,6 @@ internal sealed record WatchStartPlan(IReadOnlyList<(ManagedVm Vm, ulong First)>
         return start > vm.Journal.NextSequence ? 1 : start;
     }
 }
+
+/// <summary>Where an all-VMs watch starts one journal: a live VM's, or a lost VM's that a position named.</summary>
+internal sealed record WatchStart(VmKey Key, EventJournal Journal, ulong First);

@@ -78,4 +78,19 @@ internal static partial class CoreLog
             VcpuExitHandlingError(logger, exception, vm, vcpu);
         }
     }
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Error, Message = "VM {Vm}: its journal file {Path} could not be written or removed; the VM's journal is kept in memory only from now on")]
+    public static partial void JournalFileFailed(ILogger logger, Exception exception, string vm, string path);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Error, Message = "Journal file {Path} is not read: {Because}. It is left as it is (a MemSvc that reads it can still report its VM)")]
+    public static partial void JournalFileRefused(ILogger logger, string path, string because);
+
+    [LoggerMessage(EventId = 1052, Level = LogLevel.Warning, Message = "Journal file {Path}: {Bytes} bytes at its end were dropped ({Reason}), the write a kill cut short")]
+    public static partial void JournalTailDropped(ILogger logger, string path, long bytes, string reason);
+
+    [LoggerMessage(EventId = 1053, Level = LogLevel.Warning, Message = "VM {Vm} ({VmUid}) of owner {Owner} was lost: {Reason}; its journal ends with VM_LOST at sequence {Sequence} and stays watchable until {Until}")]
+    public static partial void VmLost(ILogger logger, string vm, string vmUid, string owner, string reason, ulong sequence, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 1054, Level = LogLevel.Information, Message = "VM {Vm} ({VmUid}): the lost VM's journal was dropped ({Why})")]
+    public static partial void LostJournalDropped(ILogger logger, string vm, string vmUid, string why);
 }

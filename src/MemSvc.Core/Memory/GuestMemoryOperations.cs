@@ -53,6 +53,9 @@ public sealed class GuestMemoryOperations
         var vm = _context.Find(caller, vmId);
         RangeChecks.PageRange(gpa, size);
         var applied = vm.Converter.Convert(gpa, size, toPrivate, ConversionInitiator.Api, faultId: 0, vcpu: null);
+
+        // The caller is told the event's sequence: it must be in the journal's file first (EventJournal.Persist).
+        vm.Journal.Persist();
         return new ConversionResult(vm.Id, gpa, size, toPrivate, applied?.Sequence ?? 0);
     }
 

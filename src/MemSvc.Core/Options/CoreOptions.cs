@@ -17,6 +17,9 @@ public sealed record CoreOptions
     /// </summary>
     public int JournalRetentionFloor { get; init; } = 1024;
 
+    /// <summary>Journal files: off unless a directory is given.</summary>
+    public JournalOptions Journal { get; init; } = new();
+
     /// <summary>Resolution timeout of a VM created without one.</summary>
     public TimeSpan DefaultResolutionTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

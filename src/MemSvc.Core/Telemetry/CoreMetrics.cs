@@ -112,6 +112,7 @@ internal sealed class CoreMetrics : IDisposable
         EventKind.FaultResolved => "fault_resolved",
         EventKind.VcpuStateChanged => "vcpu_state_changed",
         EventKind.GuestReport => "guest_report",
+        EventKind.VmLost => "vm_lost",
         _ => "unspecified",
     };
 }

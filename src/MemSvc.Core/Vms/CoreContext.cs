@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using MemSvc.Core.Backends;
+using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Events.Files;
 using MemSvc.Core.Identity;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Memory;
@@ -24,11 +26,19 @@ internal sealed class CoreContext : IDisposable
         Metrics = new CoreMetrics(MeasureMemory, MeasureJournals);
         Logger = loggerFactory.CreateLogger(CoreLog.Category);
         Ledger = new GuestMemoryLedger(options.Quotas, options.HostMemory.Cap());
+        Lost = new LostVms(options.TimeProvider, Logger);
+        Journals = options.Journal.Enabled ? new JournalStore(options.Journal, Logger) : null;
     }
 
     public VmRegistry Registry { get; } = new();
 
     public BackendCatalog Backends { get; }
+
+    /// <summary>The journal files, or null when journals live in memory only.</summary>
+    public JournalStore? Journals { get; }
+
+    /// <summary>VMs lost with an earlier process, read back from their journal files.</summary>
+    public LostVms Lost { get; }
 
     public CoreOptions Options { get; }
 
@@ -46,17 +56,42 @@ internal sealed class CoreContext : IDisposable
     /// <summary>Cancelled when the manager shuts down: multi-VM watches end on it.</summary>
     public CancellationToken ShutdownToken => _shutdown.Token;
 
-    /// <summary>The VM, checked for the caller's identity and ownership.</summary>
+    /// <summary>
+    /// The VM, checked for the caller's identity and ownership. A name that only a lost VM had answers NOT_FOUND
+    /// VM_LOST rather than VM_NOT_FOUND, so that a client learns the VM died with an earlier process.
+    /// </summary>
     public ManagedVm Find(CallerIdentity caller, string vmId)
     {
         CallerIdentity.Validate(caller);
-        return Registry.Find(caller, vmId ?? string.Empty);
+        try
+        {
+            return Registry.Find(caller, vmId ?? string.Empty);
+        }
+        catch (CoreException e) when (e.Reason == ErrorReasons.VmNotFound && Lost.Find(caller, vmId ?? string.Empty) is { } lost)
+        {
+            throw CoreErrors.VmLost(lost.Id, lost.Uid, lost.Journal.NextSequence);
+        }
+    }
+
+    /// <summary>The caller's live VM of that name, or null when it has none (lost ones are not VMs).</summary>
+    public ManagedVm? TryFind(CallerIdentity caller, string vmId)
+    {
+        try
+        {
+            return Find(caller, vmId);
+        }
+        catch (CoreException e) when (e.Reason is ErrorReasons.VmNotFound or ErrorReasons.VmLost)
+        {
+            return null;
+        }
     }
 
     public void SignalShutdown() => _shutdown.Cancel();
 
     public void Dispose()
     {
+        Lost.Close();
+        Journals?.Dispose();
         _shutdown.Dispose();
         Metrics.Dispose();
     }

@@ -1,5 +1,6 @@
 using MemSvc.Core.Errors;
 using MemSvc.Core.Events;
+using MemSvc.Core.Events.Files;
 using MemSvc.Core.Faults;
 using MemSvc.Core.Logging;
 using MemSvc.Core.Memory;
@@ -16,7 +17,7 @@ internal sealed class ManagedVm
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;
 
-    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger, JournalBudget journalBudget)
+    public ManagedVm(VmSettings settings, IVm vm, CoreMetrics metrics, ILogger logger, int journalCapacity, TimeProvider time, GuestMemoryLedger ledger, JournalBudget journalBudget, JournalStore? journals = null)
     {
         Settings = settings;
         Time = time;
@@ -24,6 +25,11 @@ internal sealed class ManagedVm
         Metrics = metrics;
         Logger = logger;
         Journal = new EventJournal(settings.VmId, settings.Uid, journalCapacity, time, metrics, logger, journalBudget);
+        if (journals?.Create(new JournalFileHeader(settings.Owner, settings.VmId, settings.Uid, journals.Options.InstanceId, settings.CreateTime)) is { } file)
+        {
+            Journal.AttachFile(file, journals);
+        }
+
         Memory = new VmMemory(ledger, settings.Owner);
         Faults = new FaultCoordinator(this);
         Converter = new MemoryConverter(this);
@@ -136,7 +142,7 @@ internal sealed class ManagedVm
             TimeoutFallback,
             Settings.CreateTime,
             running ? VmState.Running : VmState.Ready,
-            Journal.NextSequence - 1);
+            Journal.Persist() - 1);
     }
 
     /// <summary>

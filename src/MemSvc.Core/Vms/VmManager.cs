@@ -29,6 +29,20 @@ public sealed class VmManager : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalRetentionFloor, 1);
         _context = new CoreContext(backends, options, loggerFactory ?? NullLoggerFactory.Instance);
+        if (_context.Journals is { } journals)
+        {
+            try
+            {
+                JournalRecovery.Run(_context, journals);
+            }
+            catch
+            {
+                // The writer thread and the directory's lock go with the manager that will never be.
+                _context.Dispose();
+                throw;
+            }
+        }
+
         Vms = new VmOperations(_context);
         GuestMemfds = new GuestMemfdOperations(_context);
         MemoryRegions = new MemoryRegionOperations(_context);
@@ -64,6 +78,14 @@ public sealed class VmManager : IAsyncDisposable
         var vms = _context.Registry.Close();
         var timeout = _context.Options.VcpuStopTimeout;
         await Task.WhenAll(vms.Select(vm => Task.Run(() => vm.Shutdown(timeout)))).ConfigureAwait(false);
+
+        // No handoff yet: the VMs end with this process, and the next one reports them lost, saying it was a stop.
+        var stoppedAt = _context.Options.TimeProvider.GetUtcNow();
+        foreach (var vm in vms)
+        {
+            vm.Journal.CloseFile(stoppedAt);
+        }
+
         _context.SignalShutdown();
         _context.Dispose();
     }

@@ -51,6 +51,7 @@ public sealed class VmOperations
         if (!_context.Registry.Commit(vm))
         {
             vm.Shutdown(_context.Options.VcpuStopTimeout);
+            vm.Journal.DeleteFile();
             throw CoreErrors.ShuttingDown();
         }
 
@@ -79,13 +80,26 @@ public sealed class VmOperations
         return new VmPage(page, next);
     }
 
-    /// <summary>Stops the VM's vCPUs, ends its watches, closes its guest_memfd files and disposes the backend VM.</summary>
+    /// <summary>
+    /// Stops the VM's vCPUs, ends its watches, closes its guest_memfd files, disposes the backend VM and removes its
+    /// journal file. A name no VM holds but a lost VM had frees that lost VM's journal (every lost one of the name).
+    /// </summary>
     public void DeleteVm(CallerIdentity caller, string vmId)
     {
         CallerIdentity.Validate(caller);
-        var vm = _context.Registry.Remove(caller, vmId ?? string.Empty);
+        ManagedVm vm;
+        try
+        {
+            vm = _context.Registry.Remove(caller, vmId ?? string.Empty);
+        }
+        catch (CoreException e) when (e.Reason == ErrorReasons.VmNotFound && _context.Lost.DeleteAll(caller, vmId ?? string.Empty))
+        {
+            return;
+        }
+
         using var activity = CoreActivities.Start("memsvc.core.delete_vm", vm.Id);
         vm.Shutdown(_context.Options.VcpuStopTimeout);
+        vm.Journal.DeleteFile();
         CoreLog.VmDeleted(_context.Logger, vm.Id, vm.Owner, vm.Settings.Backend);
     }
 
@@ -164,7 +178,7 @@ public sealed class VmOperations
     private ManagedVm CreateBackendVm(IHypervisor hypervisor, VmSettings settings, int vcpuCount)
     {
         var backendVm = hypervisor.CreateVm(settings.VmType);
-        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider, _context.Ledger, _context.JournalBudgetOf(settings.Owner));
+        var vm = new ManagedVm(settings, backendVm, _context.Metrics, _context.Logger, _context.Options.JournalCapacity, _context.Options.TimeProvider, _context.Ledger, _context.JournalBudgetOf(settings.Owner), _context.Journals);
         try
         {
             vm.CreateVcpus(vcpuCount);
@@ -176,6 +190,7 @@ public sealed class VmOperations
         catch
         {
             vm.Shutdown(_context.Options.VcpuStopTimeout);
+            vm.Journal.DeleteFile();
             throw;
         }
 

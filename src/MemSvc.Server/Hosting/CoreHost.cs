@@ -19,7 +19,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory, ServerInstance instance)
     {
         _logger = logger;
         var settings = options.Value;
@@ -53,17 +53,26 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
             ServerLog.BackendReady(logger, name, hypervisor.Capabilities.KernelVersion, defaultBackend);
         }
 
-        Manager = new VmManager(
-            new BackendCatalog(backends, defaultBackend),
-            new CoreOptions
-            {
-                JournalCapacity = settings.JournalRetention,
-                DefaultResolutionTimeout = settings.ResolutionTimeout,
-                MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
-                Quotas = settings.Quotas,
-                HostMemory = settings.HostMemory with { Source = hostMemory },
-            },
-            loggerFactory);
+        try
+        {
+            Manager = new VmManager(
+                new BackendCatalog(backends, defaultBackend),
+                new CoreOptions
+                {
+                    JournalCapacity = settings.JournalRetention,
+                    DefaultResolutionTimeout = settings.ResolutionTimeout,
+                    MaxResolutionTimeout = MemSvcOptionsValidator.MaxResolutionTimeout,
+                    Quotas = settings.Quotas,
+                    HostMemory = settings.HostMemory with { Source = hostMemory },
+                    Journal = settings.Journal with { InstanceId = instance.Id },
+                },
+                loggerFactory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The journal directory (the only file Core opens at start) cannot be made, locked or read.
+            throw new StartupRefusedException($"MemSvc:Journal:Directory '{settings.Journal.Directory}' cannot be used: {e.Message}", StartupExit.Configuration);
+        }
     }
 
     public VmManager Manager { get; }

@@ -56,6 +56,14 @@ public sealed class MemSvcOptions
     /// <summary>Events each VM's journal keeps (count); a watch starting before them fails SEQUENCE_COMPACTED.</summary>
     public int JournalRetention { get; set; } = 65_536;
 
+    /// <summary>
+    /// Journal files (MemSvc:Journal:Directory, MaxFileBytes, LostRetention): with a directory, each VM's journal is
+    /// also appended to a file there, so that after the daemon dies the next one reports the VM lost with a final
+    /// VM_LOST event instead of forgetting it. Off without a directory (the default of the binary, so that test and
+    /// development servers share nothing); the image, the compose file, the DaemonSet and the systemd unit set one.
+    /// </summary>
+    public JournalOptions Journal { get; set; } = new();
+
     /// <summary>How long a fault waits for ResolveFault when CreateVm does not say.</summary>
     public TimeSpan ResolutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

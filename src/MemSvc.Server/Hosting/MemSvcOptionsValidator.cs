@@ -11,6 +11,10 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
     public const int MinJournalRetention = 16;
     public const int MaxJournalRetention = 16 * 1024 * 1024;
 
+    // A file must hold a compacted half with room for a batch of events; past 1 GiB a file is read whole at start in vain.
+    public const long MinJournalFileBytes = 64 << 10;
+    public const long MaxJournalFileBytes = 1L << 30;
+
     // Past this an "overcommit" is no cap at all: guests could be promised far more than any host holds.
     public const double MaxOvercommitRatio = 64;
     public static readonly TimeSpan MaxResolutionTimeout = TimeSpan.FromHours(1);
@@ -74,6 +78,21 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
         if (options.JournalRetention is < MinJournalRetention or > MaxJournalRetention)
         {
             failures.Add($"MemSvc:JournalRetention must be {MinJournalRetention} to {MaxJournalRetention} events, not {options.JournalRetention}.");
+        }
+
+        if (options.Journal.Enabled && !Path.IsPathFullyQualified(options.Journal.Directory!))
+        {
+            failures.Add($"MemSvc:Journal:Directory must be an absolute path, not '{options.Journal.Directory}'.");
+        }
+
+        if (options.Journal.MaxFileBytes is < MinJournalFileBytes or > MaxJournalFileBytes)
+        {
+            failures.Add($"MemSvc:Journal:MaxFileBytes must be {MinJournalFileBytes} to {MaxJournalFileBytes} bytes, not {options.Journal.MaxFileBytes}.");
+        }
+
+        if (options.Journal.LostRetention <= TimeSpan.Zero)
+        {
+            failures.Add($"MemSvc:Journal:LostRetention must be more than 0, not {options.Journal.LostRetention}.");
         }
 
         if (options.ResolutionTimeout <= TimeSpan.Zero || options.ResolutionTimeout > MaxResolutionTimeout)

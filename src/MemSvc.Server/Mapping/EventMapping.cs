@@ -74,6 +74,9 @@ internal static class EventMapping
             case EventPayload.GuestReport g:
                 result.GuestReport = new Api.GuestReportEvent { Vcpu = (uint)g.Vcpu, Port = g.Port, Value = g.Value };
                 break;
+            case EventPayload.VmLost l:
+                result.VmLost = new Api.VmLostEvent { InstanceId = l.InstanceId, Reason = l.Reason };
+                break;
         }
 
         return result;

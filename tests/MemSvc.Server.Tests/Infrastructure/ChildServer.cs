@@ -21,6 +21,9 @@ public sealed partial class ChildServer : IAsyncDisposable
     private readonly TaskCompletionSource<Uri> _loopback = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GrpcChannel> _channels = [];
 
+    // A directory the caller gave (StartInAsync) outlives this server: the next one starts in it.
+    private bool _ownsDirectory = true;
+
     private ChildServer(Process process, string directory)
     {
         _process = process;
@@ -53,9 +56,22 @@ public sealed partial class ChildServer : IAsyncDisposable
     /// <summary>Starts the server and returns once it listens on both listeners, or fails with its output.</summary>
     /// <param name="openFiles">The child's open-file limit (soft and hard), or null to inherit this process's.</param>
     /// <param name="settings">Extra configuration, as --Key=Value arguments.</param>
-    public static async Task<ChildServer> StartAsync(int? openFiles, params (string Key, string Value)[] settings)
+    public static Task<ChildServer> StartAsync(int? openFiles, params (string Key, string Value)[] settings) =>
+        WaitListeningAsync(Launch(openFiles, System.IO.Directory.CreateTempSubdirectory("memsvc-child-").FullName, settings));
+
+    /// <summary>
+    /// Starts the server with its socket in <paramref name="directory"/>, which it leaves there when disposed, so
+    /// that another server can start in it after this one (a restart: the same socket, the same journal files).
+    /// </summary>
+    public static async Task<ChildServer> StartInAsync(string directory, params (string Key, string Value)[] settings)
     {
-        var server = Launch(openFiles, System.IO.Directory.CreateTempSubdirectory("memsvc-child-").FullName, settings);
+        var server = Launch(null, directory, settings);
+        server._ownsDirectory = false;
+        return await WaitListeningAsync(server);
+    }
+
+    private static async Task<ChildServer> WaitListeningAsync(ChildServer server)
+    {
         try
         {
             await server._loopback.Task.WaitAsync(StartPatience, TestContext.Current.CancellationToken);
@@ -112,6 +128,18 @@ public sealed partial class ChildServer : IAsyncDisposable
         await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>SIGTERM, as systemd or the kubelet stops it: its graceful shutdown runs. Returns its exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(StartPatience, TestContext.Current.CancellationToken);
+        return _process.ExitCode;
+    }
+
     /// <summary>The child's open file descriptors now.</summary>
     public int OpenFds() => System.IO.Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
 
@@ -129,7 +157,10 @@ public sealed partial class ChildServer : IAsyncDisposable
         }
 
         _process.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        if (_ownsDirectory)
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
     }
 
     private static ChildServer Launch(int? openFiles, string directory, (string Key, string Value)[] settings)

@@ -1,0 +1,73 @@
+using System.Globalization;
+using MemSvc.Core.Events;
+using MemSvc.Core.Events.Files;
+using MemSvc.Core.Logging;
+
+namespace MemSvc.Core.Vms;
+
+/// <summary>
+/// At start, before any call: every journal file the directory holds belongs to a VM of an earlier process, and no
+/// VM outlives its process (yet: a planned handoff is issue 16's next step), so each is a lost VM. Its journal is
+/// read back and ends with one VM_LOST event, at the sequence after the last one written, so a watcher resuming from
+/// any sequence it was given sees the rest and then why the VM is gone, never a sequence counted again. A file a
+/// previous start already ended this way is taken as it is: one VM_LOST per VM, however many restarts follow.
+/// </summary>
+internal static class JournalRecovery
+{
+    public static void Run(CoreContext context, JournalStore store)
+    {
+        var options = context.Options;
+        var now = options.TimeProvider.GetUtcNow();
+        foreach (var (path, contents) in store.ReadAll())
+        {
+            var header = contents.Header!;
+            var expires = (contents.IsLost ? contents.Events[^1].Time : now) + options.Journal.LostRetention;
+            if (expires <= now)
+            {
+                Delete(context, header, path);
+                continue;
+            }
+
+            var journal = new EventJournal(header.VmId, header.VmUid, options.JournalCapacity, options.TimeProvider, context.Metrics, context.Logger, context.JournalBudgetOf(header.Owner));
+            journal.Restore(contents.Events);
+            if (!contents.IsLost)
+            {
+                try
+                {
+                    journal.AttachFile(JournalFile.Reopen(path, contents, options.Journal.MaxFileBytes), store);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Reported all the same, from memory: the next start may report it again, at the same sequence.
+                    CoreLog.JournalFileFailed(context.Logger, e, header.VmId, path);
+                }
+
+                var reason = Reason(header, contents.Stopped);
+                var lost = journal.Append(new EventPayload.VmLost(header.InstanceId, reason))!;
+                journal.Persist();
+                journal.CloseFile(null);
+                CoreLog.VmLost(context.Logger, header.VmId, header.VmUid, header.Owner, reason, lost.Sequence, expires);
+            }
+
+            journal.Complete(VmEndReason.Lost, releaseBudget: false);
+            context.Lost.Add(new LostVm(new VmKey(header.VmId, header.Owner), header.VmUid, journal, path, contents.IsLost ? contents.Events[^1].Time : now, expires));
+        }
+    }
+
+    private static void Delete(CoreContext context, JournalFileHeader header, string path)
+    {
+        try
+        {
+            File.Delete(path);
+            CoreLog.LostJournalDropped(context.Logger, header.VmId, header.VmUid, "its retention after the loss passed while no MemSvc ran");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CoreLog.JournalFileFailed(context.Logger, e, header.VmId, path);
+        }
+    }
+
+    private static string Reason(JournalFileHeader header, DateTimeOffset? stopped) => stopped is { } at
+        ? $"daemon restarted: instance {header.InstanceId} stopped at {at.ToString("O", CultureInfo.InvariantCulture)} without handing off its VMs"
+        : $"daemon restarted: instance {header.InstanceId} ended without handing off its VMs (killed or crashed)";
+}
