@@ -9,12 +9,15 @@ internal sealed class SlotBoundListener(IConnectionListener inner, AcceptSlots s
     // Kestrel's accept loop passes no token; unbinding is how it stops, so unbinding must also end a wait for a slot.
     private readonly CancellationTokenSource _unbound = new();
 
+    // Named once for the pause log, not at each accept.
+    private readonly string _name = inner.EndPoint.ToString() ?? "listener";
+
     public EndPoint EndPoint => inner.EndPoint;
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_unbound.Token, cancellationToken);
-        if (!await slots.TakeAsync(EndPoint.ToString() ?? "listener", stop.Token).ConfigureAwait(false))
+        if (!await slots.TakeAsync(_name, stop.Token).ConfigureAwait(false))
         {
             return null;
         }
