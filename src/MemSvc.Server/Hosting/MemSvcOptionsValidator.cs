@@ -118,6 +118,11 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add("MemSvc:RateLimit:MutationsPerMinute and MutationBurst must each be at least 1.");
         }
 
+        if (options.RateLimit.MaxQueueWait < TimeSpan.Zero || options.RateLimit.MaxQueueWait > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"MemSvc:RateLimit:MaxQueueWait must be 0 to 1 minute, not {options.RateLimit.MaxQueueWait}.");
+        }
+
         if (options.MaxReceiveMessageBytes < 64 << 10)
         {
             failures.Add($"MemSvc:MaxReceiveMessageBytes must be at least 65536, not {options.MaxReceiveMessageBytes}.");

@@ -32,4 +32,18 @@ public sealed class RateLimitTests
         Assert.Equal(StatusCode.ResourceExhausted, deleteRefused.StatusCode);
         Assert.Equal(["vms/vm-0", "vms/vm-1", "vms/vm-2"], listed.Vms.Select(v => v.Name));
     }
+
+    [Fact]
+    public async Task Calls_past_the_rate_wait_for_their_tokens_in_order_instead_of_being_refused()
+    {
+        // A burst of 1 and a token every 100 ms: 5 calls at once, 4 past the rate, all within the 10 s a call may wait.
+        await using var server = await RunningServer.StartAsync(
+            ("MemSvc:RateLimit:MutationsPerMinute", "600"), ("MemSvc:RateLimit:MutationBurst", "1"), ("MemSvc:RateLimit:MaxQueueWait", "00:00:10"));
+        var clients = new Clients(server.LoopbackChannel());
+
+        var created = await Task.WhenAll(Enumerable.Range(0, 5).Select(i =>
+            clients.Vms.CreateVmAsync(new() { VmId = $"queued-{i}", VcpuCount = 1, Backend = Backend.Simulated }, cancellationToken: Ct).ResponseAsync));
+
+        Assert.Equal(["vms/queued-0", "vms/queued-1", "vms/queued-2", "vms/queued-3", "vms/queued-4"], created.Select(c => c.Vm.Name).Order(StringComparer.Ordinal));
+    }
 }
