@@ -63,7 +63,9 @@ public sealed partial class EventJournal
     internal ulong Persist()
     {
         var target = NextSequence;
-        if (Volatile.Read(ref _persistence) is null)
+
+        // Already in the file (the common case for GetVm, a list or a second watcher): no lock, no batch.
+        if (Volatile.Read(ref _persistence) is null || Volatile.Read(ref _written) >= target)
         {
             return target;
         }
