@@ -16,6 +16,12 @@ internal sealed class Samples
         _sorted = false;
     }
 
+    public void AddAll(Samples other)
+    {
+        _values.AddRange(other._values);
+        _sorted = false;
+    }
+
     public void AddElapsed(long startTimestamp, long endTimestamp) =>
         Add(Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalMicroseconds);
 
