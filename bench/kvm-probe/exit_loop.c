@@ -14,9 +14,11 @@ int main(int argc, char **argv) {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 20000;
 	if (n <= 0) { fprintf(stderr, "exit_loop: EXITS must be positive\n"); return 2; }
 	struct guest g;
-	if (guest_create(&g, 64 << 20, 0)) { fprintf(stderr, "exit_loop: cannot create the guest\n"); return 1; }
+	int rc = guest_create(&g, 64 << 20, 0);
+	if (rc) { fprintf(stderr, "exit_loop: cannot create the guest: %s\n", strerror(-rc)); return 1; }
 	put_blob(&g, l64_loop_start, l64_loop_end);
-	if (guest_mode(&g, 3)) { fprintf(stderr, "exit_loop: cannot enter long mode at CPL3\n"); return 1; }
+	rc = guest_mode(&g, 3);
+	if (rc) { fprintf(stderr, "exit_loop: cannot enter long mode at CPL3: %s\n", strerror(-rc)); return 1; }
 	long bad = 0;
 	uint64_t t0 = now_ns();
 	for (long i = 0; i < n; i++)

@@ -39,6 +39,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
             Compare("remote resolution p99", memsvc.Resolve.Percentile(99), roundTrips.Percentile(99), 3, "2 bare unary RTTs"),
             new Row(Group, "remote resolution p50, split", $"fault→watcher {Format.Micros(memsvc.Deliver.Percentile(50))}, ResolveFault call {Format.Micros(memsvc.Call.Percentile(50))}", $"1 bare unary RTT {Format.Micros(singleTrips.Percentile(50))}", "-", "-", null),
             Compare("ResolveFault call p50", memsvc.Call.Percentile(50), singleTrips.Percentile(50), 1.3, "1 bare unary RTT"),
+            new Row(Group, "GetVm call p50 (what every call pays: a read with no work behind it)", Format.Micros(memsvc.Read.Percentile(50)), $"{Format.Micros(singleTrips.Percentile(50))} (1 bare unary RTT)", Format.Ratio(memsvc.Read.Percentile(50) / singleTrips.Percentile(50)), "-", null, Format.AddedMicros(memsvc.Read.Percentile(50) - singleTrips.Percentile(50))),
             // CPU, unlike wall time, hardly moves when other work shares the cores: the cost itself, server and client.
             new Row(Group, "process CPU per remote resolution, server and client", Format.Micros(memsvcCpu), $"{Format.Micros(bareCpu)} (2 bare unary RTTs)", Format.Ratio(memsvcCpu / bareCpu), "-", null, Format.AddedMicros(memsvcCpu - bareCpu)),
             Compare("event delivery p50", memsvc.Deliver.Percentile(50), stream.Percentile(50), 1.5, "1 bare stream message"),
@@ -53,7 +54,7 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         return new Row(Group, what, Format.Micros(figure), $"{Format.Micros(baseline)} ({baselineName})", Format.Ratio(ratio), $"≤ {limit}x", ratio <= limit, Format.AddedMicros(figure - baseline));
     }
 
-    private async Task<(Samples Resolve, Samples Deliver, Samples Call, int EventBytes)> MeasureMemSvcAsync(GrpcChannel channel)
+    private async Task<(Samples Resolve, Samples Deliver, Samples Call, Samples Read, int EventBytes)> MeasureMemSvcAsync(GrpcChannel channel)
     {
         var vms = new VmService.VmServiceClient(channel);
         var memory = new GuestMemoryService.GuestMemoryServiceClient(channel);
@@ -137,8 +138,21 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
             }
         }
 
+        // A read through the same pipeline (identity, interceptors, tracing) with next to no work behind it: what
+        // every call pays before its own work, beside ResolveFault's.
+        var read = new Samples();
+        for (var i = 0; i < options.ResolutionSamples + Warmup; i++)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            await vms.GetVmAsync(new GetVmRequest { Name = vm.Name });
+            if (i >= Warmup)
+            {
+                read.AddElapsed(sent, Stopwatch.GetTimestamp());
+            }
+        }
+
         await vms.DeleteVmAsync(new DeleteVmRequest { Name = vm.Name });
-        return (resolve, deliver, call, eventBytes);
+        return (resolve, deliver, call, read, eventBytes);
     }
 
     // Each message is triggered by a unary Kick and stamped when the Kick arrives, then sent by the waiting stream:
