@@ -18,6 +18,10 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
+        catch (RpcException e) when (UnknownHealthService.Describe(e, request, context) is { } described)
+        {
+            throw described;
+        }
         catch (Exception e) when (e is not RpcException)
         {
             throw Map(e, context);

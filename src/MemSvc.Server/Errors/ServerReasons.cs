@@ -23,6 +23,8 @@ internal static class ServerReasons
     public static readonly string InvalidPageSize = ErrorReasonNames.Of(ErrorReason.InvalidPageSize);
     public static readonly string InvalidPageToken = ErrorReasonNames.Of(ErrorReason.InvalidPageToken);
     public static readonly string GuestMemfdOfOtherVm = ErrorReasonNames.Of(ErrorReason.GuestMemfdOfOtherVm);
+    public static readonly string UnknownMethod = ErrorReasonNames.Of(ErrorReason.UnknownMethod);
+    public static readonly string UnknownService = ErrorReasonNames.Of(ErrorReason.UnknownService);
 
     /// <summary>A kernel refusal the error table has no precise reason for; metadata errno and operation say which.</summary>
     public static readonly string KernelError = ErrorReasonNames.Of(ErrorReason.KernelError);

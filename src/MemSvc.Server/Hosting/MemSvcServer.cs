@@ -120,6 +120,7 @@ public static class MemSvcServer
         app.UsePrometheusScrapePort();
         app.UseWatchDeadlines();
         app.UseMessageSizeLimit();
+        app.UseUnknownMethods();
         app.MapGrpcService<HostGrpcService>();
         app.MapGrpcService<VmGrpcService>();
         app.MapGrpcService<GuestMemoryGrpcService>();

@@ -33,7 +33,7 @@ public sealed class HostingTests
     }
 
     [Fact]
-    public async Task Health_answers_for_each_MemSvc_service_by_name_and_NOT_FOUND_for_another()
+    public async Task Health_answers_for_each_MemSvc_service_by_name_and_NOT_FOUND_UNKNOWN_SERVICE_for_another()
     {
         await using var server = await RunningServer.StartAsync();
         var health = new Health.HealthClient(server.LoopbackChannel());
@@ -43,11 +43,11 @@ public sealed class HostingTests
             statuses.Add((await health.CheckAsync(new HealthCheckRequest { Service = service }, cancellationToken: Ct)).Status);
         }
 
-        var unknown = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => health.CheckAsync(new HealthCheckRequest { Service = "memsvc.v1.NoSuchService" }, cancellationToken: Ct).ResponseAsync);
+        var unknown = await RpcAssert.FailsAsync(() => health.CheckAsync(new HealthCheckRequest { Service = "memsvc.v1.NoSuchService" }, cancellationToken: Ct).ResponseAsync, StatusCode.NotFound, "UNKNOWN_SERVICE");
 
         Assert.All(statuses, status => Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status));
         Assert.Equal(5, statuses.Count);
-        Assert.Equal(Grpc.Core.StatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("memsvc.v1.NoSuchService", unknown.Info.Metadata["service"]);
     }
 
     [Fact]
