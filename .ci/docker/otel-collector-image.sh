@@ -54,7 +54,8 @@ build_binary() {
     [ "$(id -u)" = 0 ] && sid+=(-o APT::Sandbox::User=root)
 
     say "fetching sid's package index from $mirror"
-    if ! apt-get "${sid[@]}" update >"$work/apt.log" 2>&1; then
+    # apt-get update exits 0 when a source cannot be reached (a warning): the list itself is the proof.
+    if ! apt-get "${sid[@]}" update >"$work/apt.log" 2>&1 || ! compgen -G "$lists/*Packages*" >/dev/null; then
         tail -n 20 "$work/apt.log" >&2
         say "cannot read sid's package index: no collector image"
         return 1
