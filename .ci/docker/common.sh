@@ -8,6 +8,9 @@ MEMSVC_CI_RUN=${MEMSVC_CI_RUN:-/run/memsvc-ci}
 MEMSVC_RUNTIME_BASE=${MEMSVC_RUNTIME_BASE:-memsvc-local/runtime-deps:bookworm}
 MEMSVC_SDK_BASE=${MEMSVC_SDK_BASE:-memsvc-local/sdk:bookworm}
 MEMSVC_IMAGE=${MEMSVC_IMAGE:-memsvc:local}
+# The stand-in for the collector image docker-compose.yml names (otel-collector-image.sh); ComposeUpTests looks
+# for it under this name.
+MEMSVC_OTELCOL_IMAGE=${MEMSVC_OTELCOL_IMAGE:-memsvc-local/otelcol:core}
 
 step_started=$(date +%s)
 say() { echo "[$(basename "$0")] $*"; }

@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
 using MemSvc.IntegrationTests.Infrastructure;
@@ -8,53 +9,77 @@ namespace MemSvc.IntegrationTests;
 
 /// <summary>
 /// docker-compose.yml brought up for real with the compose tool installed here: its simulated-only service (the
-/// no-kvm profile) from the image under test, its socket in a host folder, its telemetry sent where the file sends
-/// it (OTLP/gRPC on 127.0.0.1:4317, host network). The collector's image cannot be pulled where these tests run,
-/// so the test itself receives OTLP on the collector's port, and the compose service starts without it (--no-deps).
+/// no-kvm profile) from the image under test, its socket in a host folder, and its OpenTelemetry collector
+/// (<see cref="CollectorImage"/>), to which MemSvc sends OTLP/gRPC on 127.0.0.1:4317 (host network). The
+/// collector runs with Compose/collector-to-test.yml's configuration, which exports what it receives to an OTLP
+/// endpoint in the test: the test reads the collector's output. Where the collector image does not exist
+/// (.ci/docker/otel-collector-image.sh could not build it), the test stands in for the collector on its port
+/// instead and compose starts MemSvc alone (--no-deps); the log says which of the two ran.
 /// </summary>
 [Collection(DockerCollection.Name)]
 public sealed class ComposeUpTests(DockerFixture docker)
 {
     private const int CollectorPort = 4317;
     private const string VmId = "compose";
+    private const string CollectorOverride = "tests/MemSvc.IntegrationTests/Compose/collector-to-test.yml";
 
     [Fact(Timeout = 300_000)]
-    public async Task Compose_up_serves_the_fault_flow_on_a_host_socket_folder_and_its_spans_reach_the_collector_port()
+    public async Task Compose_up_serves_the_fault_flow_on_a_host_socket_folder_and_its_spans_reach_the_collector()
     {
         docker.SkipIfUnavailable();
         var ct = TestContext.Current.CancellationToken;
-        var compose = ComposeTool();
-        Assert.SkipWhen(compose is null, "no compose tool (docker compose or docker-compose) is installed");
-        await using var collector = await StartCollectorAsync(ct);
+        var tool = ComposeProject.FindTool();
+        Assert.SkipWhen(tool is null, "no compose tool (docker compose or docker-compose) is installed");
+        Assert.SkipWhen(PortInUse(CollectorPort), $"127.0.0.1:{CollectorPort}, where docker-compose.yml sends telemetry, is in use here (a collector already runs?)");
+        var collectorImage = CollectorImage.Name;
+        bool withCollector;
+        using (var engine = DockerEngine.FromEnvironment())
+        {
+            withCollector = await engine.ImageExistsAsync(collectorImage, ct);
+        }
+
+        await using var receiver = await OtlpReceiver.StartAsync(ct, withCollector ? 0 : CollectorPort);
+        Log.Write(withCollector
+            ? $"compose starts the collector {collectorImage}, which exports to the test at {receiver.Endpoint}"
+            : $"FALLBACK: no collector image {collectorImage} (make it with .ci/docker/otel-collector-image.sh, or set " +
+              $"OTEL_COLLECTOR_IMAGE): the test receives on 127.0.0.1:{CollectorPort} itself, and compose starts MemSvc alone");
         var socketDirectory = Directory.CreateTempSubdirectory("memsvc-compose-").FullName;
         // The image's user (uid 10001) creates the socket in the host folder, as an operator's chown would allow.
         File.SetUnixFileMode(socketDirectory, (UnixFileMode)0b111_111_111);
-        var project = "memsvc-it-" + Guid.NewGuid().ToString("N")[..8];
-        var environment = new Dictionary<string, string>
+        var compose = new ComposeProject(tool!, new Dictionary<string, string>
         {
             ["KVM_GID"] = "none",
             ["MEMSVC_IMAGE"] = docker.Image,
             ["MEMSVC_SOCKET_DIR"] = socketDirectory,
-        };
+            ["OTEL_COLLECTOR_IMAGE"] = collectorImage,
+            ["MEMSVC_TEST_OTLP_ENDPOINT"] = new Uri(receiver.Endpoint).Authority,
+        }, profile: "no-kvm", overrides: withCollector ? [CollectorOverride] : []);
         try
         {
-            var up = Run(compose, environment, ["-p", project, "-f", Path.Combine(RepositoryLayout.Root, "docker-compose.yml"), "--profile", "no-kvm", "up", "-d", "--no-deps", "memsvc-simulated"]);
+            var up = withCollector ? compose.Run("up", "-d", "memsvc-simulated") : compose.Run("up", "-d", "--no-deps", "memsvc-simulated");
             Assert.True(up.ExitCode == 0, $"compose up failed ({up.ExitCode}): {up.Output}");
             var socket = Path.Combine(socketDirectory, "memsvc.sock");
-            await WaitForFileAsync(socket, TimeSpan.FromSeconds(60), () => Run(compose, environment, ["-p", project, "-f", Path.Combine(RepositoryLayout.Root, "docker-compose.yml"), "--profile", "no-kvm", "logs"]).Output);
+            await WaitForFileAsync(socket, TimeSpan.FromSeconds(60), () => compose.Run("logs").Output);
             using var channel = SocketChannel(socket);
             var api = new MemSvcClients(channel);
 
             var fault = await FaultFlow.FaultAndConvertAsync(api, VmId, 0x1000, ct);
 
             Assert.Equal((0x1000UL, MemSvcClients.Page, true), (fault.Gpa, fault.Size, fault.Private));
-            await collector.WaitForAsync(received => ResolveFaultSpan(received) is not null, TimeSpan.FromSeconds(60), "the ResolveFault span");
-            var span = ResolveFaultSpan(collector)!;
+            await WaitWithLogsAsync(receiver.WaitForAsync(received => ResolveFaultSpan(received) is not null, TimeSpan.FromSeconds(60), "the ResolveFault span"), compose);
+            var span = ResolveFaultSpan(receiver)!;
+            Log.Write($"ResolveFault span from '{span.Sender}': {string.Join(", ", span.Attributes.Select(a => $"{a.Key}={a.Value}"))}");
             Assert.Equal(("memsvc", "deployment.environment=compose"), ((string)span.Resource["service.name"], "deployment.environment=" + span.Resource["deployment.environment"]));
+            Assert.Equal(("/memsvc.v1.EventService/ResolveFault", "0"), ((string)span.Attributes["grpc.method"], Convert.ToString(span.Attributes["grpc.status_code"], CultureInfo.InvariantCulture)));
+            if (withCollector)
+            {
+                // The collector's OTLP exporter, not MemSvc's SDK, sent it: it went through the collector.
+                Assert.StartsWith("OpenTelemetry Collector", span.Sender, StringComparison.Ordinal);
+            }
         }
         finally
         {
-            var down = Run(compose, environment, ["-p", project, "-f", Path.Combine(RepositoryLayout.Root, "docker-compose.yml"), "--profile", "no-kvm", "down", "-v", "--timeout", "10"]);
+            var down = compose.Run("down", "-v", "--timeout", "10");
             Log.Write($"compose down: {down.ExitCode}");
             Directory.Delete(socketDirectory, recursive: true);
         }
@@ -63,16 +88,30 @@ public sealed class ComposeUpTests(DockerFixture docker)
     private static ReceivedSpan? ResolveFaultSpan(OtlpReceiver received) =>
         received.Spans.FirstOrDefault(s => s.Name.Contains("memsvc.v1.EventService/ResolveFault", StringComparison.Ordinal));
 
-    private static async Task<OtlpReceiver> StartCollectorAsync(CancellationToken ct)
+    private static bool PortInUse(int port)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return true;
+        }
+    }
+
+    // Spans that never arrive are the collector's or the service's story: their logs go with the failure.
+    private static async Task WaitWithLogsAsync(Task waiting, ComposeProject compose)
     {
         try
         {
-            return await OtlpReceiver.StartAsync(ct, CollectorPort);
+            await waiting;
         }
-        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+        catch (TimeoutException e)
         {
-            Assert.Skip($"127.0.0.1:{CollectorPort}, where docker-compose.yml sends telemetry, is in use here (a collector already runs?)");
-            throw;
+            throw new TimeoutException($"{e.Message}; the services' logs:\n{compose.Run("logs").Output}", e);
         }
     }
 
@@ -102,32 +141,4 @@ public sealed class ComposeUpTests(DockerFixture docker)
             },
         },
     });
-
-    // `docker compose` (the plugin) where it exists, else Debian's docker-compose v1.
-    private static string[]? ComposeTool() =>
-        Run(["docker"], new Dictionary<string, string>(), ["compose", "version"]).ExitCode == 0 ? ["docker", "compose"]
-        : Run(["docker-compose"], new Dictionary<string, string>(), ["version"]).ExitCode == 0 ? ["docker-compose"]
-        : null;
-
-    private static (int ExitCode, string Output) Run(string[] tool, IReadOnlyDictionary<string, string> environment, string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool[0], [.. tool[1..], .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout + stderr.Result);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, e.Message);
-        }
-    }
 }

@@ -10,9 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace MemSvc.IntegrationTests.Otlp;
 
 /// <summary>
-/// What an OpenTelemetry collector is to MemSvc: an OTLP/gRPC endpoint (trace, metrics and logs services) on
-/// the host's loopback, keeping everything it is sent for the test to look at. The collector image of
-/// docker-compose.yml cannot be pulled where these tests run, and the test wants to read what arrived anyway.
+/// An OTLP/gRPC endpoint (trace, metrics and logs services) on the host's loopback, keeping everything it is
+/// sent for the test to look at. To MemSvc it stands in for an OpenTelemetry collector; behind a real collector
+/// (ComposeUpTests) it is where the collector exports, so that the test reads the collector's output.
 /// </summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -97,11 +97,12 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     {
         public override Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
         {
+            var sender = context.GetHttpContext().Request.Headers.UserAgent.ToString();
             foreach (var resource in request.ResourceSpans)
             {
                 foreach (var span in resource.ScopeSpans.SelectMany(scope => scope.Spans))
                 {
-                    received.Spans.Enqueue(new ReceivedSpan(span, Attributes.Of(resource.Resource?.Attributes)));
+                    received.Spans.Enqueue(new ReceivedSpan(span, Attributes.Of(resource.Resource?.Attributes), sender));
                 }
             }
 

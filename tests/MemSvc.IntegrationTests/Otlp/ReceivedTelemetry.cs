@@ -3,8 +3,11 @@ using Google.Protobuf.Collections;
 
 namespace MemSvc.IntegrationTests.Otlp;
 
-/// <summary>One exported span, with the attributes of the resource (the process) that sent it.</summary>
-internal sealed record ReceivedSpan(Span Span, IReadOnlyDictionary<string, object> Resource)
+/// <summary>
+/// One exported span, with the attributes of the resource (the process) that made it and the user-agent of the
+/// exporter that sent it here: MemSvc's SDK itself, or a collector in between.
+/// </summary>
+internal sealed record ReceivedSpan(Span Span, IReadOnlyDictionary<string, object> Resource, string Sender)
 {
     public string Name => Span.Name;
 
