@@ -14,7 +14,7 @@ namespace MemSvc.Core.Vms;
 /// (GuestMemoryService), <see cref="Vcpus"/> (VcpuService), <see cref="Events"/> (EventService), and
 /// <see cref="GetHostInfo"/> (HostService). Disposing stops every vCPU, ends every watch and disposes the VMs.
 /// </summary>
-public sealed class VmManager : IAsyncDisposable
+public sealed partial class VmManager : IAsyncDisposable
 {
     private readonly CoreContext _context;
     private int _disposed;
