@@ -31,9 +31,9 @@ public sealed partial class VmManager
 
     /// <summary>
     /// Stops every vCPU at a step boundary (a vCPU waiting on a fault stays waiting; its fault stays pending) and
-    /// returns the whole state, serialized. On failure every vCPU runs again and nothing changed.
+    /// returns the whole state, serialized, and how many VMs it holds. On failure every vCPU runs again and nothing changed.
     /// </summary>
-    public byte[] FreezeForHandoff(TimeSpan vcpuStopTimeout)
+    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout)
     {
         if (WhyNoHandoff() is { } why)
         {
@@ -57,7 +57,7 @@ public sealed partial class VmManager
             }
 
             var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export())]);
-            return HandoffCodec.Encode(state);
+            return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch
         {

@@ -29,14 +29,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
             return new SocketLocation(configured, null, removedStale);
         }
 
-        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        var candidates = new List<string>();
-        if (!string.IsNullOrEmpty(runtimeDir) && System.IO.Path.IsPathFullyQualified(runtimeDir))
-        {
-            candidates.Add(System.IO.Path.Combine(runtimeDir, "memsvc", "memsvc.sock"));
-        }
-
-        candidates.Add(System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        var candidates = Fallbacks();
         var refused = new List<string> { $"{configured}: not writable by this user" };
         foreach (var candidate in candidates)
         {
@@ -56,6 +49,24 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
 
         throw new StartupRefusedException(
             $"No safe place for the Unix socket ({string.Join("; ", refused)}). Set MemSvc:SocketPath to a directory this user owns, or give it {MemSvcOptions.DefaultSocketPath}'s directory.", StartupExit.ListenerUnavailable);
+    }
+
+    /// <summary>Where a server of <paramref name="configured"/> may have its socket: that path, then (for the default path) the fallbacks in order.</summary>
+    public static IEnumerable<string> Places(string configured) =>
+        configured == MemSvcOptions.DefaultSocketPath ? [configured, .. Fallbacks()] : [configured];
+
+    // The places the default path falls back to, in order, when /run/memsvc is not writable.
+    private static List<string> Fallbacks()
+    {
+        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        var candidates = new List<string>();
+        if (!string.IsNullOrEmpty(runtimeDir) && System.IO.Path.IsPathFullyQualified(runtimeDir))
+        {
+            candidates.Add(System.IO.Path.Combine(runtimeDir, "memsvc", "memsvc.sock"));
+        }
+
+        candidates.Add(System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        return candidates;
     }
 
     /// <summary>Why the directory of <paramref name="socketPath"/> must not hold our socket, or null when it may (or does not exist yet).</summary>

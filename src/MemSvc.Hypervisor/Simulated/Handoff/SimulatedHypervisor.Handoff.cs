@@ -7,11 +7,11 @@ public sealed partial class SimulatedHypervisor
     /// <summary>
     /// Makes again, in this process, a VM another process exported (<see cref="SimulatedVm.Export"/>): the same
     /// attributes, files and contents, memslots at the same user addresses, and vCPUs at the same place in the same
-    /// programs (not running: the caller starts them). Returns the VM and its files by the inode the state names them
-    /// with. A state of another host profile, or whose shared sides collide with this process's mappings, is refused
+    /// programs (not running: the caller starts them). Returns the VM, its files by the inode the state names them
+    /// with, and its vCPUs in the state's order. A state of another host profile, or whose shared sides collide with this process's mappings, is refused
     /// and leaves nothing behind.
     /// </summary>
-    public (SimulatedVm Vm, IReadOnlyDictionary<ulong, SimulatedGuestMemfd> Files) Adopt(SimulatedVmState state)
+    public (SimulatedVm Vm, IReadOnlyDictionary<ulong, SimulatedGuestMemfd> Files, IReadOnlyList<SimulatedVcpu> Vcpus) Adopt(SimulatedVmState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Profile != Profile.Name)
@@ -28,12 +28,15 @@ public sealed partial class SimulatedHypervisor
                 files = vm.ImportLocked(state);
             }
 
+            var vcpus = new List<SimulatedVcpu>(state.Vcpus.Count);
             foreach (var vcpu in state.Vcpus)
             {
-                vm.CreateSimulatedVcpu(vcpu.Index).Import(vcpu);
+                var made = vm.CreateSimulatedVcpu(vcpu.Index);
+                made.Import(vcpu);
+                vcpus.Add(made);
             }
 
-            return (vm, files);
+            return (vm, files, vcpus);
         }
         catch
         {

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Net.Sockets;
+using MemSvc.Core.Handoff;
+using MemSvc.Core.Vms;
+using MemSvc.Server.Hosting;
+using MemSvc.Server.Identity;
+using Microsoft.Extensions.Options;
+
+namespace MemSvc.Server.Handoff;
+
+/// <summary>
+/// The new side of a planned handoff (MemSvc:Handoff:TakeOver), before this server listens: ask the server on the
+/// socket path for its VMs, adopt them all, tell it so, and wait until it has exited, so that its listeners are free
+/// and no moment has two servers serving one VM. Every failure ends start-up (exit 69) with the reason, and leaves
+/// the old server serving: it thaws when told the state could not be adopted, or when this process goes away.
+/// </summary>
+internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover> logger)
+{
+    /// <summary>Whether this server took its VMs over from another (the start-up log says so, not "earlier VMs are gone").</summary>
+    public bool Happened { get; private set; }
+
+    public void Run(VmManager manager)
+    {
+        var settings = options.Value;
+        if (!settings.Handoff.TakeOver)
+        {
+            return;
+        }
+
+        var path = SocketLocation.Places(settings.SocketPath).Select(HandoffPaths.For).FirstOrDefault(File.Exists)
+            ?? throw Refused($"MemSvc:Handoff:TakeOver is set, but no MemSvc listens for a handoff at {HandoffPaths.For(settings.SocketPath)}");
+        var timeout = settings.Handoff.Timeout;
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException e)
+        {
+            throw Refused($"no MemSvc answers on {path}: {e.Message}");
+        }
+
+        var pid = PeerCredentials.Pid(socket);
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        var state = Exchange(stream, path, manager);
+        WaitForExit(stream, pid, timeout, path);
+        Happened = true;
+        ServerLog.TookOver(logger, pid ?? 0, path, state);
+    }
+
+    private static StartupRefusedException Refused(string message) => new(message, StartupExit.HandoffRefused);
+
+    // Hello, the state, its adoption; returns the state's size.
+    private static int Exchange(NetworkStream stream, string path, VmManager manager)
+    {
+        (HandoffFrameType Type, byte[] Payload) answer;
+        try
+        {
+            HandoffFrames.Write(stream, HandoffFrameType.Hello, HandoffFrames.Hello(VmManager.HandoffVersion));
+            answer = HandoffFrames.Read(stream);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        {
+            throw Refused($"the MemSvc on {path} did not hand off: {e.Message}");
+        }
+
+        if (answer.Type == HandoffFrameType.Refused)
+        {
+            throw Refused($"the MemSvc on {path} refused the handoff: {HandoffFrames.Text(answer.Payload)}. It serves on");
+        }
+
+        if (answer.Type != HandoffFrameType.State)
+        {
+            throw Refused($"the MemSvc on {path} answered {answer.Type}, not its state");
+        }
+
+        try
+        {
+            manager.AdoptHandoff(answer.Payload);
+        }
+        catch (HandoffRefusedException e)
+        {
+            TryWrite(stream, HandoffFrameType.Failed, e.Message);
+            throw Refused($"{e.Message}. The MemSvc on {path} serves on");
+        }
+
+        HandoffFrames.Write(stream, HandoffFrameType.Adopted, []);
+        return answer.Payload.Length;
+    }
+
+    private static void TryWrite(NetworkStream stream, HandoffFrameType type, string text)
+    {
+        try
+        {
+            HandoffFrames.WriteText(stream, type, text);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            // The old process finds the connection gone instead, and thaws all the same.
+        }
+    }
+
+    // The old process exits at once when told: its end of the socket closes (EOF), then its every descriptor (the
+    // listeners this server binds next) is closed once it is a zombie or reaped.
+    private static void WaitForExit(NetworkStream stream, int? pid, TimeSpan timeout, string path)
+    {
+        try
+        {
+            if (stream.ReadByte() != -1)
+            {
+                throw Refused($"the MemSvc on {path} did not exit after handing off");
+            }
+        }
+        catch (IOException e)
+        {
+            throw Refused($"the MemSvc on {path} did not exit after handing off: {e.Message}");
+        }
+
+        if (pid is not { } id)
+        {
+            return;
+        }
+
+        var started = DateTime.UtcNow;
+        while (IsAlive(id))
+        {
+            if (DateTime.UtcNow - started > timeout)
+            {
+                throw Refused($"the MemSvc on {path} (pid {id}) closed the handoff but did not exit");
+            }
+
+            Thread.Sleep(2);
+        }
+    }
+
+    // Alive: /proc/<pid>/stat exists and its state (after the command's closing parenthesis) is not Z.
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var end = stat.LastIndexOf(')');
+            return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}
