@@ -27,8 +27,9 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
             return;
         }
 
-        var path = SocketLocation.Places(settings.SocketPath).Select(HandoffPaths.For).FirstOrDefault(File.Exists)
+        var place = SocketLocation.Places(settings.SocketPath).FirstOrDefault(p => File.Exists(HandoffPaths.For(p)))
             ?? throw Refused($"MemSvc:Handoff:TakeOver is set, but no MemSvc listens for a handoff at {HandoffPaths.For(settings.SocketPath)}");
+        var path = HandoffPaths.For(place);
         var timeout = settings.Handoff.Timeout;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue);
@@ -45,6 +46,9 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
         using var stream = new NetworkStream(socket, ownsSocket: false);
         var state = Exchange(stream, path, manager);
         WaitForExit(stream, pid, timeout, path);
+
+        // The old server's socket, which its _exit left behind: this server binds its own there next.
+        File.Delete(place);
         Happened = true;
         ServerLog.TookOver(logger, pid ?? 0, path, state);
     }

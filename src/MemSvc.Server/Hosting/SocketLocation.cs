@@ -21,9 +21,14 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
     public const UnixFileMode SocketMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
-    public static SocketLocation Choose(string configured)
+    /// <param name="configured">MemSvc:SocketPath.</param>
+    /// <param name="takingOver">
+    /// This server takes over from the one on the socket (a planned handoff): a live socket there is that server's,
+    /// which the takeover removes once that server has exited, before anything binds.
+    /// </param>
+    public static SocketLocation Choose(string configured, bool takingOver = false)
     {
-        if (TryPrepare(configured, out var removedStale) || configured != MemSvcOptions.DefaultSocketPath)
+        if (TryPrepare(configured, out var removedStale, takingOver) || configured != MemSvcOptions.DefaultSocketPath)
         {
             // A configured path that cannot be prepared fails at bind time, with the operating system's reason.
             return new SocketLocation(configured, null, removedStale);
@@ -37,7 +42,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
             {
                 refused.Add(why);
             }
-            else if (TryPrepare(candidate, out removedStale) && UnsafeDirectory(candidate) is null)
+            else if (TryPrepare(candidate, out removedStale, takingOver) && UnsafeDirectory(candidate) is null)
             {
                 return new SocketLocation(candidate, configured, removedStale);
             }
@@ -100,7 +105,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
     public static bool TryPrepare(string socketPath) => TryPrepare(socketPath, out _);
 
     /// <inheritdoc cref="TryPrepare(string)"/>
-    public static bool TryPrepare(string socketPath, out bool removedStale)
+    public static bool TryPrepare(string socketPath, out bool removedStale, bool takingOver = false)
     {
         removedStale = false;
         try
@@ -114,7 +119,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
             var probe = System.IO.Path.Combine(directory, $".probe-{Environment.ProcessId}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            if (File.Exists(socketPath))
+            if (File.Exists(socketPath) && !takingOver)
             {
                 if (IsLive(socketPath))
                 {
