@@ -14,7 +14,10 @@ namespace MemSvc.Core.Handoff;
 /// </summary>
 internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOnlyList<VmHandoffState> Vms);
 
-/// <summary>One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding.</summary>
+/// <summary>
+/// One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding;
+/// <paramref name="JournalFile"/> is the journal's file, every event written, which the new process appends to.
+/// </summary>
 internal sealed record VmHandoffState(
     string VmId,
     string Uid,
@@ -32,7 +35,8 @@ internal sealed record VmHandoffState(
     IReadOnlyList<VcpuHandoffState> Vcpus,
     FaultsHandoffState Faults,
     ulong NextSequence,
-    IReadOnlyList<byte[]> Events);
+    IReadOnlyList<byte[]> Events,
+    string? JournalFile);
 
 /// <summary>An open guest_memfd: its id in the VM and the inode that names its file in <see cref="SimulatedVmState.Files"/>.</summary>
 internal sealed record MemfdHandoffState(ulong Id, ulong Inode, DateTimeOffset CreateTime);

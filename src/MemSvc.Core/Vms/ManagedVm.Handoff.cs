@@ -28,6 +28,7 @@ internal sealed partial class ManagedVm
             memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
         }
 
+        var file = Journal.PersistForHandoff();
         var (events, next) = Journal.Held();
         return new VmHandoffState(
             Id,
@@ -46,7 +47,8 @@ internal sealed partial class ManagedVm
             [.. _vcpus.Select(v => v.Export())],
             Faults.Export(Encode),
             next,
-            [.. events.Select(Encode)]);
+            [.. events.Select(Encode)],
+            file);
     }
 
     /// <summary>
@@ -71,6 +73,8 @@ internal sealed partial class ManagedVm
             {
                 throw new InvalidDataException($"vm '{state.VmId}': its journal continues at {vm.Journal.NextSequence}, not at {state.NextSequence}");
             }
+
+            AttachJournalFile(context, vm, state);
 
             bytes = state.Memfds.Aggregate(0UL, (sum, m) => sum + files[m.Inode].Size)
                 + state.Regions.Where(r => r.SharedBacking == MemSvc.Core.Memory.SharedBackingKind.Anonymous).Aggregate(0UL, (sum, r) => sum + r.Size);
@@ -113,6 +117,33 @@ internal sealed partial class ManagedVm
 
             throw;
         }
+    }
+
+    // The file the old process wrote the journal to, every event in it: this process appends to it from now on. Both
+    // processes must keep journals in the same directory, or a later start would take a living VM for lost.
+    private static void AttachJournalFile(CoreContext context, ManagedVm vm, VmHandoffState state)
+    {
+        var store = context.Journals;
+        if (state.JournalFile is null != store is null
+            || (state.JournalFile is { } file && Path.GetDirectoryName(file) != store!.Directory))
+        {
+            throw new InvalidDataException(
+                $"vm '{state.VmId}': its journal file is {state.JournalFile ?? "none"}, and this server keeps journals in {store?.Directory ?? "memory only"}; start it with the same MemSvc:Journal:Directory");
+        }
+
+        if (state.JournalFile is not { } path)
+        {
+            return;
+        }
+
+        var contents = JournalFileReader.Read(path);
+        var last = contents.Events.Count > 0 ? contents.Events[^1].Sequence : 0;
+        if (contents.Problem != JournalFileProblem.None || contents.Header?.VmUid != state.Uid || contents.IsLost || last + 1 != state.NextSequence)
+        {
+            throw new InvalidDataException($"vm '{state.VmId}': its journal file {path} does not end at sequence {state.NextSequence - 1} of uid {state.Uid}");
+        }
+
+        vm.Journal.AttachFile(JournalFile.Reopen(path, contents, context.Options.Journal.MaxFileBytes), store!);
     }
 
     // An event in the journal file's record encoding (without the record's length and checksum).

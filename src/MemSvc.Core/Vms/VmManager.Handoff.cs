@@ -18,11 +18,6 @@ public sealed partial class VmManager
     /// <summary>Why this process cannot hand its VMs off, or null when it can.</summary>
     public string? WhyNoHandoff()
     {
-        if (_context.Journals is not null)
-        {
-            return "journal files (MemSvc:Journal:Directory) cannot be handed off yet; restart instead (every VM is then reported lost)";
-        }
-
         var kvm = _context.Registry.All().Where(vm => vm.Vm is not SimulatedVm).Select(vm => $"'{vm.Id}' ({vm.Settings.Backend})").ToList();
         return kvm.Count == 0
             ? null
@@ -122,6 +117,20 @@ public sealed partial class VmManager
         catch (Errors.CoreException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The end of a takeover (<see cref="Options.CoreOptions.TakingOver"/>), once the process that handed off has
+    /// exited: the journal directory's lock, and the lost VMs of earlier processes read back from their files (the
+    /// adopted VMs' files are theirs already).
+    /// </summary>
+    public void CompleteTakeover()
+    {
+        if (_context.Journals is { } journals)
+        {
+            journals.Lock();
+            JournalRecovery.Run(_context, journals, _context.Registry.All().Select(vm => vm.Uid).ToHashSet(StringComparer.Ordinal));
         }
     }
 

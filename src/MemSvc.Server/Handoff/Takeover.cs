@@ -49,6 +49,17 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
 
         // The old server's socket, which its _exit left behind: this server binds its own there next.
         File.Delete(place);
+        try
+        {
+            manager.CompleteTakeover();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The VMs are adopted and the old server is gone: their journal files, never marked stopped, report them
+            // lost at the next start, as after a crash.
+            throw new StartupRefusedException($"MemSvc:Journal:Directory '{settings.Journal.Directory}' cannot be taken over: {e.Message}", StartupExit.Configuration);
+        }
+
         Happened = true;
         ServerLog.TookOver(logger, pid ?? 0, path, state);
     }
@@ -105,8 +116,8 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
         }
     }
 
-    // The old process exits at once when told: its end of the socket closes (EOF), then its every descriptor (the
-    // listeners this server binds next) is closed once it is a zombie or reaped.
+    // The old process exits at once when told: its end of the socket closes (EOF), and its every other descriptor (the
+    // listeners this server binds next, the journal directory's lock) once its last thread has gone.
     private static void WaitForExit(NetworkStream stream, int? pid, TimeSpan timeout, string path)
     {
         try
@@ -138,12 +149,20 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
         }
     }
 
-    // Alive: /proc/<pid>/stat exists and its state (after the command's closing parenthesis) is not Z.
+    // Alive until every thread has left: the leader turns zombie (Z) while others may still be exiting, and the
+    // descriptors (the journal directory's lock, the listeners) are closed only when the last thread has gone, which
+    // removes it from /proc/<pid>/task.
     private static bool IsAlive(int pid)
     {
+        var proc = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}";
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            if (Directory.GetDirectories(proc + "/task").Length > 1)
+            {
+                return true;
+            }
+
+            var stat = File.ReadAllText(proc + "/stat");
             var end = stat.LastIndexOf(')');
             return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
         }

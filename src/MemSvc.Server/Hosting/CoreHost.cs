@@ -66,6 +66,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
                     Quotas = settings.Quotas,
                     HostMemory = settings.HostMemory with { Source = hostMemory },
                     Journal = settings.Journal with { InstanceId = instance.Id },
+                    TakingOver = settings.Handoff.TakeOver,
                 },
                 loggerFactory);
         }
