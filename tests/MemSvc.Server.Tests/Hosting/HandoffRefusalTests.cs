@@ -55,6 +55,42 @@ public sealed class HandoffRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_process_that_cannot_adopt_the_state_calls_the_handoff_off_and_the_old_one_runs_its_vCPUs_and_serves_on()
+    {
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+        var vm = await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator, resolutionTimeout: Duration.FromTimeSpan(TimeSpan.FromMinutes(10)));
+        var vcpu = vm.Name + "/vcpus/0";
+        await clients.Vcpus.LoadGuestProgramAsync(new() { Name = vcpu, Program = Program(Write(0, 0x22, AccessIntent.Private), Check(0, 0x22, AccessIntent.Private), Report(9), Halt()) }, cancellationToken: Ct);
+        await using var watcher = Watcher.Start(clients, vm.Name);
+        await clients.Vcpus.StartVcpuAsync(new() { Name = vcpu }, cancellationToken: Ct);
+        var events = await watcher.TakeUntilAsync(e => e.PayloadCase == Event.PayloadOneofCase.MemoryFault);
+        await Waits.VcpuStateAsync(clients, vcpu, VcpuState.Waiting);
+
+        byte type;
+        using (var socket = HandoffWire.Connect(old.SocketPath + ".handoff"))
+        await using (var stream = new NetworkStream(socket))
+        {
+            await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(1));
+            (type, _) = await HandoffWire.ReadAsync(stream);
+
+            // Frozen now, and admitting no call until it hears back.
+            var refused = await RpcAssert.FailsAsync(() => clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct).ResponseAsync, Grpc.Core.StatusCode.Unavailable, "HANDOFF_IN_PROGRESS");
+            Assert.Contains("send it again", refused.Message, StringComparison.Ordinal);
+            await HandoffWire.WriteTextAsync(stream, HandoffWire.Failed, "test: cannot adopt");
+            Assert.Equal(-1, stream.ReadByte());
+        }
+
+        Assert.Equal(HandoffWire.State, type);
+        await clients.Events.ResolveFaultAsync(new() { Vm = vm.Name, FaultId = events[^1].MemoryFault.FaultId, Action = FaultAction.Convert }, cancellationToken: Ct);
+        events.AddRange(await watcher.TakeUntilAsync(e => e.PayloadCase == Event.PayloadOneofCase.VcpuStateChanged && e.VcpuStateChanged.State is VcpuState.Halted or VcpuState.Failed));
+        Assert.Equal(VcpuState.Halted, events[^1].VcpuStateChanged.State);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(s => (ulong)s), events.Select(e => e.Sequence));
+        Assert.False(old.HasExited);
+        Assert.Contains("Planned handoff called off: the new process could not adopt the state: test: cannot adopt", old.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_new_process_the_old_one_refuses_exits_69_with_the_reason_without_listening()
     {
         // This test plays the old process, as one of another build would answer.
