@@ -100,6 +100,8 @@ internal sealed partial class ManagedVm
         }
         catch
         {
+            // The file stays as the old process wrote it: it may serve on, and write it, when this adoption fails.
+            vm.Journal.CloseFile(null);
             if (adopted)
             {
                 // Gives back what the memory bookkeeping holds, and disposes the backend VM and its files.

@@ -100,6 +100,7 @@ public sealed partial class VmManager
             {
                 _context.Registry.RemoveAdopted(vm);
                 vm.Shutdown(_context.Options.VcpuStopTimeout);
+                vm.Journal.CloseFile(null);
             }
 
             throw new HandoffRefusedException($"the handed-off state cannot be adopted: {e.Message}", e);
@@ -117,6 +118,20 @@ public sealed partial class VmManager
         catch (Errors.CoreException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Gives up VMs <see cref="AdoptHandoff"/> took when the takeover fails after it: they are removed and stopped
+    /// without a word to their journal files, which the process that handed them off may still be writing.
+    /// </summary>
+    public void AbandonAdoption()
+    {
+        foreach (var vm in _context.Registry.All())
+        {
+            _context.Registry.RemoveAdopted(vm);
+            vm.Shutdown(_context.Options.VcpuStopTimeout);
+            vm.Journal.CloseFile(null);
         }
     }
 

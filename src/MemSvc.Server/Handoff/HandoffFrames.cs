@@ -15,6 +15,9 @@ internal enum HandoffFrameType : byte
     /// <summary>Old → new: the serialized state; the old process's vCPUs are frozen and it admits no call.</summary>
     State = (byte)'S',
 
+    /// <summary>Old → new, right after <see cref="State"/>: the server's request_id ledger (a part of the same version).</summary>
+    RequestIds = (byte)'Q',
+
     /// <summary>New → old: every VM is adopted; the old process exits at once.</summary>
     Adopted = (byte)'A',
 

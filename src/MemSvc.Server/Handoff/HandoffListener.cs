@@ -3,6 +3,7 @@ using MemSvc.Core.Handoff;
 using MemSvc.Core.Vms;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Services;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Handoff;
@@ -17,6 +18,7 @@ namespace MemSvc.Server.Handoff;
 internal sealed class HandoffListener(
     Listeners listeners,
     VmManager manager,
+    RequestIds requestIds,
     HandoffGate gate,
     IOptions<MemSvcOptions> options,
     IHostApplicationLifetime lifetime,
@@ -185,6 +187,7 @@ internal sealed class HandoffListener(
         try
         {
             HandoffFrames.Write(stream, HandoffFrameType.State, state);
+            HandoffFrames.Write(stream, HandoffFrameType.RequestIds, requestIds.Export());
             var (type, payload) = HandoffFrames.Read(stream);
             if (type == HandoffFrameType.Adopted)
             {

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Google.Protobuf;
 using MemSvc.Core.Handoff;
 using MemSvc.Core.Vms;
 using MemSvc.Server.Hosting;
 using MemSvc.Server.Identity;
+using MemSvc.Server.Services;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Handoff;
@@ -14,7 +16,7 @@ namespace MemSvc.Server.Handoff;
 /// and no moment has two servers serving one VM. Every failure ends start-up (exit 69) with the reason, and leaves
 /// the old server serving: it thaws when told the state could not be adopted, or when this process goes away.
 /// </summary>
-internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover> logger)
+internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds requestIds, ILogger<Takeover> logger)
 {
     /// <summary>Whether this server took its VMs over from another (the start-up log says so, not "earlier VMs are gone").</summary>
     public bool Happened { get; private set; }
@@ -45,7 +47,16 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
         var pid = PeerCredentials.Pid(socket);
         using var stream = new NetworkStream(socket, ownsSocket: false);
         var state = Exchange(stream, path, manager);
-        WaitForExit(stream, pid, timeout, path);
+        try
+        {
+            WaitForExit(stream, pid, timeout, path);
+        }
+        catch (StartupRefusedException)
+        {
+            manager.AbandonAdoption();
+            throw;
+        }
+
 
         // The old server's socket, which its _exit left behind: this server binds its own there next.
         File.Delete(place);
@@ -67,13 +78,19 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
     private static StartupRefusedException Refused(string message) => new(message, StartupExit.HandoffRefused);
 
     // Hello, the state, its adoption; returns the state's size.
-    private static int Exchange(NetworkStream stream, string path, VmManager manager)
+    private int Exchange(NetworkStream stream, string path, VmManager manager)
     {
         (HandoffFrameType Type, byte[] Payload) answer;
+        byte[] ledger = [];
         try
         {
             HandoffFrames.Write(stream, HandoffFrameType.Hello, HandoffFrames.Hello(VmManager.HandoffVersion));
             answer = HandoffFrames.Read(stream);
+            if (answer.Type == HandoffFrameType.State)
+            {
+                var next = HandoffFrames.Read(stream);
+                ledger = next.Type == HandoffFrameType.RequestIds ? next.Payload : throw new InvalidDataException($"the state was followed by {next.Type}, not the request_id ledger");
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
@@ -100,7 +117,19 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, ILogger<Takeover
             throw Refused($"{e.Message}. The MemSvc on {path} serves on");
         }
 
-        HandoffFrames.Write(stream, HandoffFrameType.Adopted, []);
+        try
+        {
+            requestIds.Import(ledger);
+            HandoffFrames.Write(stream, HandoffFrameType.Adopted, []);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or InvalidProtocolBufferException)
+        {
+            // The old process serves on (or is gone): nothing adopted here may touch the journal files it writes.
+            manager.AbandonAdoption();
+            TryWrite(stream, HandoffFrameType.Failed, e.Message);
+            throw Refused($"the handed-off state cannot be adopted: {e.Message}. The MemSvc on {path} serves on");
+        }
+
         return answer.Payload.Length;
     }
 

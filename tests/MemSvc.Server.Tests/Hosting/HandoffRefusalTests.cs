@@ -73,6 +73,7 @@ public sealed class HandoffRefusalTests : IDisposable
         {
             await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(1));
             (type, _) = await HandoffWire.ReadAsync(stream);
+            Assert.Equal(HandoffWire.RequestIds, (await HandoffWire.ReadAsync(stream)).Type);
 
             // Frozen now, and admitting no call until it hears back.
             var refused = await RpcAssert.FailsAsync(() => clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct).ResponseAsync, Grpc.Core.StatusCode.Unavailable, "HANDOFF_IN_PROGRESS");

@@ -26,8 +26,10 @@ public sealed class HandoffTests : IDisposable
         await using var old = await ChildServer.StartInAsync(_directory.FullName);
         var clients = new Clients(old.SocketChannel());
 
-        // Data written through the shared side, and a range converted to private.
+        // Data written through the shared side, and a range converted to private; a VM created with a request_id.
         var plain = await Scenario.VmWithMemoryAsync(clients, "plain");
+        var createOnce = new CreateVmRequest { VmId = "once", Backend = Backend.Simulated, VcpuCount = 1, RequestId = "create-once" };
+        var once = (await clients.Vms.CreateVmAsync(createOnce, cancellationToken: Ct)).Vm;
         var data = new byte[(3 * Page) + 17];
         new Random(seed).NextBytes(data);
         await clients.Memory.WriteGuestMemoryAsync(new() { Vm = plain.Name, Gpa = (5 * Page) + 100, Data = ByteString.CopyFrom(data) }, cancellationToken: Ct);
@@ -81,6 +83,7 @@ public sealed class HandoffTests : IDisposable
         Assert.Equal(before, await StateSnapshot.TakeAsync(after));
         var read = await after.Memory.ReadGuestMemoryAsync(new() { Vm = plain.Name, Gpa = (5 * Page) + 100, Size = (ulong)data.Length }, cancellationToken: Ct);
         Assert.Equal(data, read.Data.ToByteArray());
+        Assert.Equal(once, (await after.Vms.CreateVmAsync(createOnce, cancellationToken: Ct)).Vm);
         var listed = await after.Events.ListPendingFaultsAsync(new() { Vm = guest.Name }, cancellationToken: Ct);
         Assert.Equal([pending], listed.PendingFaults.Select(f => f.Event.MemoryFault.FaultId));
 

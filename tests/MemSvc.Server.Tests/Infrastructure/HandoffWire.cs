@@ -13,6 +13,7 @@ public static class HandoffWire
     public const byte Hello = (byte)'H';
     public const byte Refused = (byte)'R';
     public const byte State = (byte)'S';
+    public const byte RequestIds = (byte)'Q';
     public const byte Failed = (byte)'F';
 
     public static Socket Connect(string path)
