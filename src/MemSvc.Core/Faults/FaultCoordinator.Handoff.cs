@@ -24,7 +24,7 @@ internal sealed partial class FaultCoordinator
     /// <summary>The fault pending under <paramref name="faultId"/>, or null.</summary>
     public PendingFault? Pending(ulong faultId) => _pending.GetValueOrDefault(faultId);
 
-    /// <summary>The numbering and the pending faults, with their age now; the vCPUs are frozen.</summary>
+    /// <summary>The numbering, the pending faults with their age now, and the timed-out ones; the vCPUs are frozen.</summary>
     public FaultsHandoffState Export(Func<VmEvent, byte[]> encode)
     {
         lock (_listLock)
@@ -34,7 +34,7 @@ internal sealed partial class FaultCoordinator
                 .Select(f => new PendingFaultHandoffState(
                     f.Id, f.Vcpu, f.Gpa, f.Size, f.ToPrivate, f.IsConversionRequest, Stopwatch.GetElapsedTime(f.RaisedAt), f.Announcement is { } a ? encode(a) : null))
                 .ToList();
-            return new FaultsHandoffState(LastId, pending);
+            return new FaultsHandoffState(LastId, pending, [.. _timedOut.InOrder().Select(t => new TimedOutHandoffState(t.FaultId, t.Applied))]);
         }
     }
 
@@ -47,6 +47,11 @@ internal sealed partial class FaultCoordinator
         lock (_listLock)
         {
             Interlocked.Exchange(ref _lastId, (long)state.LastId);
+            foreach (var timedOut in state.TimedOut)
+            {
+                _timedOut.Add(timedOut.Id, timedOut.Applied);
+            }
+
             foreach (var f in state.Pending)
             {
                 var age = f.Elapsed + (sinceTaken > TimeSpan.Zero ? sinceTaken : TimeSpan.Zero);

@@ -56,8 +56,11 @@ internal sealed record RegionHandoffState(
 /// <summary>A vCPU's state machine: what GetVcpu reports, and the fault it waits on.</summary>
 internal sealed record VcpuHandoffState(int Index, VcpuState State, string Reason, bool ProgramLoaded, IReadOnlyList<long> ExitCounts, VcpuExitKind LastExit, ulong CurrentFaultId);
 
-/// <summary>The VM's fault numbering and the faults vCPUs wait on.</summary>
-internal sealed record FaultsHandoffState(ulong LastId, IReadOnlyList<PendingFaultHandoffState> Pending);
+/// <summary>The VM's fault numbering, the faults vCPUs wait on, and those whose fallback applied (for FAULT_TIMED_OUT).</summary>
+internal sealed record FaultsHandoffState(ulong LastId, IReadOnlyList<PendingFaultHandoffState> Pending, IReadOnlyList<TimedOutHandoffState> TimedOut);
+
+/// <summary>A fault whose deadline passed, and the fallback applied to it.</summary>
+internal sealed record TimedOutHandoffState(ulong Id, FaultAction Applied);
 
 /// <summary>
 /// A fault a vCPU waits on: <paramref name="Elapsed"/> since it was raised, at <see cref="HandoffState.TakenAt"/>;

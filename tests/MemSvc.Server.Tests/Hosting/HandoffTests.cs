@@ -23,6 +23,7 @@ public sealed class HandoffTests : IDisposable
     public async Task The_new_process_takes_over_every_VM_with_its_memory_attributes_program_pending_fault_and_journal_and_the_old_one_exits_0()
     {
         var seed = Environment.TickCount;
+        ulong lateFault;
         await using var old = await ChildServer.StartInAsync(_directory.FullName);
         var clients = new Clients(old.SocketChannel());
 
@@ -38,6 +39,16 @@ public sealed class HandoffTests : IDisposable
         // A program that ran to its end (AUTO: each private write faulted and was converted).
         var halted = await Scenario.VmWithMemoryAsync(clients, "halted");
         await Waits.RunToHaltAsync(clients, halted.Name, Program(Write(0, 0x5a, AccessIntent.Private, 4 * Page), Check(0, 0x5a, AccessIntent.Private, 4 * Page), Halt()));
+
+        // A fault nobody answered in its 1 ms: the fallback failed it, and a late answer is told so, before and after.
+        var late = await Scenario.VmWithMemoryAsync(clients, "late", FaultPolicy.Orchestrator, resolutionTimeout: Duration.FromTimeSpan(TimeSpan.FromMilliseconds(1)), fallback: FaultAction.Fail);
+        await using (var lateWatcher = Watcher.Start(clients, late.Name))
+        {
+            await clients.Vcpus.LoadGuestProgramAsync(new() { Name = late.Name + "/vcpus/0", Program = Program(Write(0, 1, AccessIntent.Private), Halt()) }, cancellationToken: Ct);
+            await clients.Vcpus.StartVcpuAsync(new() { Name = late.Name + "/vcpus/0" }, cancellationToken: Ct);
+            lateFault = (await lateWatcher.TakeUntilAsync(e => e.PayloadCase == Event.PayloadOneofCase.MemoryFault))[^1].MemoryFault.FaultId;
+            await Waits.VcpuStateAsync(clients, late.Name + "/vcpus/0", VcpuState.Failed);
+        }
 
         // An ORCHESTRATOR VM whose faults a watcher resolves, but for the third, left pending across the handoff.
         var guest = await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator, resolutionTimeout: Duration.FromTimeSpan(TimeSpan.FromMinutes(10)));
@@ -84,6 +95,7 @@ public sealed class HandoffTests : IDisposable
         var read = await after.Memory.ReadGuestMemoryAsync(new() { Vm = plain.Name, Gpa = (5 * Page) + 100, Size = (ulong)data.Length }, cancellationToken: Ct);
         Assert.Equal(data, read.Data.ToByteArray());
         Assert.Equal(once, (await after.Vms.CreateVmAsync(createOnce, cancellationToken: Ct)).Vm);
+        await RpcAssert.FailsAsync(() => after.Events.ResolveFaultAsync(new() { Vm = late.Name, FaultId = lateFault, Action = FaultAction.Convert }, cancellationToken: Ct).ResponseAsync, StatusCode.FailedPrecondition, "FAULT_TIMED_OUT", "fault_id");
         var listed = await after.Events.ListPendingFaultsAsync(new() { Vm = guest.Name }, cancellationToken: Ct);
         Assert.Equal([pending], listed.PendingFaults.Select(f => f.Event.MemoryFault.FaultId));
 
