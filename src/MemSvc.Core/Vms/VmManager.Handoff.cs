@@ -1,5 +1,6 @@
 using MemSvc.Core.Handoff;
 using MemSvc.Core.Logging;
+using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Simulated;
 
 namespace MemSvc.Core.Vms;
@@ -54,10 +55,17 @@ public sealed partial class VmManager
             var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export())]);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
-        catch
+        catch (HandoffRefusedException)
         {
             ThawVcpus();
             throw;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or OutOfMemoryException or NotSupportedException or HypervisorException)
+        {
+            // A state that cannot be taken or serialized (a file that cannot be written, more than 2 GiB of it): the
+            // server must learn why and serve on, not fail.
+            ThawVcpus();
+            throw new HandoffRefusedException($"the state could not be taken: {e.Message}", e);
         }
     }
 
