@@ -101,7 +101,117 @@ public sealed class HandoffUnderLoadTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Faults_resolved_while_a_handoff_happens_are_each_resolved_once_in_one_process_or_the_other()
+    {
+        var seed = Environment.TickCount;
+        var server = await ChildServer.StartInAsync(_directory.FullName, Journal);
+        using var channel = RunningServer.SocketChannelTo(server.SocketPath);
+        var clients = new Clients(channel);
+        var vm = await Scenario.VmWithMemoryAsync(clients, "r", FaultPolicy.Orchestrator, vcpus: 2, resolutionTimeout: Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(10)));
+        for (uint vcpu = 0; vcpu < 2; vcpu++)
+        {
+            // 256 pages written with private intent, each a fault the resolver converts.
+            var start = vcpu * 4 * Steps.MiB;
+            var program = Steps.Program(Steps.Write(start, (byte)(0x40 + vcpu), AccessIntent.Private, Steps.MiB), Steps.Check(start, (byte)(0x40 + vcpu), AccessIntent.Private, Steps.MiB), Steps.Halt());
+            await clients.Vcpus.LoadGuestProgramAsync(new LoadGuestProgramRequest { Name = $"{vm.Name}/vcpus/{vcpu}", Program = program }, cancellationToken: Ct);
+        }
+
+        var seen = new List<Event>();
+        var outcomes = new Dictionary<ulong, List<string>>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var resolver = Task.Run(() => FollowAsync(clients, vm, seen, stop.Token, onEvent: evt => ResolveAsync(clients, vm, evt, outcomes)), CancellationToken.None);
+        for (uint vcpu = 0; vcpu < 2; vcpu++)
+        {
+            await clients.Vcpus.StartVcpuAsync(new StartVcpuRequest { Name = $"{vm.Name}/vcpus/{vcpu}" }, cancellationToken: Ct);
+        }
+
+        try
+        {
+            await DoomedServerLoad.WaitUntilAsync(() => Resolved(outcomes) > 50, seed);
+            var next = await ChildServer.StartInAsync(_directory.FullName, Journal, TakeOver);
+            Assert.Equal(0, await server.ExitCodeAsync());
+            await server.DisposeAsync();
+            server = next;
+            await DoomedServerLoad.WaitUntilAsync(() => Halted(seen) == 2, seed);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await resolver;
+            await server.DisposeAsync();
+        }
+
+        // Every fault: one resolution in the journal, and the resolver was told it landed (once) or, when its answer
+        // was lost with the old process, that it was already resolved: never nothing, never twice.
+        var faults = seen.Where(e => e.PayloadCase == Event.PayloadOneofCase.MemoryFault).Select(e => e.MemoryFault.FaultId).ToList();
+        var resolutions = seen.Where(e => e.PayloadCase == Event.PayloadOneofCase.FaultResolved).Select(e => e.FaultResolved.FaultId).ToList();
+        Assert.Equal(Enumerable.Range(1, 512).Select(i => (ulong)i), faults.Order());
+        Assert.Equal(faults.Order(), resolutions.Order());
+        Assert.Equal(Enumerable.Range(1, seen.Count).Select(i => (ulong)i), seen.Select(e => e.Sequence));
+        Assert.All(outcomes, o => Assert.Equal("ok", o.Value[0]));
+        Assert.All(outcomes, o => Assert.All(o.Value.Skip(1), later => Assert.Equal("FAULT_ALREADY_RESOLVED", later)));
+        Assert.Equal(faults.Order(), outcomes.Keys.Order());
+    }
+
     public void Dispose() => _directory.Delete(recursive: true);
+
+    private static int Halted(List<Event> seen)
+    {
+        lock (seen)
+        {
+            return seen.Count(e => e.PayloadCase == Event.PayloadOneofCase.VcpuStateChanged && e.VcpuStateChanged.State == VcpuState.Halted);
+        }
+    }
+
+    private static int Resolved(Dictionary<ulong, List<string>> outcomes)
+    {
+        lock (outcomes)
+        {
+            return outcomes.Count;
+        }
+    }
+
+    // Resolves a memory fault, sending the call again while the server is being replaced.
+    private static async Task ResolveAsync(Clients clients, Vm vm, Event evt, Dictionary<ulong, List<string>> outcomes)
+    {
+        if (evt.PayloadCase != Event.PayloadOneofCase.MemoryFault)
+        {
+            return;
+        }
+
+        var id = evt.MemoryFault.FaultId;
+        while (true)
+        {
+            string outcome;
+            try
+            {
+                await clients.Events.ResolveFaultAsync(new ResolveFaultRequest { Vm = vm.Name, VmUid = vm.Uid, FaultId = id, Action = FaultAction.Convert }, cancellationToken: Ct);
+                outcome = "ok";
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+            {
+                await Task.Delay(5, Ct);
+                continue;
+            }
+            catch (RpcException e)
+            {
+                outcome = RpcError.From(e).Info.Reason;
+            }
+
+            lock (outcomes)
+            {
+                if (!outcomes.TryGetValue(id, out var list))
+                {
+                    outcomes[id] = list = [];
+                }
+
+                list.Add(outcome);
+            }
+
+            return;
+        }
+    }
 
     private static int Count(List<Event> seen)
     {
@@ -113,7 +223,7 @@ public sealed class HandoffUnderLoadTests : IDisposable
 
     // Watches from after the last event seen, again after every broken stream (a handoff), until stopped or until
     // the event at sequence `until` is in.
-    private static async Task FollowAsync(Clients clients, Vm vm, List<Event> seen, CancellationToken stop, ulong until = 0)
+    private static async Task FollowAsync(Clients clients, Vm vm, List<Event> seen, CancellationToken stop, ulong until = 0, Func<Event, Task>? onEvent = null)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -136,6 +246,11 @@ public sealed class HandoffUnderLoadTests : IDisposable
                     lock (seen)
                     {
                         seen.Add(call.ResponseStream.Current.Event);
+                    }
+
+                    if (onEvent is not null)
+                    {
+                        await onEvent(call.ResponseStream.Current.Event);
                     }
 
                     if (until != 0 && call.ResponseStream.Current.Event.Sequence >= until)
