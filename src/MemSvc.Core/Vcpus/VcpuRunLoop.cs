@@ -167,6 +167,7 @@ internal sealed partial class VcpuRunner
         {
             announce();
             _currentFaultId = fault.Id;
+            _waitingOn = fault;
             var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
             SetState(VcpuState.Waiting, $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}");
         }

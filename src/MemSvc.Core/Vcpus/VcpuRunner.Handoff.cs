@@ -16,6 +16,10 @@ internal sealed partial class VcpuRunner
 {
     private volatile bool _freezing;
 
+    // Under _sync: the fault a WAITING vCPU waits on, kept here so that a thaw finds it even when it was resolved
+    // while the vCPU was frozen (and so is no longer pending), and goes on with that resolution.
+    private PendingFault? _waitingOn;
+
     // Cancels a wait on a fault for a freeze (and with _stop, for good); replaced at each thaw.
     private CancellationTokenSource? _run;
 
@@ -53,7 +57,7 @@ internal sealed partial class VcpuRunner
 
             JoinFinishedThread();
             RenewRunToken();
-            var fault = _state == VcpuState.Waiting ? _vm.Faults.Pending(_currentFaultId) : null;
+            var fault = _state == VcpuState.Waiting ? _waitingOn ?? _vm.Faults.Pending(_currentFaultId) : null;
             _thread = new Thread(() => RunThawed(fault)) { IsBackground = true, Name = $"vcpu {_vm.Id}/{Index}" };
             _thread.Start();
         }
@@ -94,6 +98,15 @@ internal sealed partial class VcpuRunner
 
             _lastExit = state.LastExit;
             _currentFaultId = state.CurrentFaultId;
+        }
+    }
+
+    /// <summary>An adopted WAITING vCPU takes the fault it waits on from its VM's adopted pending faults.</summary>
+    public void AttachAdoptedFault()
+    {
+        lock (_sync)
+        {
+            _waitingOn = _state == VcpuState.Waiting ? _vm.Faults.Pending(_currentFaultId) : null;
         }
     }
 

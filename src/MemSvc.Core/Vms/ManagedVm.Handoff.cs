@@ -96,6 +96,11 @@ internal sealed partial class ManagedVm
 
             vm._vcpus = [.. runners];
             vm.Faults.Adopt(state.Faults, sinceTaken, Decode);
+            foreach (var runner in runners)
+            {
+                runner.AttachAdoptedFault();
+            }
+
             return vm;
         }
         catch

@@ -49,11 +49,14 @@ public class HandoffTests
 
         await using var next = Manager();
         next.AdoptHandoff(state);
-        next.ThawVcpus();
+
+        // The faults that moved are resolved before the vCPUs run again: each vCPU goes on with its resolution.
         foreach (var pending in next.Events.ListPendingFaults(Alice, "flow").Faults)
         {
             next.Events.ResolveFault(Alice, "flow", OrchestratorFlowTests.FaultIds([pending.Event]).Single(), FaultAction.Convert);
         }
+
+        next.ThawVcpus();
 
         events.AddRange(await Until(next.Events.WatchEvents(Alice, "flow", last + 1, cancellationToken: Ct), later =>
         {
