@@ -13,7 +13,7 @@ namespace MemSvc.Core.Faults;
 /// One VM's faults: numbering (from 1, shared by memory faults and conversion requests), the policy that
 /// decides them, the faults vCPUs wait on, and ResolveFault. Every fault gets exactly one FAULT_RESOLVED event.
 /// </summary>
-internal sealed class FaultCoordinator(ManagedVm vm)
+internal sealed partial class FaultCoordinator(ManagedVm vm)
 {
     private readonly ConcurrentDictionary<ulong, PendingFault> _pending = new();
 
@@ -65,16 +65,26 @@ internal sealed class FaultCoordinator(ManagedVm vm)
             });
         }
 
+        return Await(fault, vm.ResolutionTimeout, stop);
+    }
+
+    // The vCPU's wait for a resolution, then the fallback when the deadline passes. Null when the wait was cancelled:
+    // the VM stopped (the fault goes), or a planned handoff froze the vCPU (the fault stays pending and moves).
+    private FaultAction? Await(PendingFault fault, TimeSpan timeout, CancellationToken stop)
+    {
         bool resolved;
         try
         {
-            resolved = fault.Wait(vm.ResolutionTimeout, stop);
+            resolved = fault.Wait(timeout, stop);
         }
         catch (OperationCanceledException)
         {
-            lock (_listLock)
+            if (!Frozen)
             {
-                _pending.TryRemove(fault.Id, out _);
+                lock (_listLock)
+                {
+                    _pending.TryRemove(fault.Id, out _);
+                }
             }
 
             return null;

@@ -27,7 +27,8 @@ internal sealed class PendingFault(ulong id, int vcpu, ulong gpa, ulong size, bo
 
     public bool IsConversionRequest { get; } = isConversionRequest;
 
-    public long RaisedAt { get; } = Stopwatch.GetTimestamp();
+    /// <summary>When it was raised (a Stopwatch timestamp); a fault adopted in a handoff keeps its age.</summary>
+    public long RaisedAt { get; init; } = Stopwatch.GetTimestamp();
 
     public Lock Sync { get; } = new();
 

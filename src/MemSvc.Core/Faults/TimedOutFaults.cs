@@ -27,6 +27,9 @@ internal sealed class TimedOutFaults
         _order.Enqueue(faultId);
     }
 
+    /// <summary>Every fault held, oldest first, with what was applied (a planned handoff carries them).</summary>
+    public List<(ulong FaultId, FaultAction Applied)> InOrder() => _order is null ? [] : [.. _order.Select(id => (id, _applied![id]))];
+
     /// <summary>The fallback applied to <paramref name="faultId"/>, when it timed out recently enough to be held.</summary>
     public FaultAction? Find(ulong faultId) => _applied is not null && _applied.TryGetValue(faultId, out var action) ? action : null;
 }

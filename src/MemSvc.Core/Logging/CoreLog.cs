@@ -93,4 +93,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(EventId = 1054, Level = LogLevel.Information, Message = "VM {Vm} ({VmUid}): the lost VM's journal was dropped ({Why})")]
     public static partial void LostJournalDropped(ILogger logger, string vm, string vmUid, string why);
+
+    [LoggerMessage(EventId = 1055, Level = LogLevel.Information, Message = "Planned handoff: adopted {Vms} VMs with {PendingFaults} pending faults from the previous process")]
+    public static partial void HandoffAdopted(ILogger logger, int vms, int pendingFaults);
 }

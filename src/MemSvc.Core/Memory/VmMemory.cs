@@ -9,7 +9,7 @@ namespace MemSvc.Core.Memory;
 /// changes only after the backend accepted the change, so a refused call leaves it as it was. What it holds was
 /// reserved in the <see cref="GuestMemoryLedger"/> before the backend call; closing or removing gives it back.
 /// </summary>
-internal sealed class VmMemory(GuestMemoryLedger ledger, string owner)
+internal sealed partial class VmMemory(GuestMemoryLedger ledger, string owner)
 {
     private readonly Dictionary<ulong, GuestMemfdEntry> _memfds = [];
     private readonly SortedDictionary<uint, RegionEntry> _regions = [];

@@ -20,6 +20,13 @@ public sealed record CoreOptions
     /// <summary>Journal files: off unless a directory is given.</summary>
     public JournalOptions Journal { get; init; } = new();
 
+    /// <summary>
+    /// This manager takes over the VMs of a running process (a planned handoff): the journal directory is that
+    /// process's until it exits, so its lock is taken and its files of lost VMs are read only by
+    /// <see cref="Vms.VmManager.CompleteTakeover"/>, after <see cref="Vms.VmManager.AdoptHandoff"/>.
+    /// </summary>
+    public bool TakingOver { get; init; }
+
     /// <summary>Resolution timeout of a VM created without one.</summary>
     public TimeSpan DefaultResolutionTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -85,7 +85,12 @@ internal sealed partial class VcpuRunner
             return evt;
         }
 
-        var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
+        return AfterMemoryFault(fault, _vm.Faults.Decide(fault, Announce, EnterWaiting, WaitToken));
+    }
+
+    // What the vCPU does once its memory fault is decided (null: the VM stopped or froze): run again, or fail.
+    private bool AfterMemoryFault(PendingFault fault, FaultAction? action)
+    {
         if (action is null)
         {
             return false;
@@ -105,7 +110,12 @@ internal sealed partial class VcpuRunner
         var fault = new PendingFault(_vm.Faults.NextId(), Index, exit.Gpa, exit.Size, exit.ToPrivate, isConversionRequest: true);
         VmEvent? Announce() => _vm.Journal.Append(new EventPayload.ConversionRequested(Index, exit.Gpa, exit.Size, exit.ToPrivate, fault.Id, Deadline()));
 
-        var action = _vm.Faults.Decide(fault, Announce, EnterWaiting, _stop.Token);
+        return AfterConversionRequest(fault, _vm.Faults.Decide(fault, Announce, EnterWaiting, WaitToken));
+    }
+
+    // What the vCPU does once the guest's conversion request is decided (null: the VM stopped or froze).
+    private bool AfterConversionRequest(PendingFault fault, FaultAction? action)
+    {
         if (action is null)
         {
             return false;
@@ -137,6 +147,12 @@ internal sealed partial class VcpuRunner
                 SetState(VcpuState.Paused, "paused by PauseVcpu");
                 return false;
             }
+
+            if (_freezing)
+            {
+                // A planned handoff: the loop ends at this step boundary and the state stays what it is.
+                return false;
+            }
         }
 
         // A stale exit request (a pause that raced with the end of a previous run): keep running.
@@ -151,6 +167,7 @@ internal sealed partial class VcpuRunner
         {
             announce();
             _currentFaultId = fault.Id;
+            _waitingOn = fault;
             var what = fault.IsConversionRequest ? "conversion request" : "memory fault";
             SetState(VcpuState.Waiting, $"waiting on fault {fault.Id}: {what} at gpa {CoreErrors.Hex(fault.Gpa)} to {(fault.ToPrivate ? "private" : "shared")}");
         }

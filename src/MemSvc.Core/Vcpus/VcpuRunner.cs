@@ -107,6 +107,7 @@ internal sealed partial class VcpuRunner : IDisposable
             _pauseRequested = false;
             SetState(VcpuState.Running, resuming ? "resumed" : "started");
             CoreLog.VcpuStarted(_vm.Logger, _vm.Id, Index, resuming);
+            RenewRunToken();
             _thread = new Thread(Run) { IsBackground = true, Name = $"vcpu {_vm.Id}/{Index}" };
             _thread.Start();
         }
@@ -146,6 +147,7 @@ internal sealed partial class VcpuRunner : IDisposable
 
     public void Dispose()
     {
+        _run?.Dispose();
         _stop.Dispose();
         _vcpu.Dispose();
     }

@@ -27,7 +27,7 @@ internal sealed class CoreContext : IDisposable
         Logger = loggerFactory.CreateLogger(CoreLog.Category);
         Ledger = new GuestMemoryLedger(options.Quotas, options.HostMemory.Cap());
         Lost = new LostVms(options.TimeProvider, Logger);
-        Journals = options.Journal.Enabled ? new JournalStore(options.Journal, Logger) : null;
+        Journals = options.Journal.Enabled ? new JournalStore(options.Journal, Logger, lockNow: !options.TakingOver) : null;
     }
 
     public VmRegistry Registry { get; } = new();

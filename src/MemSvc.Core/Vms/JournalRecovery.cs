@@ -6,21 +6,26 @@ using MemSvc.Core.Logging;
 namespace MemSvc.Core.Vms;
 
 /// <summary>
-/// At start, before any call: every journal file the directory holds belongs to a VM of an earlier process, and no
-/// VM outlives its process (yet: a planned handoff is issue 16's next step), so each is a lost VM. Its journal is
+/// At start, before any call: every journal file the directory holds belongs to a VM of an earlier process that did
+/// not hand it off (a planned handoff's VMs are adopted with their files, and skipped here), so each is a lost VM. Its journal is
 /// read back and ends with one VM_LOST event, at the sequence after the last one written, so a watcher resuming from
 /// any sequence it was given sees the rest and then why the VM is gone, never a sequence counted again. A file a
 /// previous start already ended this way is taken as it is: one VM_LOST per VM, however many restarts follow.
 /// </summary>
 internal static class JournalRecovery
 {
-    public static void Run(CoreContext context, JournalStore store)
+    public static void Run(CoreContext context, JournalStore store, IReadOnlySet<string>? adopted = null)
     {
         var options = context.Options;
         var now = options.TimeProvider.GetUtcNow();
         foreach (var (path, contents) in store.ReadAll())
         {
             var header = contents.Header!;
+            if (adopted?.Contains(header.VmUid) == true)
+            {
+                continue;
+            }
+
             var expires = (contents.IsLost ? contents.Events[^1].Time : now) + options.Journal.LostRetention;
             if (expires <= now)
             {

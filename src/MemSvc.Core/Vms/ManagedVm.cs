@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace MemSvc.Core.Vms;
 
 /// <summary>One VM as Core owns it: the backend VM, its vCPU runners, memory bookkeeping, faults and journal.</summary>
-internal sealed class ManagedVm
+internal sealed partial class ManagedVm
 {
     private VcpuRunner[] _vcpus = [];
     private volatile bool _deleted;

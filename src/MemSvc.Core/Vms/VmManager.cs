@@ -14,7 +14,7 @@ namespace MemSvc.Core.Vms;
 /// (GuestMemoryService), <see cref="Vcpus"/> (VcpuService), <see cref="Events"/> (EventService), and
 /// <see cref="GetHostInfo"/> (HostService). Disposing stops every vCPU, ends every watch and disposes the VMs.
 /// </summary>
-public sealed class VmManager : IAsyncDisposable
+public sealed partial class VmManager : IAsyncDisposable
 {
     private readonly CoreContext _context;
     private int _disposed;
@@ -29,7 +29,8 @@ public sealed class VmManager : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.JournalRetentionFloor, 1);
         _context = new CoreContext(backends, options, loggerFactory ?? NullLoggerFactory.Instance);
-        if (_context.Journals is { } journals)
+        // A manager taking over reads the directory once the process handing off has gone (CompleteTakeover).
+        if (_context.Journals is { } journals && !options.TakingOver)
         {
             try
             {
@@ -79,7 +80,8 @@ public sealed class VmManager : IAsyncDisposable
         var timeout = _context.Options.VcpuStopTimeout;
         await Task.WhenAll(vms.Select(vm => Task.Run(() => vm.Shutdown(timeout)))).ConfigureAwait(false);
 
-        // No handoff yet: the VMs end with this process, and the next one reports them lost, saying it was a stop.
+        // Stopped, not handed off: the VMs end with this process, and the next one reports them lost, saying it was a
+        // stop. (A process that hands off exits without coming here: its VMs live on in the next one.)
         var stoppedAt = _context.Options.TimeProvider.GetUtcNow();
         foreach (var vm in vms)
         {

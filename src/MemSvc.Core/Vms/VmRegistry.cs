@@ -168,6 +168,27 @@ internal sealed class VmRegistry
         throw CoreErrors.VmNotFound(vmId);
     }
 
+    /// <summary>Adds a VM a planned handoff brought, before any call is served; its name must be free.</summary>
+    public void AddAdopted(ManagedVm vm)
+    {
+        lock (_lock)
+        {
+            if (_closed || !_vms.TryAdd(vm.Key, vm))
+            {
+                throw new InvalidOperationException($"vm '{vm.Id}' of owner '{vm.Owner}' exists already or the registry is closed");
+            }
+        }
+    }
+
+    /// <summary>Takes back a VM <see cref="AddAdopted"/> added (the adoption of the whole state failed).</summary>
+    public void RemoveAdopted(ManagedVm vm)
+    {
+        lock (_lock)
+        {
+            _vms.Remove(vm.Key);
+        }
+    }
+
     /// <summary>Refuses new VMs and hands back every VM, now removed.</summary>
     public List<ManagedVm> Close()
     {

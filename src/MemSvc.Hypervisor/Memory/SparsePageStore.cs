@@ -6,7 +6,7 @@ namespace MemSvc.Hypervisor.Memory;
 /// filled get a 4 KiB buffer. Thread-safe: every call takes the store's own lock, a leaf lock that callers may
 /// take while holding theirs.
 /// </summary>
-public sealed class SparsePageStore
+public sealed partial class SparsePageStore
 {
     public const ulong PageSize = 4096;
     private const ulong PageMask = PageSize - 1;

@@ -8,7 +8,7 @@ namespace MemSvc.Hypervisor.Simulated;
 /// nulled and its guest mappings zapped: LC-3). It pins its VM (LC-1): it stays usable after the VM is disposed.
 /// Guarded by the owning VM's lock.
 /// </summary>
-public sealed class SimulatedGuestMemfd : IGuestMemfd
+public sealed partial class SimulatedGuestMemfd : IGuestMemfd
 {
     private static long _nextInode = 0x1000;
 

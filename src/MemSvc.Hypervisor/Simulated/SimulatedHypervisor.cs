@@ -6,7 +6,7 @@ namespace MemSvc.Hypervisor.Simulated;
 /// <see cref="SimulatedHypervisorOptions.Profile"/>); by default KVM 6.18 semantics as measured in
 /// kvm/probe/results.txt plus the private VM types hardware would add (sw-protected, SEV-SNP, TDX).
 /// </summary>
-public sealed class SimulatedHypervisor : IHypervisor
+public sealed partial class SimulatedHypervisor : IHypervisor
 {
     private readonly UserAddressSpace _addressSpace = new();
 

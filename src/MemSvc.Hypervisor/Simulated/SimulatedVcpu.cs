@@ -7,7 +7,7 @@ namespace MemSvc.Hypervisor.Simulated;
 /// exit the guest gets the value of <see cref="CompleteHypercall"/>. Halt and GuestAbort are final: running again
 /// returns them again, until <see cref="LoadProgram"/>. Running off the end of a program is a Halt.
 /// </summary>
-public sealed class SimulatedVcpu : IVcpu
+public sealed partial class SimulatedVcpu : IVcpu
 {
     private readonly SimulatedVm _vm;
     private readonly Lock _runLock = new();

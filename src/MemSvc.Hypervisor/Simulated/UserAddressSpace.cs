@@ -55,6 +55,23 @@ internal sealed class UserAddressSpace
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="mapping"/> at its own address (a planned handoff restores each shared side where the
+    /// previous process had it, so that userspace_addr stays true); EEXIST-like EINVAL when something is there.
+    /// </summary>
+    public void Place(UserMapping mapping)
+    {
+        lock (_lock)
+        {
+            if (mapping.Start < Bottom || mapping.End > Top || mapping.End < mapping.Start || _mappings.Any(m => m.Start < mapping.End && mapping.Start < m.End))
+            {
+                throw Fail.Inval("mmap", $"[0x{mapping.Start:x}, 0x{mapping.End:x}) is taken or outside the user address space", "addr");
+            }
+
+            Insert(mapping);
+        }
+    }
+
     public void Unmap(UserMapping mapping)
     {
         lock (_lock)

@@ -22,6 +22,7 @@ internal static class ServerReasons
     public static readonly string RequestIdReused = ErrorReasonNames.Of(ErrorReason.RequestIdReused);
     public static readonly string InvalidPageSize = ErrorReasonNames.Of(ErrorReason.InvalidPageSize);
     public static readonly string InvalidPageToken = ErrorReasonNames.Of(ErrorReason.InvalidPageToken);
+    public static readonly string HandoffInProgress = ErrorReasonNames.Of(ErrorReason.HandoffInProgress);
     public static readonly string GuestMemfdOfOtherVm = ErrorReasonNames.Of(ErrorReason.GuestMemfdOfOtherVm);
     public static readonly string UnknownMethod = ErrorReasonNames.Of(ErrorReason.UnknownMethod);
     public static readonly string UnknownService = ErrorReasonNames.Of(ErrorReason.UnknownService);

@@ -4,6 +4,7 @@ using MemSvc.Core.Vms;
 using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Kvm;
 using MemSvc.Hypervisor.Simulated;
+using MemSvc.Server.Handoff;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Telemetry;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
 
-    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory, ServerInstance instance)
+    public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory, ServerInstance instance, Takeover takeover)
     {
         _logger = logger;
         var settings = options.Value;
@@ -65,6 +66,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
                     Quotas = settings.Quotas,
                     HostMemory = settings.HostMemory with { Source = hostMemory },
                     Journal = settings.Journal with { InstanceId = instance.Id },
+                    TakingOver = settings.Handoff.TakeOver,
                 },
                 loggerFactory);
         }
@@ -73,6 +75,20 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
             // The journal directory (the only file Core opens at start) cannot be made, locked or read.
             throw new StartupRefusedException($"MemSvc:Journal:Directory '{settings.Journal.Directory}' cannot be used: {e.Message}", StartupExit.Configuration);
         }
+
+        try
+        {
+            // Before anything listens: the VMs of the server this one takes over from (when told to) are adopted
+            // here, and that server has exited, when this returns.
+            takeover.Run(Manager);
+        }
+        catch
+        {
+            Manager.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        Manager.ThawVcpus();
     }
 
     public VmManager Manager { get; }

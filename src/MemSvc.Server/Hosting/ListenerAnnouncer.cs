@@ -1,4 +1,5 @@
 using MemSvc.Server.Connections;
+using MemSvc.Server.Handoff;
 using Microsoft.Extensions.Options;
 
 namespace MemSvc.Server.Hosting;
@@ -8,11 +9,19 @@ namespace MemSvc.Server.Hosting;
 /// configured group, and says where the server can be reached, including which fallback socket it took, and how
 /// many connections it holds.
 /// </summary>
-internal sealed class ListenerAnnouncer(Listeners listeners, ServerInstance instance, ConnectionBudget connections, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
+internal sealed class ListenerAnnouncer(Listeners listeners, ServerInstance instance, ConnectionBudget connections, Takeover takeover, IOptions<MemSvcOptions> options, ILogger<ListenerAnnouncer> logger) : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        ServerLog.InstanceStarted(logger, instance.Id, instance.StartedAt.UtcDateTime);
+        if (takeover.Happened)
+        {
+            ServerLog.InstanceTookOver(logger, instance.Id, instance.StartedAt.UtcDateTime);
+        }
+        else
+        {
+            ServerLog.InstanceStarted(logger, instance.Id, instance.StartedAt.UtcDateTime);
+        }
+
         var limits = connections.Limits;
         ServerLog.ConnectionLimits(logger, limits.Total, limits.PerListener, limits.PerProbeListener, limits.PerPeer, limits.RefusalSlots, limits.OpenFiles, limits.Reserved);
         if (listeners.Socket is { } socket)
@@ -24,7 +33,8 @@ internal sealed class ListenerAnnouncer(Listeners listeners, ServerInstance inst
                 ServerLog.SocketGroupSet(logger, socket.Path, group);
             }
 
-            if (socket.RemovedStale)
+            // After a takeover the socket left behind is the handed-off server's, whose VMs live on here.
+            if (socket.RemovedStale && !takeover.Happened)
             {
                 ServerLog.StaleSocketRemoved(logger, socket.Path);
             }

@@ -45,7 +45,7 @@ internal sealed class Listeners(ILogger<Listeners> logger)
 
         if (!string.IsNullOrEmpty(options.SocketPath))
         {
-            Socket = SocketLocation.Choose(options.SocketPath);
+            Socket = SocketLocation.Choose(options.SocketPath, options.Handoff.TakeOver);
             kestrel.ListenUnixSocket(Socket.Path, listen => Http2(listen, admission, "socket"));
         }
 

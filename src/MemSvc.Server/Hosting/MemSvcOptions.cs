@@ -103,6 +103,9 @@ public sealed class MemSvcOptions
     /// </summary>
     public WorkerOptions Workers { get; set; } = new();
 
+    /// <summary>The planned handoff to a new process (MemSvc:Handoff:TakeOver, Timeout); see <see cref="Handoff.HandoffOptions"/>.</summary>
+    public Handoff.HandoffOptions Handoff { get; set; } = new();
+
     /// <summary>What the server exposes besides OTLP: MemSvc:Telemetry:PrometheusPort (off by default).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 }

@@ -65,6 +65,16 @@ internal sealed class MemSvcOptionsValidator : IValidateOptions<MemSvcOptions>
             failures.Add("MemSvc needs a listener: set MemSvc:SocketPath or MemSvc:LoopbackPort.");
         }
 
+        if (options.Handoff.Timeout <= TimeSpan.Zero || options.Handoff.Timeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"MemSvc:Handoff:Timeout must be more than 0 and at most 1 hour, not {options.Handoff.Timeout}.");
+        }
+
+        if (options.Handoff.TakeOver && string.IsNullOrEmpty(options.SocketPath))
+        {
+            failures.Add("MemSvc:Handoff:TakeOver needs MemSvc:SocketPath: the server to take over from is found beside its socket.");
+        }
+
         if (!Backends.Contains(options.DefaultBackend, StringComparer.Ordinal))
         {
             failures.Add($"MemSvc:DefaultBackend must be auto, kvm or simulated, not '{options.DefaultBackend}'.");

@@ -3,6 +3,7 @@ using MemSvc.Core.Options;
 using MemSvc.Server.Connections;
 using MemSvc.Server.Errors;
 using MemSvc.Server.Execution;
+using MemSvc.Server.Handoff;
 using MemSvc.Server.Identity;
 using MemSvc.Server.Mapping;
 using MemSvc.Server.Security;
@@ -57,6 +58,9 @@ public static class MemSvcServer
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelSetup>();
         builder.Services.AddHostedService<ListenerAnnouncer>();
 
+        builder.Services.AddSingleton<Takeover>();
+        builder.Services.AddSingleton<HandoffGate>();
+        builder.Services.AddHostedService<HandoffListener>();
         builder.Services.AddSingleton<IHostMemory>(new ProcHostMemory());
         builder.Services.AddSingleton<CoreHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CoreHost>());
@@ -85,12 +89,14 @@ public static class MemSvcServer
         builder.Services.AddSingleton<MutationRateLimit>();
         builder.Services.AddSingleton<MalformedRequestGuard>();
 
-        // Error mapping first: it is the outermost interceptor, so the limits' refusals are mapped too. The in-flight
+        // Error mapping first: it is the outermost interceptor, so the limits' refusals are mapped too. The handoff gate
+        // next: a call it refuses spends no quota. The in-flight
         // limit before the rate limit, so that a call it refuses spends none of the owner's tokens. Garbled bodies
         // are refused last, so that they count against both limits as any call does.
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.Interceptors.Add<HandoffGate>();
             grpc.Interceptors.Add<InFlightLimit>();
             grpc.Interceptors.Add<MutationRateLimit>();
             grpc.Interceptors.Add<MalformedRequestGuard>();

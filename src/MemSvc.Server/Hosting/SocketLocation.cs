@@ -21,22 +21,20 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
     public const UnixFileMode SocketMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
-    public static SocketLocation Choose(string configured)
+    /// <param name="configured">MemSvc:SocketPath.</param>
+    /// <param name="takingOver">
+    /// This server takes over from the one on the socket (a planned handoff): a live socket there is that server's,
+    /// which the takeover removes once that server has exited, before anything binds.
+    /// </param>
+    public static SocketLocation Choose(string configured, bool takingOver = false)
     {
-        if (TryPrepare(configured, out var removedStale) || configured != MemSvcOptions.DefaultSocketPath)
+        if (TryPrepare(configured, out var removedStale, takingOver) || configured != MemSvcOptions.DefaultSocketPath)
         {
             // A configured path that cannot be prepared fails at bind time, with the operating system's reason.
             return new SocketLocation(configured, null, removedStale);
         }
 
-        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        var candidates = new List<string>();
-        if (!string.IsNullOrEmpty(runtimeDir) && System.IO.Path.IsPathFullyQualified(runtimeDir))
-        {
-            candidates.Add(System.IO.Path.Combine(runtimeDir, "memsvc", "memsvc.sock"));
-        }
-
-        candidates.Add(System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        var candidates = Fallbacks();
         var refused = new List<string> { $"{configured}: not writable by this user" };
         foreach (var candidate in candidates)
         {
@@ -44,7 +42,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
             {
                 refused.Add(why);
             }
-            else if (TryPrepare(candidate, out removedStale) && UnsafeDirectory(candidate) is null)
+            else if (TryPrepare(candidate, out removedStale, takingOver) && UnsafeDirectory(candidate) is null)
             {
                 return new SocketLocation(candidate, configured, removedStale);
             }
@@ -56,6 +54,24 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
 
         throw new StartupRefusedException(
             $"No safe place for the Unix socket ({string.Join("; ", refused)}). Set MemSvc:SocketPath to a directory this user owns, or give it {MemSvcOptions.DefaultSocketPath}'s directory.", StartupExit.ListenerUnavailable);
+    }
+
+    /// <summary>Where a server of <paramref name="configured"/> may have its socket: that path, then (for the default path) the fallbacks in order.</summary>
+    public static IEnumerable<string> Places(string configured) =>
+        configured == MemSvcOptions.DefaultSocketPath ? [configured, .. Fallbacks()] : [configured];
+
+    // The places the default path falls back to, in order, when /run/memsvc is not writable.
+    private static List<string> Fallbacks()
+    {
+        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        var candidates = new List<string>();
+        if (!string.IsNullOrEmpty(runtimeDir) && System.IO.Path.IsPathFullyQualified(runtimeDir))
+        {
+            candidates.Add(System.IO.Path.Combine(runtimeDir, "memsvc", "memsvc.sock"));
+        }
+
+        candidates.Add(System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"memsvc-{Environment.UserName}", "memsvc.sock"));
+        return candidates;
     }
 
     /// <summary>Why the directory of <paramref name="socketPath"/> must not hold our socket, or null when it may (or does not exist yet).</summary>
@@ -89,7 +105,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
     public static bool TryPrepare(string socketPath) => TryPrepare(socketPath, out _);
 
     /// <inheritdoc cref="TryPrepare(string)"/>
-    public static bool TryPrepare(string socketPath, out bool removedStale)
+    public static bool TryPrepare(string socketPath, out bool removedStale, bool takingOver = false)
     {
         removedStale = false;
         try
@@ -103,7 +119,7 @@ internal sealed record SocketLocation(string Path, string? FallbackFrom, bool Re
             var probe = System.IO.Path.Combine(directory, $".probe-{Environment.ProcessId}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            if (File.Exists(socketPath))
+            if (File.Exists(socketPath) && !takingOver)
             {
                 if (IsLive(socketPath))
                 {

@@ -16,6 +16,9 @@ public static class StartupExit
     /// <summary>EX_CANTCREAT: a listener could not be created (another server on the socket, a port in use).</summary>
     public const int ListenerUnavailable = 73;
 
+    /// <summary>EX_UNAVAILABLE: MemSvc:Handoff:TakeOver found no server to take over from, or it refused; that one serves on.</summary>
+    public const int HandoffRefused = 69;
+
     /// <summary>Runs the server; returns its exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {

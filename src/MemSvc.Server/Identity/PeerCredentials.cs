@@ -14,8 +14,13 @@ internal static class PeerCredentials
     private const int SoPeerCred = 17;
     private const int UcredSize = 12;
 
+    /// <summary>The peer's process id at connect time, or null as for <see cref="Uid"/>.</summary>
+    public static int? Pid(Socket? socket) => Read(socket) is { } ucred ? (int)ucred.Pid : null;
+
     /// <summary>The peer's uid, or null for a socket that is not a Unix domain socket or whose credentials cannot be read.</summary>
-    public static uint? Uid(Socket? socket)
+    public static uint? Uid(Socket? socket) => Read(socket)?.Uid;
+
+    private static (uint Pid, uint Uid)? Read(Socket? socket)
     {
         if (socket is null || socket.AddressFamily != AddressFamily.Unix || !OperatingSystem.IsLinux())
         {
@@ -24,6 +29,6 @@ internal static class PeerCredentials
 
         Span<byte> ucred = stackalloc byte[UcredSize];
         var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred);
-        return length < UcredSize ? null : MemoryMarshal.Read<uint>(ucred[4..8]);
+        return length < UcredSize ? null : (MemoryMarshal.Read<uint>(ucred[..4]), MemoryMarshal.Read<uint>(ucred[4..8]));
     }
 }

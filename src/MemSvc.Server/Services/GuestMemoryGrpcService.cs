@@ -31,6 +31,7 @@ internal sealed class GuestMemoryGrpcService(VmManager manager, ICallerResolver 
                 request,
                 request.RequestId,
                 () => manager.GuestMemfds.CreateGuestMemfd(caller, vmId, request.Size, flags),
+                made => new CreatedKey(made.VmId, made.Id),
                 made => manager.GuestMemfds.GetGuestMemfd(caller, made.VmId, made.Id)),
             context.CancellationToken).ConfigureAwait(false);
         return new CreateGuestMemfdResponse { GuestMemfd = MemoryMapping.ToProto(memfd) };

@@ -11,7 +11,7 @@ namespace MemSvc.Server.Services;
 /// creations per server, keyed by owner, RPC and request_id; the same request_id with a different request is
 /// refused, since it can only be a client bug.
 /// </summary>
-internal sealed class RequestIds
+internal sealed partial class RequestIds
 {
     public const int Capacity = 4096;
     public const int MaxRequestIdLength = 128;
@@ -22,12 +22,13 @@ internal sealed class RequestIds
     // Guards the table alone, and is held for lookups and inserts only, never while anything is created.
     private readonly Lock _table = new();
     private readonly Lock[] _stripes = [.. Enumerable.Range(0, Stripes).Select(_ => new Lock())];
-    private readonly Dictionary<(string Owner, string Rpc, string RequestId), (IMessage Request, object Created)> _done = [];
+    private readonly Dictionary<(string Owner, string Rpc, string RequestId), (IMessage Request, CreatedKey Created)> _done = [];
     private readonly Queue<(string Owner, string Rpc, string RequestId)> _order = new();
 
     /// <param name="create">Makes the thing; runs at most once per request_id.</param>
+    /// <param name="keyOf">What names the thing made, so that it can be read again (and handed off to a new process).</param>
     /// <param name="readAgain">What a retry returns: the thing <paramref name="create"/> made, as it is now.</param>
-    public T Create<TRequest, T>(CallerIdentity caller, TRequest request, string requestId, Func<T> create, Func<T, T> readAgain)
+    public T Create<TRequest, T>(CallerIdentity caller, TRequest request, string requestId, Func<T> create, Func<T, CreatedKey> keyOf, Func<CreatedKey, T> readAgain)
         where TRequest : IMessage<TRequest>
         where T : class
     {
@@ -48,7 +49,7 @@ internal sealed class RequestIds
         // creation can wait on a VM's lock behind a long conversion (the memory quota reads every VM of its owner).
         lock (_stripes[StripeOf(key)])
         {
-            (IMessage Request, object Created) earlier;
+            (IMessage Request, CreatedKey Created) earlier;
             bool found;
             lock (_table)
             {
@@ -58,14 +59,14 @@ internal sealed class RequestIds
             if (found)
             {
                 return earlier.Request.Equals(request)
-                    ? readAgain((T)earlier.Created)
+                    ? readAgain(earlier.Created)
                     : throw CoreException.InvalidArgument(ServerReasons.RequestIdReused, "request_id", $"request_id was used before for a different {request.Descriptor.Name}");
             }
 
             var created = create();
             lock (_table)
             {
-                _done[key] = (request.Clone(), created);
+                _done[key] = (request.Clone(), keyOf(created));
                 _order.Enqueue(key);
                 if (_order.Count > Capacity)
                 {
@@ -81,3 +82,6 @@ internal sealed class RequestIds
     internal static int StripeOf((string Owner, string Rpc, string RequestId) key) =>
         (int)((uint)StringComparer.Ordinal.GetHashCode(key.Owner + "\n" + key.Rpc + "\n" + key.RequestId) % Stripes);
 }
+
+/// <summary>What a creation made: a VM (<paramref name="Id"/> 0) or one of its guest_memfds.</summary>
+internal sealed record CreatedKey(string VmId, ulong Id);

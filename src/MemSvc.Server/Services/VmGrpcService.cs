@@ -28,7 +28,7 @@ internal sealed class VmGrpcService(VmManager manager, ICallerResolver callers, 
         var vm = await workers.RunAsync(
             caller,
             null,
-            () => requestIds.Create(caller, request, request.RequestId, () => manager.Vms.CreateVm(caller, wanted), made => manager.Vms.GetVm(caller, made.VmId)),
+            () => requestIds.Create(caller, request, request.RequestId, () => manager.Vms.CreateVm(caller, wanted), made => new CreatedKey(made.VmId, 0), made => manager.Vms.GetVm(caller, made.VmId)),
             context.CancellationToken).ConfigureAwait(false);
         return new CreateVmResponse { Vm = VmMapping.ToProto(vm) };
     }

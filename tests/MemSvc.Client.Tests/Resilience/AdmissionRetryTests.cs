@@ -10,8 +10,9 @@ using MemSvc.Testing;
 namespace MemSvc.Client.Tests.Resilience;
 
 /// <summary>
-/// Calls the server refuses before running them (its rate limit, its in-flight limit) are sent again by the SDK,
-/// non-idempotent ones included, after the delay the server names; every other quota refusal is final.
+/// Calls the server refuses before running them (its rate limit, its in-flight limit, a handoff to a new process) are
+/// sent again by the SDK, non-idempotent ones included, after the delay the server names; every other quota refusal
+/// is final.
 /// </summary>
 public sealed class AdmissionRetryTests
 {
@@ -57,7 +58,9 @@ public sealed class AdmissionRetryTests
     [InlineData("QUOTA_EXCEEDED", "max_in_flight_requests_per_owner", true)]
     [InlineData("QUOTA_EXCEEDED", "max_vms_per_owner", false)]
     [InlineData("QUOTA_EXCEEDED", "max_guest_memory_bytes_per_owner", false)]
-    public void Only_the_rate_and_in_flight_limits_are_admission_refusals(string reason, string? quota, bool retried)
+    [InlineData("HANDOFF_IN_PROGRESS", null, true, StatusCode.Unavailable)]
+    [InlineData("SHUTTING_DOWN", null, false, StatusCode.Unavailable)]
+    public void Only_the_rate_and_in_flight_limits_and_a_handoff_are_admission_refusals(string reason, string? quota, bool retried, StatusCode code = StatusCode.ResourceExhausted)
     {
         var info = new ErrorInfo { Reason = reason, Domain = "memsvc" };
         if (quota is not null)
@@ -65,7 +68,7 @@ public sealed class AdmissionRetryTests
             info.Metadata["quota"] = quota;
         }
 
-        var status = new Google.Rpc.Status { Code = (int)StatusCode.ResourceExhausted, Message = reason };
+        var status = new Google.Rpc.Status { Code = (int)code, Message = reason };
         status.Details.Add(Any.Pack(info));
 
         Assert.Equal(retried, AdmissionRefusal.Is(status.ToRpcException(), out _));

@@ -183,7 +183,7 @@ public class OrchestratorFlowTests
             _ => 0UL,
         }).Where(id => id != 0);
 
-    private static void AssertVcpuStory(List<VmEvent> events, int i)
+    internal static void AssertVcpuStory(List<VmEvent> events, int i)
     {
         var mine = events.Where(e => e.Payload.SourceVcpu == i).Select(e => e.Payload).ToList();
         var faults = mine.Where(p => p is EventPayload.MemoryFault or EventPayload.ConversionRequested).Select(p => p switch

@@ -140,6 +140,13 @@ public sealed partial class ChildServer : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the server to exit on its own (a handoff ends it); returns its exit code.</summary>
+    public async Task<int> ExitCodeAsync()
+    {
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(StartPatience, TestContext.Current.CancellationToken);
+        return _process.ExitCode;
+    }
+
     /// <summary>The child's open file descriptors now.</summary>
     public int OpenFds() => System.IO.Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
 

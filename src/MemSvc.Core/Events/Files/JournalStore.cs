@@ -20,14 +20,14 @@ internal sealed class JournalStore : IDisposable
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _writer;
     private readonly ILogger _logger;
-    private readonly FileStream _lock;
+    private FileStream? _lock;
     private const int IdleRounds = 50;
 
     // 1 while the writer waits for a signal: only then does an append wake it.
     private int _sleeping;
     private volatile bool _stopping;
 
-    public JournalStore(JournalOptions options, ILogger logger)
+    public JournalStore(JournalOptions options, ILogger logger, bool lockNow = true)
     {
         Options = options;
         _logger = logger;
@@ -43,13 +43,9 @@ internal sealed class JournalStore : IDisposable
         }
         // Two processes on one directory would each take the other's live VMs for lost ones and write VM_LOST into
         // their files: the second is refused (an flock held as long as the store lives).
-        try
+        if (lockNow)
         {
-            _lock = new FileStream(Path.Combine(Directory, "memsvc.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"another MemSvc process uses the journal directory {Directory} ({e.Message})", e);
+            Lock();
         }
 
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "memsvc-journal-writer" };
@@ -57,6 +53,22 @@ internal sealed class JournalStore : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>
+    /// Takes the directory's lock (at start, or for a takeover once the process handing off has exited): IOException
+    /// when another MemSvc process holds it.
+    /// </summary>
+    public void Lock()
+    {
+        try
+        {
+            _lock ??= new FileStream(Path.Combine(Directory, "memsvc.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"another MemSvc process uses the journal directory {Directory} ({e.Message})", e);
+        }
+    }
 
     public JournalOptions Options { get; }
 
@@ -133,7 +145,7 @@ internal sealed class JournalStore : IDisposable
         _wake.Set();
         _writer.Join();
         _wake.Dispose();
-        _lock.Dispose();
+        _lock?.Dispose();
     }
 
     private void WriteLoop()

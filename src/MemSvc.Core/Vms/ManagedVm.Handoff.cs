@@ -1,0 +1,163 @@
+using MemSvc.Core.Events;
+using MemSvc.Core.Events.Files;
+using MemSvc.Core.Handoff;
+using MemSvc.Core.Vcpus;
+using MemSvc.Hypervisor.Simulated;
+
+namespace MemSvc.Core.Vms;
+
+internal sealed partial class ManagedVm
+{
+    /// <summary>
+    /// The VM as a planned handoff carries it; its vCPUs are frozen. Only the simulated backend's VMs can move: a
+    /// kvm VM's kernel objects would have to be passed as descriptors, which this version does not do.
+    /// </summary>
+    public VmHandoffState Export()
+    {
+        if (Vm is not SimulatedVm simulated)
+        {
+            throw new HandoffRefusedException($"vm '{Id}' of owner '{Owner}' runs on backend '{Settings.Backend}', whose VMs cannot be handed off yet");
+        }
+
+        Hypervisor.Simulated.Handoff.SimulatedVmState backend;
+        (IReadOnlyList<MemfdHandoffState> Memfds, ulong NextMemfdId, IReadOnlyList<RegionHandoffState> Regions) memory;
+        lock (Memory.Sync)
+        {
+            backend = simulated.Export(Memory.Memfds.Select(m => m.File));
+            var moved = backend.Files.Select(f => f.Inode).ToHashSet();
+            memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
+        }
+
+        var file = Journal.PersistForHandoff();
+        var (events, next) = Journal.Held();
+        return new VmHandoffState(
+            Id,
+            Uid,
+            Owner,
+            Settings.Backend,
+            Settings.VmType,
+            FaultPolicy,
+            ResolutionTimeout,
+            TimeoutFallback,
+            Settings.CreateTime,
+            backend,
+            memory.Memfds,
+            memory.NextMemfdId,
+            memory.Regions,
+            [.. _vcpus.Select(v => v.Export())],
+            Faults.Export(Encode),
+            next,
+            [.. events.Select(Encode)],
+            file);
+    }
+
+    /// <summary>
+    /// Makes again, in this process, a VM another process handed off: the same id, uid, owner and settings, the
+    /// backend VM as it was, its memory counted against the owner's quota, its journal continuing at the next
+    /// sequence, its pending faults with their age plus <paramref name="sinceTaken"/>. Its vCPUs are not running:
+    /// <see cref="VcpuRunner.Thaw"/> starts them.
+    /// </summary>
+    public static ManagedVm Adopt(CoreContext context, VmHandoffState state, SimulatedHypervisor hypervisor, TimeSpan sinceTaken)
+    {
+        var (backendVm, files, backendVcpus) = hypervisor.Adopt(state.Backend);
+        var settings = new VmSettings(state.VmId, state.Uid, state.Owner, state.BackendName, state.VmType, state.FaultPolicy, state.ResolutionTimeout, state.TimeoutFallback, state.CreateTime);
+        var options = context.Options;
+        var vm = new ManagedVm(settings, backendVm, context.Metrics, context.Logger, options.JournalCapacity, options.TimeProvider, context.Ledger, context.JournalBudgetOf(state.Owner));
+        var bytes = 0UL;
+        var (reserved, adopted) = (false, false);
+        try
+        {
+            VmEvent Decode(byte[] bytes) => EventCodec.Read(bytes, state.VmId, state.Uid);
+            vm.Journal.Restore([.. state.Events.Select(Decode)]);
+            if (vm.Journal.NextSequence != state.NextSequence)
+            {
+                throw new InvalidDataException($"vm '{state.VmId}': its journal continues at {vm.Journal.NextSequence}, not at {state.NextSequence}");
+            }
+
+            AttachJournalFile(context, vm, state);
+
+            bytes = state.Memfds.Aggregate(0UL, (sum, m) => sum + files[m.Inode].Size)
+                + state.Regions.Where(r => r.SharedBacking == MemSvc.Core.Memory.SharedBackingKind.Anonymous).Aggregate(0UL, (sum, r) => sum + r.Size);
+            context.Ledger.Reserve(state.Owner, bytes, state.Memfds.Count);
+            reserved = true;
+            lock (vm.Memory.Sync)
+            {
+                vm.Memory.Adopt(state.Memfds, state.NextMemfdId, state.Regions, inode => files.TryGetValue(inode, out var file) ? file : throw new InvalidDataException($"vm '{state.VmId}': no guest_memfd of inode {inode}"));
+                adopted = true;
+            }
+
+            var runners = new List<VcpuRunner>(backendVcpus.Count);
+            foreach (var (backendVcpu, vcpuState) in backendVcpus.Zip(state.Vcpus))
+            {
+                var runner = new VcpuRunner(vm, backendVcpu);
+                runner.Import(vcpuState);
+                runners.Add(runner);
+            }
+
+            vm._vcpus = [.. runners];
+            vm.Faults.Adopt(state.Faults, sinceTaken, Decode);
+            foreach (var runner in runners)
+            {
+                runner.AttachAdoptedFault();
+            }
+
+            return vm;
+        }
+        catch
+        {
+            // The file stays as the old process wrote it: it may serve on, and write it, when this adoption fails.
+            vm.Journal.CloseFile(null);
+            if (adopted)
+            {
+                // Gives back what the memory bookkeeping holds, and disposes the backend VM and its files.
+                vm.Shutdown(options.VcpuStopTimeout);
+            }
+            else
+            {
+                if (reserved)
+                {
+                    context.Ledger.Release(state.Owner, bytes, state.Memfds.Count);
+                }
+
+                backendVm.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    // The file the old process wrote the journal to, every event in it: this process appends to it from now on. Both
+    // processes must keep journals in the same directory, or a later start would take a living VM for lost.
+    private static void AttachJournalFile(CoreContext context, ManagedVm vm, VmHandoffState state)
+    {
+        var store = context.Journals;
+        if (state.JournalFile is null != store is null
+            || (state.JournalFile is { } file && Path.GetDirectoryName(file) != store!.Directory))
+        {
+            throw new InvalidDataException(
+                $"vm '{state.VmId}': its journal file is {state.JournalFile ?? "none"}, and this server keeps journals in {store?.Directory ?? "memory only"}; start it with the same MemSvc:Journal:Directory");
+        }
+
+        if (state.JournalFile is not { } path)
+        {
+            return;
+        }
+
+        var contents = JournalFileReader.Read(path);
+        var last = contents.Events.Count > 0 ? contents.Events[^1].Sequence : 0;
+        if (contents.Problem != JournalFileProblem.None || contents.Header?.VmUid != state.Uid || contents.IsLost || last + 1 != state.NextSequence)
+        {
+            throw new InvalidDataException($"vm '{state.VmId}': its journal file {path} does not end at sequence {state.NextSequence - 1} of uid {state.Uid}");
+        }
+
+        vm.Journal.AttachFile(JournalFile.Reopen(path, contents, context.Options.Journal.MaxFileBytes), store!);
+    }
+
+    // An event in the journal file's record encoding (without the record's length and checksum).
+    private static byte[] Encode(VmEvent evt)
+    {
+        var record = new List<byte>(96);
+        EventCodec.Append(record, evt);
+        return [.. record.Skip(JournalFileFormat.RecordOverhead)];
+    }
+}

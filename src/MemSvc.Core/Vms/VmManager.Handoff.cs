@@ -1,0 +1,172 @@
+using MemSvc.Core.Handoff;
+using MemSvc.Core.Logging;
+using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Simulated;
+
+namespace MemSvc.Core.Vms;
+
+/// <summary>
+/// Issue 16's planned handoff, Core's part. The old process freezes every vCPU (<see cref="FreezeForHandoff"/>) and
+/// hands the serialized state to the new one, which adopts it (<see cref="AdoptHandoff"/>) and thaws the vCPUs
+/// (<see cref="ThawVcpus"/>) once the old one is gone; an old process whose handoff is called off thaws its own.
+/// The server makes sure no call runs meanwhile.
+/// </summary>
+public sealed partial class VmManager
+{
+    /// <summary>The version of the state this build writes and reads; the handoff's hello exchanges it first.</summary>
+    public static int HandoffVersion => HandoffCodec.Version;
+
+    /// <summary>Why this process cannot hand its VMs off, or null when it can.</summary>
+    public string? WhyNoHandoff()
+    {
+        var kvm = _context.Registry.All().Where(vm => vm.Vm is not SimulatedVm).Select(vm => $"'{vm.Id}' ({vm.Settings.Backend})").ToList();
+        return kvm.Count == 0
+            ? null
+            : $"VMs on a backend that cannot be handed off yet: {string.Join(", ", kvm)}; delete them or restart instead";
+    }
+
+    /// <summary>
+    /// Stops every vCPU at a step boundary (a vCPU waiting on a fault stays waiting; its fault stays pending) and
+    /// returns the whole state, serialized, and how many VMs it holds. On failure every vCPU runs again and nothing changed.
+    /// </summary>
+    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout)
+    {
+        if (WhyNoHandoff() is { } why)
+        {
+            throw new HandoffRefusedException(why);
+        }
+
+        var vms = _context.Registry.All();
+        try
+        {
+            foreach (var vm in vms)
+            {
+                vm.Faults.Frozen = true;
+            }
+
+            foreach (var vcpu in vms.SelectMany(vm => vm.Vcpus))
+            {
+                if (!vcpu.Freeze(vcpuStopTimeout))
+                {
+                    throw new HandoffRefusedException($"a vCPU did not stop within {vcpuStopTimeout.TotalSeconds} s");
+                }
+            }
+
+            var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export())]);
+            return (HandoffCodec.Encode(state), state.Vms.Count);
+        }
+        catch (HandoffRefusedException)
+        {
+            ThawVcpus();
+            throw;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or OutOfMemoryException or NotSupportedException or HypervisorException)
+        {
+            // A state that cannot be taken or serialized (a file that cannot be written, more than 2 GiB of it): the
+            // server must learn why and serve on, not fail.
+            ThawVcpus();
+            throw new HandoffRefusedException($"the state could not be taken: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Takes the VMs another process handed off (before this one serves any call): all of them, or none and
+    /// <see cref="HandoffRefusedException"/> saying why. Their vCPUs wait for <see cref="ThawVcpus"/>.
+    /// </summary>
+    public void AdoptHandoff(ReadOnlySpan<byte> serialized)
+    {
+        HandoffState state;
+        try
+        {
+            state = HandoffCodec.Decode(serialized);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new HandoffRefusedException(e.Message, e);
+        }
+
+        var hypervisor = state.Vms.Count == 0 ? null : ResolveSimulated();
+        if (state.Vms.Count > 0 && hypervisor is not SimulatedHypervisor)
+        {
+            throw new HandoffRefusedException("this server has no simulated backend of its own to adopt simulated VMs into");
+        }
+
+        var sinceTaken = _context.Options.TimeProvider.GetUtcNow() - state.TakenAt;
+        var adopted = new List<ManagedVm>();
+        try
+        {
+            foreach (var vmState in state.Vms)
+            {
+                var vm = ManagedVm.Adopt(_context, vmState, (SimulatedHypervisor)hypervisor!, sinceTaken);
+                adopted.Add(vm);
+                _context.Registry.AddAdopted(vm);
+            }
+        }
+        catch (Exception e) when (e is not HandoffRefusedException)
+        {
+            foreach (var vm in adopted)
+            {
+                _context.Registry.RemoveAdopted(vm);
+                vm.Shutdown(_context.Options.VcpuStopTimeout);
+                vm.Journal.CloseFile(null);
+            }
+
+            throw new HandoffRefusedException($"the handed-off state cannot be adopted: {e.Message}", e);
+        }
+
+        CoreLog.HandoffAdopted(_context.Logger, adopted.Count, adopted.Sum(vm => vm.Faults.PendingCount));
+    }
+
+    private Hypervisor.IHypervisor? ResolveSimulated()
+    {
+        try
+        {
+            return _context.Backends.Resolve("simulated").Hypervisor;
+        }
+        catch (Errors.CoreException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Gives up VMs <see cref="AdoptHandoff"/> took when the takeover fails after it: they are removed and stopped
+    /// without a word to their journal files, which the process that handed them off may still be writing.
+    /// </summary>
+    public void AbandonAdoption()
+    {
+        foreach (var vm in _context.Registry.All())
+        {
+            _context.Registry.RemoveAdopted(vm);
+            vm.Shutdown(_context.Options.VcpuStopTimeout);
+            vm.Journal.CloseFile(null);
+        }
+    }
+
+    /// <summary>
+    /// The end of a takeover (<see cref="Options.CoreOptions.TakingOver"/>), once the process that handed off has
+    /// exited: the journal directory's lock, and the lost VMs of earlier processes read back from their files (the
+    /// adopted VMs' files are theirs already).
+    /// </summary>
+    public void CompleteTakeover()
+    {
+        if (_context.Journals is { } journals)
+        {
+            journals.Lock();
+            JournalRecovery.Run(_context, journals, _context.Registry.All().Select(vm => vm.Uid).ToHashSet(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>Every frozen or adopted vCPU that was running or waiting runs (or waits) again.</summary>
+    public void ThawVcpus()
+    {
+        foreach (var vm in _context.Registry.All())
+        {
+            vm.Faults.Frozen = false;
+            foreach (var vcpu in vm.Vcpus)
+            {
+                vcpu.Thaw();
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace MemSvc.Hypervisor.Memory;
+
+/// <summary>[Start, End) holds Value (an attribute bit set, a fill byte, 1 for "allocated").</summary>
+public sealed record ValueRun(ulong Start, ulong End, ulong Value);
+
+/// <summary>One 4 KiB page at <paramref name="Offset"/>.</summary>
+public sealed record PageState(ulong Offset, byte[] Bytes);
+
+/// <summary>
+/// A <see cref="SparsePageStore"/> as plain data, for a planned handoff: runs of one fill byte, and the 4 KiB pages
+/// written with arbitrary bytes. It costs what the store costs: a 1 GiB fill is one run.
+/// </summary>
+public sealed record PageStoreState(IReadOnlyList<ValueRun> Fills, IReadOnlyList<PageState> Pages);

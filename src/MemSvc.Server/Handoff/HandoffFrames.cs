@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace MemSvc.Server.Handoff;
+
+/// <summary>What one frame of the handoff protocol is.</summary>
+internal enum HandoffFrameType : byte
+{
+    /// <summary>New → old, first: the magic and the state version the new process reads.</summary>
+    Hello = (byte)'H',
+
+    /// <summary>Old → new: no handoff, and why (UTF-8). The old process serves on.</summary>
+    Refused = (byte)'R',
+
+    /// <summary>Old → new: the serialized state; the old process's vCPUs are frozen and it admits no call.</summary>
+    State = (byte)'S',
+
+    /// <summary>Old → new, right after <see cref="State"/>: the server's request_id ledger (a part of the same version).</summary>
+    RequestIds = (byte)'Q',
+
+    /// <summary>New → old: every VM is adopted; the old process exits at once.</summary>
+    Adopted = (byte)'A',
+
+    /// <summary>New → old: the state could not be adopted, and why (UTF-8); the old process thaws and serves on.</summary>
+    Failed = (byte)'F',
+}
+
+/// <summary>
+/// The handoff protocol's frames, on the private Unix socket: a type byte, an 8-byte little-endian length, the
+/// payload. The new process speaks first (<see cref="Hello"/>, carrying the version it reads), so that an old
+/// process refuses a version it cannot hand to before anything stops.
+/// </summary>
+internal static class HandoffFrames
+{
+    private const int HeaderSize = 9;
+
+    private static readonly byte[] Magic = "memsvc-handoff"u8.ToArray();
+
+    public static void Write(Stream stream, HandoffFrameType type, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        header[0] = (byte)type;
+        BinaryPrimitives.WriteInt64LittleEndian(header[1..], payload.Length);
+        stream.Write(header);
+        stream.Write(payload);
+        stream.Flush();
+    }
+
+    public static void WriteText(Stream stream, HandoffFrameType type, string text) => Write(stream, type, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>The next frame; <see cref="EndOfStreamException"/> when the peer closed, <see cref="InvalidDataException"/> for garbage.</summary>
+    public static (HandoffFrameType Type, byte[] Payload) Read(Stream stream)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        stream.ReadExactly(header);
+        var type = (HandoffFrameType)header[0];
+        var length = BinaryPrimitives.ReadInt64LittleEndian(header[1..]);
+        if (!Enum.IsDefined(type) || length < 0 || length > Array.MaxLength)
+        {
+            throw new InvalidDataException($"not a handoff frame (type 0x{header[0]:x2}, length {length})");
+        }
+
+        var payload = new byte[length];
+        stream.ReadExactly(payload);
+        return (type, payload);
+    }
+
+    public static byte[] Hello(int version)
+    {
+        var payload = new byte[Magic.Length + 4];
+        Magic.CopyTo(payload, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(Magic.Length), version);
+        return payload;
+    }
+
+    /// <summary>The version a hello announces, or null when the payload is not a MemSvc hello.</summary>
+    public static int? ReadHello(ReadOnlySpan<byte> payload) =>
+        payload.Length == Magic.Length + 4 && payload[..Magic.Length].SequenceEqual(Magic)
+            ? BinaryPrimitives.ReadInt32LittleEndian(payload[Magic.Length..])
+            : null;
+
+    public static string Text(byte[] payload) => Encoding.UTF8.GetString(payload);
+}

@@ -1,0 +1,55 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MemSvc.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The handoff protocol's frames written by hand (a type byte, an 8-byte little-endian length, the payload), so that
+/// a test can play either side, as a process of another build would: the wire is the contract between two versions.
+/// </summary>
+public static class HandoffWire
+{
+    public const byte Hello = (byte)'H';
+    public const byte Refused = (byte)'R';
+    public const byte State = (byte)'S';
+    public const byte RequestIds = (byte)'Q';
+    public const byte Failed = (byte)'F';
+
+    public static Socket Connect(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        return socket;
+    }
+
+    public static byte[] HelloPayload(int version)
+    {
+        var payload = new byte[18];
+        "memsvc-handoff"u8.CopyTo(payload);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(14), version);
+        return payload;
+    }
+
+    public static async Task WriteAsync(Stream stream, byte type, byte[] payload)
+    {
+        var frame = new byte[9 + payload.Length];
+        frame[0] = type;
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(1), payload.Length);
+        payload.CopyTo(frame, 9);
+        await stream.WriteAsync(frame, TestContext.Current.CancellationToken);
+    }
+
+    public static Task WriteTextAsync(Stream stream, byte type, string text) => WriteAsync(stream, type, Encoding.UTF8.GetBytes(text));
+
+    public static async Task<(byte Type, byte[] Payload)> ReadAsync(Stream stream)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        patience.CancelAfter(Watcher.Patience);
+        var header = new byte[9];
+        await stream.ReadExactlyAsync(header, patience.Token);
+        var payload = new byte[BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1))];
+        await stream.ReadExactlyAsync(payload, patience.Token);
+        return (header[0], payload);
+    }
+}
