@@ -23,8 +23,9 @@ public sealed class AdmissionRetryTests
     [Fact]
     public async Task Non_idempotent_calls_refused_by_the_rate_limit_are_sent_again_and_each_happens_once()
     {
-        // A burst of 2 and a token every 500 ms: CreateVm and the first CreateGuestMemfd pass, the others wait.
-        await using var server = await TestServer.StartAsync(("MemSvc:RateLimit:MutationBurst", "2"), ("MemSvc:RateLimit:MutationsPerMinute", "120"));
+        // A burst of 2 and a token every 500 ms, and no queue: CreateVm and the first CreateGuestMemfd pass, the others
+        // are refused at once and sent again after the server's delay.
+        await using var server = await TestServer.StartAsync(("MemSvc:RateLimit:MutationBurst", "2"), ("MemSvc:RateLimit:MutationsPerMinute", "120"), ("MemSvc:RateLimit:MaxQueueWait", "00:00:00"));
         var injector = new FaultInjector();
         using var client = Client(server, injector, maxRetryAttempts: 4);
         await client.Vms.CreateAsync(new CreateVmRequest { VmId = "limited", VcpuCount = 1 }, Ct);
