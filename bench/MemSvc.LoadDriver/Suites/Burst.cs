@@ -20,8 +20,8 @@ internal sealed class Burst
         ToldToWait,
     }
 
-    /// <summary>How many calls ended each way, indexed by <see cref="Outcome"/>.</summary>
-    public int[] Outcomes => [.. _outcomes];
+    /// <summary>How many calls ended <paramref name="outcome"/>.</summary>
+    public int Count(Outcome outcome) => Volatile.Read(ref _outcomes[(int)outcome]);
 
     /// <summary>Waits while the burst is paused; false once it is stopped.</summary>
     public async Task<bool> EnterAsync()
@@ -61,7 +61,7 @@ internal sealed class Burst
         }
     }
 
-    public void Count(Outcome outcome) => Interlocked.Increment(ref _outcomes[(int)outcome]);
+    public void Add(Outcome outcome) => Interlocked.Increment(ref _outcomes[(int)outcome]);
 
     /// <summary>Holds new calls back; completes when the calls in flight have all returned.</summary>
     public Task PauseAsync()

@@ -62,17 +62,17 @@ internal sealed class FairnessSuite(BenchServer server, DriverOptions options)
 
         burst.Stop();
         await Task.WhenAll(loops).ConfigureAwait(false);
-        var outcomes = burst.Outcomes;
+        var (ok, failed, toldToWait) = (burst.Count(Burst.Outcome.Ok), burst.Count(Burst.Outcome.Failed), burst.Count(Burst.Outcome.ToldToWait));
         var ratio = loaded.Percentile(99) / idle.Percentile(99);
-        var answered = outcomes[0] + outcomes[1];
-        Progress.Say($"fairness: B's GetVm p99 {Format.Micros(idle.Percentile(99))} idle, {Format.Micros(loaded.Percentile(99))} under A's burst; A's conversions {outcomes[0]} OK, {outcomes[1]} failed, {outcomes[2]} told to wait by the rate limit");
+        var answered = ok + failed;
+        Progress.Say($"fairness: B's GetVm p99 {Format.Micros(idle.Percentile(99))} idle, {Format.Micros(loaded.Percentile(99))} under A's burst; A's conversions {ok} OK, {failed} failed, {toldToWait} told to wait by the rate limit");
         return
         [
             new Row(Group, $"another owner's GetVm p99 while one owner converts with {inFlight} calls in flight, as fast as its quota allows", Format.Micros(loaded.Percentile(99)), $"{Format.Micros(idle.Percentile(99))} (its GetVm idle)", Format.Ratio(ratio), $"≤ {Limit}x", ratio <= Limit),
             new Row(Group, $"another owner's idle GetVm p99, lowest and highest of the {Rounds} idle phases (the run's noise, no burst)", $"{Format.Micros(idleByRound.Min())} to {Format.Micros(idleByRound.Max())}", $"{Format.Micros(idle.Percentile(99))} (its GetVm idle)", "-", "-", null),
             new Row(Group, "another owner's GetVm p50 under the same burst", Format.Micros(loaded.Percentile(50)), $"{Format.Micros(idle.Percentile(50))} (its GetVm idle)", Format.Ratio(loaded.Percentile(50) / idle.Percentile(50)), "-", null),
             new Row(Group, "GC pauses while B was timed (server and driver share the process)", $"{Format.Count(collections)} collections, {paused.TotalMilliseconds:F0} ms", "none", "-", "-", null),
-            new Row(Group, "the bursting owner's conversions answered OK", $"{Format.Count(outcomes[0])} of {Format.Count(answered)}", "none", "-", "all", answered > 0 && outcomes[1] == 0),
+            new Row(Group, "the bursting owner's conversions answered OK", $"{Format.Count(ok)} of {Format.Count(answered)}", "none", "-", "all", answered > 0 && failed == 0),
         ];
     }
 
@@ -109,18 +109,18 @@ internal sealed class FairnessSuite(BenchServer server, DriverOptions options)
             {
                 // Not cancelled with the burst: a conversion in flight is let finish and counted.
                 await memory.ConvertMemoryAsync(request).ResponseAsync.ConfigureAwait(false);
-                burst.Count(Burst.Outcome.Ok);
+                burst.Add(Burst.Outcome.Ok);
                 toPrivate = !toPrivate;
             }
             catch (RpcException e) when (RetryAfter(e) is { } delay)
             {
                 // The mutation rate limit: A stays within its quota as the SDK would, waiting as long as told.
-                burst.Count(Burst.Outcome.ToldToWait);
+                burst.Add(Burst.Outcome.ToldToWait);
                 retryAfter = delay;
             }
             catch (RpcException)
             {
-                burst.Count(Burst.Outcome.Failed);
+                burst.Add(Burst.Outcome.Failed);
                 toPrivate = !toPrivate;
             }
             finally

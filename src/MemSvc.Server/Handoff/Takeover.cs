@@ -57,7 +57,6 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
             throw;
         }
 
-
         // The old server's socket, which its _exit left behind: this server binds its own there next.
         File.Delete(place);
         try
