@@ -10,29 +10,30 @@ namespace MemSvc.LoadDriver.Measure;
 /// same Kestrel, timed by the client's Stopwatch (a fault reaches its watcher, the watcher calls back). Each echo
 /// is also kept alone: the baseline of one ResolveFault call.
 /// </summary>
-internal static class BareRoundTrips
+internal sealed class BareRoundTrips(GrpcChannel channel, int size)
 {
-    public static async Task<(Samples Pairs, Samples Singles)> MeasureAsync(GrpcChannel channel, int size, int samples, int warmup)
+    private readonly BaselineService.BaselineServiceClient _client = new(channel);
+    private readonly EchoMessage _message = new() { Payload = ByteString.CopyFrom(new byte[Math.Max(0, size - 3)]) };
+
+    public Samples Pairs { get; } = new();
+
+    public Samples Singles { get; } = new();
+
+    public async Task RunAsync(int pairs, bool record)
     {
-        var client = new BaselineService.BaselineServiceClient(channel);
-        var message = new EchoMessage { Payload = ByteString.CopyFrom(new byte[Math.Max(0, size - 3)]) };
-        var pairs = new Samples();
-        var singles = new Samples();
-        for (var i = 0; i < samples + warmup; i++)
+        for (var i = 0; i < pairs; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            await client.EchoAsync(message);
+            await _client.EchoAsync(_message);
             var middle = Stopwatch.GetTimestamp();
-            await client.EchoAsync(message);
+            await _client.EchoAsync(_message);
             var end = Stopwatch.GetTimestamp();
-            if (i >= warmup)
+            if (record)
             {
-                pairs.AddElapsed(start, end);
-                singles.AddElapsed(start, middle);
-                singles.AddElapsed(middle, end);
+                Pairs.AddElapsed(start, end);
+                Singles.AddElapsed(start, middle);
+                Singles.AddElapsed(middle, end);
             }
         }
-
-        return (pairs, singles);
     }
 }

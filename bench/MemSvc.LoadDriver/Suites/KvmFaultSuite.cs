@@ -39,7 +39,10 @@ internal sealed class KvmFaultSuite(DriverOptions options, double? probeExitsPer
         }
 
         var measured = await MeasureAsync(channel).ConfigureAwait(false);
-        var (pairs, _) = await BareRoundTrips.MeasureAsync(channel, measured.EventBytes, options.KvmFaultSamples, Warmup).ConfigureAwait(false);
+        var bare = new BareRoundTrips(channel, measured.EventBytes);
+        await bare.RunAsync(Warmup, record: false).ConfigureAwait(false);
+        await bare.RunAsync(options.KvmFaultSamples, record: true).ConfigureAwait(false);
+        var pairs = bare.Pairs;
         if (probeExitsPerSecond is not { } rate)
         {
             return [new Row(Group, what, Format.Micros(measured.Resolve.Percentile(50)), "C probe: did not build or run (see stderr)", "-", "≤ 1.5x", null)];

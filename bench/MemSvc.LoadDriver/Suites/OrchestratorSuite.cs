@@ -34,7 +34,10 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         var address = options.Transport == Transport.Tcp ? server.Loopback.ToString() : "unix:" + server.SocketPath;
         using var client = new MemSvcClient(options.Transport == Transport.Tcp ? new MemSvcClientOptions { Address = server.Loopback } : new MemSvcClientOptions { SocketPath = server.SocketPath });
 
-        var (bare, _) = await BareRoundTrips.MeasureAsync(channel, 80, options.ResolutionSamples, 100).ConfigureAwait(false);
+        var roundTrips = new BareRoundTrips(channel, 80);
+        await roundTrips.RunAsync(100, record: false).ConfigureAwait(false);
+        await roundTrips.RunAsync(options.ResolutionSamples, record: true).ConfigureAwait(false);
+        var bare = roundTrips.Pairs;
         var one = await PhaseAsync(client, address, "one", 1, StepsPerProgram, options.OrchestratorSingleRounds).ConfigureAwait(false);
         Progress.Say($"orchestrator: 1 VM, {one.Count} faults, p50 {Format.Micros(one.P50)}; {Format.Count(vms)} VMs next");
         var many = await PhaseAsync(client, address, "many", vms, options.OrchestratorFaultsPerVm, 1).ConfigureAwait(false);
