@@ -39,15 +39,18 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
         var warmedUp = $"{settle.Took.TotalSeconds:F1} s, {Format.Count(settle.Compiled)} methods compiled{(settle.Settled ? "" : ", the JIT still busy")}";
         Progress.Say($"fault path: warmed up in {warmedUp}; {Rounds} rounds of MemSvc and its baselines next");
 
+        using var spans = new ServerSpans();
         var perRound = options.ResolutionSamples / Rounds;
         TimeSpan memsvcCpu = default, bareCpu = default;
         var resolved = 0;
         for (var round = 0; round < Rounds; round++)
         {
+            spans.Recording = true;
             var cpu = ProcessCpu();
             resolved += await memsvc.RunAsync(perRound, record: true).ConfigureAwait(false);
             memsvcCpu += ProcessCpu() - cpu;
             await memsvc.ReadAsync(perRound, record: true).ConfigureAwait(false);
+            spans.Recording = false;
             cpu = ProcessCpu();
             await bare.RunAsync(perRound, record: true).ConfigureAwait(false);
             bareCpu += ProcessCpu() - cpu;
@@ -66,12 +69,23 @@ internal sealed class FaultResolutionSuite(BenchServer server, DriverOptions opt
             new(Group, "remote resolution p50, split", $"fault→watcher {Format.Micros(memsvc.Deliver.Percentile(50))}, ResolveFault call {Format.Micros(memsvc.Call.Percentile(50))}", $"1 bare unary RTT {Format.Micros(single)}", "-", "-", null),
             Compare("ResolveFault call p50", memsvc.Call.Percentile(50), single, 1.3, "1 bare unary RTT"),
             new(Group, "GetVm call p50 (what every call pays: a read with no work behind it)", Format.Micros(memsvc.Read.Percentile(50)), $"{Format.Micros(single)} (1 bare unary RTT)", Format.Ratio(memsvc.Read.Percentile(50) / single), "-", null, Format.AddedMicros(memsvc.Read.Percentile(50) - single)),
+            ServerSplit(spans),
             // CPU, unlike wall time, hardly moves when other work shares the cores: the cost itself, server and client.
             new(Group, "process CPU per remote resolution, server and client", Format.Micros(memsvcCpuEach), $"{Format.Micros(bareCpuEach)} (2 bare unary RTTs)", Format.Ratio(memsvcCpuEach / bareCpuEach), "-", null, Format.AddedMicros(memsvcCpuEach - bareCpuEach)),
             Compare("event delivery p50", memsvc.Deliver.Percentile(50), stream.Deliver.Percentile(50), 1.3, "1 bare stream message"),
             Compare("event delivery p99", memsvc.Deliver.Percentile(99), stream.Deliver.Percentile(99), 2, "1 bare stream message"),
         };
         return (rows, new LatencyResults(memsvc.Resolve, bare.Pairs, memsvc.Deliver, stream.Deliver));
+    }
+
+    // The server's share of the call: its request span against GetVm's, which runs the same pipeline with no work
+    // behind it, and the resolution's own steps inside it.
+    private static Row ServerSplit(ServerSpans spans)
+    {
+        var resolveFault = spans.Of("ResolveFault").Percentile(50);
+        var getVm = spans.Of("GetVm").Percentile(50);
+        var steps = $"of which the resolution {Format.Micros(spans.Of("memsvc.core.resolve_fault").Percentile(50))}, its conversion {Format.Micros(spans.Of("memsvc.core.convert").Percentile(50))}";
+        return new Row(Group, $"server time per request p50 (request span in Kestrel), ResolveFault; {steps}", Format.Micros(resolveFault), $"{Format.Micros(getVm)} (GetVm)", Format.Ratio(resolveFault / getVm), "-", null, Format.AddedMicros(resolveFault - getVm));
     }
 
     private static TimeSpan ProcessCpu() => Process.GetCurrentProcess().TotalProcessorTime;
