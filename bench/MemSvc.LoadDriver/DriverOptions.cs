@@ -43,8 +43,11 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
     /// <summary>VMs one orchestrator serves at once in the orchestrator row.</summary>
     public int OrchestratorVms => Quick ? 100 : 1_000;
 
-    /// <summary>Faults each of those VMs raises (one program, every step faulting).</summary>
-    public int OrchestratorFaultsPerVm => Quick ? 3 : 20;
+    /// <summary>
+    /// Faults each of those VMs raises (one program, every step faulting). Even: a program flips its page private,
+    /// shared, ..., and ends shared only after an even count, so that the next run's first step faults too.
+    /// </summary>
+    public int OrchestratorFaultsPerVm => Quick ? 4 : 20;
 
     /// <summary>Programs of 250 faulting steps the single VM of the orchestrator row runs, one after another.</summary>
     public int OrchestratorSingleRounds => Quick ? 1 : 8;

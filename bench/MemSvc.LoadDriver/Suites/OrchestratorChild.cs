@@ -11,7 +11,9 @@ namespace MemSvc.LoadDriver.Suites;
 /// The orchestrator row's client process (this executable with --orchestrator-child ADDRESS FAULTS CONCURRENCY):
 /// one SDK FaultOrchestrator over every VM of the server at ADDRESS (unix:PATH or http://...), converting every
 /// fault, in a process of its own so that its memory is its own. Prints "ready RSS HEAP" once its first listing is
-/// done, then "done COUNT P50 P99 RSS PEAK HEAP SECONDS" (microseconds, bytes) when FAULTS faults were resolved:
+/// done. While the driver warms it up, each "jit" line on stdin is answered with "jit N" (the methods this process
+/// has compiled so far); "measure" starts counting, from what is resolved after its answer "measuring". It prints
+/// "done COUNT P50 P99 RSS PEAK HEAP SECONDS" (microseconds, bytes) when FAULTS faults were resolved after that:
 /// each fault's latency is ResolveFault's own (the server's clock, from the fault to its resolution).
 /// </summary>
 internal static class OrchestratorChild
@@ -34,9 +36,10 @@ internal static class OrchestratorChild
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long first = 0, last = 0;
         var count = 0;
+        var measuring = false;
         void Resolved(FaultOutcome outcome)
         {
-            if (outcome.Response?.Latency is not { } latency)
+            if (outcome.Response?.Latency is not { } latency || !Volatile.Read(ref measuring))
             {
                 return;
             }
@@ -59,6 +62,15 @@ internal static class OrchestratorChild
         }
 
         Console.WriteLine(FormattableString.Invariant($"ready {Rss.OfSelf()} {GC.GetTotalMemory(forceFullCollection: true)}"));
+        // Warm-up: the driver resolves faults through this process until neither process compiles any more methods.
+        // Between its rounds no fault is pending, so "measure" starts the count at a round's edge.
+        while (await Console.In.ReadLineAsync().ConfigureAwait(false) is "jit")
+        {
+            Console.WriteLine(FormattableString.Invariant($"jit {System.Runtime.JitInfo.GetCompiledMethodCount()}"));
+        }
+
+        Volatile.Write(ref measuring, true);
+        Console.WriteLine("measuring");
         await Task.WhenAny(done.Task, running).ConfigureAwait(false);
         var heap = GC.GetTotalMemory(forceFullCollection: false);
         var rss = Rss.OfSelf();

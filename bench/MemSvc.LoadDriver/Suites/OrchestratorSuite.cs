@@ -35,17 +35,18 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         using var client = new MemSvcClient(options.Transport == Transport.Tcp ? new MemSvcClientOptions { Address = server.Loopback } : new MemSvcClientOptions { SocketPath = server.SocketPath });
 
         var roundTrips = new BareRoundTrips(channel, 80);
-        await roundTrips.RunAsync(100, record: false).ConfigureAwait(false);
+        await JitSettle.WaitAsync(() => roundTrips.RunAsync(100, record: false), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(options.Quick ? 2 : 30)).ConfigureAwait(false);
         await roundTrips.RunAsync(options.ResolutionSamples, record: true).ConfigureAwait(false);
         var bare = roundTrips.Pairs;
-        var one = await PhaseAsync(client, address, "one", 1, StepsPerProgram, options.OrchestratorSingleRounds).ConfigureAwait(false);
+        var one = await PhaseAsync(client, address, "one", 1, StepsPerProgram, options.OrchestratorSingleRounds, options.Quick).ConfigureAwait(false);
         Progress.Say($"orchestrator: 1 VM, {one.Count} faults, p50 {Format.Micros(one.P50)}; {Format.Count(vms)} VMs next");
-        var many = await PhaseAsync(client, address, "many", vms, options.OrchestratorFaultsPerVm, 1).ConfigureAwait(false);
+        var many = await PhaseAsync(client, address, "many", vms, options.OrchestratorFaultsPerVm, 1, options.Quick).ConfigureAwait(false);
         Progress.Say($"orchestrator: {Format.Count(vms)} VMs, {many.Count} faults, p50 {Format.Micros(many.P50)}");
 
         var label = $"{Format.Count(vms)} VMs × {options.OrchestratorFaultsPerVm} faults";
         return
         [
+            new Row(Group, "warm-up before measuring: until neither process compiled a method for 1 s", $"1 VM: {one.WarmUp}; {Format.Count(vms)} VMs: {many.WarmUp}", "-", "-", "-", null),
             Compare("resolution p50, 1 VM", one.P50, bare.Percentile(50), "2 bare unary RTTs"),
             Compare("resolution p99, 1 VM", one.P99, bare.Percentile(99), "2 bare unary RTTs"),
             Compare($"resolution p50, {label} at once", many.P50, one.P50, "1 VM"),
@@ -60,7 +61,7 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         new(Group, what, Format.Micros(figure), $"{Format.Micros(baseline)} ({baselineName})", Format.Ratio(figure / baseline), "-", null, Format.AddedMicros(figure - baseline));
 
     /// <summary>VMs made and loaded, the orchestrator started and listed, then every vCPU started (rounds times).</summary>
-    private static async Task<Phase> PhaseAsync(MemSvcClient client, string address, string prefix, int vms, int faults, int rounds)
+    private static async Task<Phase> PhaseAsync(MemSvcClient client, string address, string prefix, int vms, int faults, int rounds, bool quick)
     {
         var names = new List<string>(vms);
         for (var i = 0; i < vms; i++)
@@ -73,6 +74,14 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         if (ready?.StartsWith("ready ", StringComparison.Ordinal) != true)
         {
             throw new InvalidOperationException($"the orchestrator process said '{ready}' instead of ready");
+        }
+
+        var warmUp = await WarmUpAsync(client, child, names, faults, quick).ConfigureAwait(false);
+        await child.StandardInput.WriteLineAsync("measure").ConfigureAwait(false);
+        await child.StandardInput.FlushAsync().ConfigureAwait(false);
+        if (await child.StandardOutput.ReadLineAsync().ConfigureAwait(false) is not "measuring")
+        {
+            throw new InvalidOperationException("the orchestrator process did not start measuring");
         }
 
         for (var round = 0; round < rounds; round++)
@@ -110,12 +119,63 @@ internal sealed class OrchestratorSuite(DriverOptions options)
             double.Parse(p99, CultureInfo.InvariantCulture),
             long.Parse(peak, CultureInfo.InvariantCulture),
             long.Parse(heap, CultureInfo.InvariantCulture),
-            double.Parse(seconds, CultureInfo.InvariantCulture));
+            double.Parse(seconds, CultureInfo.InvariantCulture),
+            warmUp);
+    }
+
+    /// <summary>
+    /// Whole rounds (every vCPU started, run to its halt, loaded again) until neither this process (the server) nor
+    /// the orchestrator's has compiled a method for a second: the rounds after it meet the steady state a
+    /// long-running orchestrator and daemon are in, not tiered compilation at work on the same two cores.
+    /// </summary>
+    private static async Task<string> WarmUpAsync(MemSvcClient client, Process child, List<string> names, int faults, bool quick)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var atMost = TimeSpan.FromSeconds(quick ? 2 : 30);
+        (long Server, long Orchestrator) last = default;
+        var quietSince = Stopwatch.GetTimestamp();
+        var rounds = 0;
+        while (true)
+        {
+            foreach (var name in names)
+            {
+                await client.Vcpus.StartAsync(name, 0).ConfigureAwait(false);
+            }
+
+            foreach (var name in names)
+            {
+                await WaitHaltedAsync(client, name).ConfigureAwait(false);
+                await client.Vcpus.LoadProgramAsync(name, 0, Flipping(faults)).ConfigureAwait(false);
+            }
+
+            rounds++;
+            await child.StandardInput.WriteLineAsync("jit").ConfigureAwait(false);
+            await child.StandardInput.FlushAsync().ConfigureAwait(false);
+            var answer = await child.StandardOutput.ReadLineAsync().ConfigureAwait(false);
+            if (answer?.Split(' ') is not ["jit", var compiled])
+            {
+                throw new InvalidOperationException($"the orchestrator process said '{answer}' instead of its JIT count");
+            }
+
+            var now = (System.Runtime.JitInfo.GetCompiledMethodCount(), long.Parse(compiled, CultureInfo.InvariantCulture));
+            if (now != last)
+            {
+                last = now;
+                quietSince = Stopwatch.GetTimestamp();
+            }
+
+            var took = Stopwatch.GetElapsedTime(started);
+            var settled = Stopwatch.GetElapsedTime(quietSince) >= TimeSpan.FromSeconds(1);
+            if (settled || took >= atMost)
+            {
+                return $"{rounds} rounds, {took.TotalSeconds:F1} s{(settled ? "" : ", the JIT still busy")}";
+            }
+        }
     }
 
     private static Process StartChild(string address, int faults)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(typeof(OrchestratorSuite).Assembly.Location);
@@ -155,7 +215,10 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         return vm.Name;
     }
 
-    /// <summary>Writes to one page, private and shared in turn: every step faults once.</summary>
+    /// <summary>
+    /// Writes to one page, private and shared in turn: every step faults once, and with an even count of steps
+    /// every later run of it faults on every step too (it starts private where the last ended shared).
+    /// </summary>
     private static GuestProgram Flipping(int faults)
     {
         var program = new GuestProgram();
@@ -177,5 +240,5 @@ internal sealed class OrchestratorSuite(DriverOptions options)
         }
     }
 
-    private sealed record Phase(int Count, double P50, double P99, long PeakRss, long Heap, double Seconds);
+    private sealed record Phase(int Count, double P50, double P99, long PeakRss, long Heap, double Seconds, string WarmUp);
 }
