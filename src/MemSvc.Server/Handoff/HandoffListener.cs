@@ -131,7 +131,7 @@ internal sealed class HandoffListener(
         using var stream = new NetworkStream(peer, ownsSocket: false);
         try
         {
-            var (type, payload) = HandoffFrames.Read(stream);
+            var (type, payload) = HandoffFrames.Read(stream, HandoffFrames.MaxHelloBytes);
             var version = type == HandoffFrameType.Hello ? HandoffFrames.ReadHello(payload) : null;
             if (version != VmManager.HandoffVersion)
             {

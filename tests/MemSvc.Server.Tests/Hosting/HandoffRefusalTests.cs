@@ -121,6 +121,32 @@ public sealed class HandoffRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_first_frame_claiming_2_GiB_is_dropped_on_its_header_and_the_old_server_serves_on()
+    {
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+
+        int answered;
+        using (var socket = HandoffWire.Connect(old.SocketPath + ".handoff"))
+        await using (var stream = new NetworkStream(socket))
+        {
+            // Only the header: a server that believed the length would wait for 2 GiB (and allocate them first).
+            var header = new byte[9];
+            header[0] = HandoffWire.Hello;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(1), Array.MaxLength);
+            await stream.WriteAsync(header, Ct);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            patience.CancelAfter(Watcher.Patience);
+            answered = await stream.ReadAsync(new byte[1], patience.Token);
+        }
+
+        Assert.Equal(0, answered);
+        Assert.False(old.HasExited);
+        await clients.Vms.CreateVmAsync(new() { VmId = "after", Backend = Backend.Simulated, VcpuCount = 1 }, cancellationToken: Ct);
+        Assert.Contains($"at most {4096}", old.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TakeOver_without_a_server_to_take_over_from_exits_69_saying_so()
     {
         var (exitCode, output) = await ChildServer.RunToExitAsync(_directory.FullName, TakeOver);
