@@ -18,6 +18,12 @@ internal enum HandoffFrameType : byte
     /// <summary>Old → new, right after <see cref="State"/>: the server's request_id ledger (a part of the same version).</summary>
     RequestIds = (byte)'Q',
 
+    /// <summary>
+    /// Old → new, after <see cref="RequestIds"/>, one or more: descriptors (SCM_RIGHTS) the state indexes, the memory
+    /// of kvm VMs. The payload is how many ride this frame (int32) and whether it is the last (a byte).
+    /// </summary>
+    Descriptors = (byte)'D',
+
     /// <summary>New → old: every VM is adopted; the old process exits at once.</summary>
     Adopted = (byte)'A',
 
