@@ -101,7 +101,7 @@ public sealed class KvmHandoffTests : IDisposable
     }
 
     [Fact]
-    public void A_slot_at_a_raw_address_is_not_handed_off_and_says_why()
+    public void A_slot_whose_shared_side_was_unmapped_is_not_handed_off_and_says_why()
     {
         using var rig = new KvmRig();
         rig.Vm.SetUserMemoryRegion(new MemoryRegion(1, MemoryRegionFlags.None, 2 * M, 2 * M, SharedBacking.None));
