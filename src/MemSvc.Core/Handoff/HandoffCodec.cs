@@ -10,8 +10,11 @@ namespace MemSvc.Core.Handoff;
 /// </summary>
 internal static class HandoffCodec
 {
-    /// <summary>The form this build writes and reads. Any change to the records below is a new version.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// The form this build writes and reads. Any change to the records below is a new version. 2: VMs of the kvm
+    /// backend, described in <see cref="VmHandoffState.Kvm"/> with their memory as descriptors passed beside the state.
+    /// </summary>
+    public const int Version = 2;
 
     public static byte[] Encode(HandoffState state) => JsonSerializer.SerializeToUtf8Bytes(state, HandoffJsonContext.Default.HandoffState);
 

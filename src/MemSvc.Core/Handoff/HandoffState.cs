@@ -2,6 +2,7 @@ using MemSvc.Core.Faults;
 using MemSvc.Core.Memory;
 using MemSvc.Core.Vcpus;
 using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Kvm.Handoff;
 using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Handoff;
@@ -17,6 +18,8 @@ internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOn
 /// <summary>
 /// One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding;
 /// <paramref name="JournalFile"/> is the journal's file, every event written, which the new process appends to.
+/// The backend's own state is <paramref name="Backend"/> for a simulated VM, <paramref name="Kvm"/> for a kvm one
+/// (whose memory comes as the descriptors passed beside the state, which it indexes).
 /// </summary>
 internal sealed record VmHandoffState(
     string VmId,
@@ -28,7 +31,8 @@ internal sealed record VmHandoffState(
     TimeSpan ResolutionTimeout,
     FaultAction TimeoutFallback,
     DateTimeOffset CreateTime,
-    SimulatedVmState Backend,
+    SimulatedVmState? Backend,
+    KvmVmState? Kvm,
     IReadOnlyList<MemfdHandoffState> Memfds,
     ulong NextMemfdId,
     IReadOnlyList<RegionHandoffState> Regions,

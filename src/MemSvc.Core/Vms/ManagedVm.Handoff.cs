@@ -1,31 +1,63 @@
+using System.Runtime.InteropServices;
 using MemSvc.Core.Events;
 using MemSvc.Core.Events.Files;
 using MemSvc.Core.Handoff;
 using MemSvc.Core.Vcpus;
+using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Kvm;
+using MemSvc.Hypervisor.Kvm.Handoff;
 using MemSvc.Hypervisor.Simulated;
 
 namespace MemSvc.Core.Vms;
 
 internal sealed partial class ManagedVm
 {
-    /// <summary>
-    /// The VM as a planned handoff carries it; its vCPUs are frozen. Only the simulated backend's VMs can move: a
-    /// kvm VM's kernel objects would have to be passed as descriptors, which this version does not do.
-    /// </summary>
-    public VmHandoffState Export()
+    /// <summary>Why this VM cannot be handed off, or null (the simulated backend's always can; a kvm VM says).</summary>
+    public string? WhyNoHandoff()
     {
-        if (Vm is not SimulatedVm simulated)
+        switch (Vm)
         {
-            throw new HandoffRefusedException($"vm '{Id}' of owner '{Owner}' runs on backend '{Settings.Backend}', whose VMs cannot be handed off yet");
-        }
+            case SimulatedVm:
+                return null;
+            case KvmVm kvm:
+                lock (Memory.Sync)
+                {
+                    return kvm.WhyNoHandoff(Memory.Memfds.Select(m => m.File));
+                }
 
-        Hypervisor.Simulated.Handoff.SimulatedVmState backend;
+            default:
+                return $"backend '{Settings.Backend}' cannot hand its VMs off";
+        }
+    }
+
+    /// <summary>
+    /// The VM as a planned handoff carries it; its vCPUs are frozen. A kvm VM's memory moves as descriptors, which
+    /// are appended to <paramref name="descriptors"/> (the state indexes them); its VM and vCPU fds do not move
+    /// (see <see cref="KvmVmState"/>): the next process makes the VM again.
+    /// </summary>
+    public VmHandoffState Export(IList<SafeHandle> descriptors)
+    {
+        Hypervisor.Simulated.Handoff.SimulatedVmState? backend = null;
+        KvmVmState? kvmState = null;
         (IReadOnlyList<MemfdHandoffState> Memfds, ulong NextMemfdId, IReadOnlyList<RegionHandoffState> Regions) memory;
         lock (Memory.Sync)
         {
-            backend = simulated.Export(Memory.Memfds.Select(m => m.File));
-            var moved = backend.Files.Select(f => f.Inode).ToHashSet();
-            memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
+            HashSet<ulong> moved;
+            switch (Vm)
+            {
+                case SimulatedVm simulated:
+                    backend = simulated.Export(Memory.Memfds.Select(m => m.File));
+                    moved = backend.Files.Select(f => f.Inode).ToHashSet();
+                    memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
+                    break;
+                case KvmVm kvm:
+                    kvmState = kvm.Export(Memory.Memfds.Select(m => m.File), descriptors);
+                    moved = kvmState.Files.Select(f => f.Inode).ToHashSet();
+                    memory = Memory.Export(file => file is KvmGuestMemfd k && moved.Contains(k.Inode) ? k.Inode : null);
+                    break;
+                default:
+                    throw new HandoffRefusedException($"vm '{Id}' of owner '{Owner}' runs on backend '{Settings.Backend}', whose VMs cannot be handed off");
+            }
         }
 
         var file = Journal.PersistForHandoff();
@@ -41,6 +73,7 @@ internal sealed partial class ManagedVm
             TimeoutFallback,
             Settings.CreateTime,
             backend,
+            kvmState,
             memory.Memfds,
             memory.NextMemfdId,
             memory.Regions,
@@ -57,9 +90,9 @@ internal sealed partial class ManagedVm
     /// sequence, its pending faults with their age plus <paramref name="sinceTaken"/>. Its vCPUs are not running:
     /// <see cref="VcpuRunner.Thaw"/> starts them.
     /// </summary>
-    public static ManagedVm Adopt(CoreContext context, VmHandoffState state, SimulatedHypervisor hypervisor, TimeSpan sinceTaken)
+    public static ManagedVm Adopt(CoreContext context, VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors, TimeSpan sinceTaken)
     {
-        var (backendVm, files, backendVcpus) = hypervisor.Adopt(state.Backend);
+        var (backendVm, files, backendVcpus) = AdoptBackend(state, hypervisor, descriptors);
         var settings = new VmSettings(state.VmId, state.Uid, state.Owner, state.BackendName, state.VmType, state.FaultPolicy, state.ResolutionTimeout, state.TimeoutFallback, state.CreateTime);
         var options = context.Options;
         var vm = new ManagedVm(settings, backendVm, context.Metrics, context.Logger, options.JournalCapacity, options.TimeProvider, context.Ledger, context.JournalBudgetOf(state.Owner));
@@ -120,9 +153,32 @@ internal sealed partial class ManagedVm
                 }
 
                 backendVm.Dispose();
+                if (backendVm is KvmVm)
+                {
+                    // A kvm VM's guest_memfds are objects of their own (a simulated VM's go with it).
+                    foreach (var file in files.Values)
+                    {
+                        file.Dispose();
+                    }
+                }
             }
 
             throw;
+        }
+    }
+
+    // The backend VM made again in this process, by the backend the state is of.
+    private static (IVm Vm, IReadOnlyDictionary<ulong, IGuestMemfd> Files, IReadOnlyList<IVcpu> Vcpus) AdoptBackend(VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors)
+    {
+        switch (state, hypervisor)
+        {
+            case ({ Kvm: { } kvm }, KvmHypervisor host):
+                return host.Adopt(kvm, descriptors);
+            case ({ Backend: { } simulated, Kvm: null }, SimulatedHypervisor host):
+                var (vm, files, vcpus) = host.Adopt(simulated);
+                return (vm, files.ToDictionary(f => f.Key, f => (IGuestMemfd)f.Value), vcpus);
+            default:
+                throw new InvalidDataException($"vm '{state.VmId}': its state is not one of backend '{state.BackendName}' of this server");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MemSvc.Core.Handoff;
 using MemSvc.Core.Logging;
 using MemSvc.Hypervisor;
@@ -19,17 +20,24 @@ public sealed partial class VmManager
     /// <summary>Why this process cannot hand its VMs off, or null when it can.</summary>
     public string? WhyNoHandoff()
     {
-        var kvm = _context.Registry.All().Where(vm => vm.Vm is not SimulatedVm).Select(vm => $"'{vm.Id}' ({vm.Settings.Backend})").ToList();
-        return kvm.Count == 0
-            ? null
-            : $"VMs on a backend that cannot be handed off yet: {string.Join(", ", kvm)}; delete them or restart instead";
+        var vms = _context.Registry.All();
+        var other = vms.Where(vm => vm.Vm is not (SimulatedVm or Hypervisor.Kvm.KvmVm)).Select(vm => $"'{vm.Id}' ({vm.Settings.Backend})").ToList();
+        if (other.Count > 0)
+        {
+            return $"VMs on a backend that cannot be handed off yet: {string.Join(", ", other)}; delete them or restart instead";
+        }
+
+        var kvm = vms.Select(vm => vm.WhyNoHandoff() is { } why ? $"vm '{vm.Id}' of owner '{vm.Owner}': {why}" : null).OfType<string>().ToList();
+        return kvm.Count == 0 ? null : $"{string.Join("; ", kvm)}; delete such VMs or restart instead";
     }
 
     /// <summary>
     /// Stops every vCPU at a step boundary (a vCPU waiting on a fault stays waiting; its fault stays pending) and
-    /// returns the whole state, serialized, and how many VMs it holds. On failure every vCPU runs again and nothing changed.
+    /// returns the whole state, serialized, and how many VMs it holds. The descriptors that carry kvm VMs' memory,
+    /// which the state indexes, are appended to <paramref name="descriptors"/> (the caller passes and closes them);
+    /// without a list, a kvm VM refuses the handoff. On failure every vCPU runs again and nothing changed.
     /// </summary>
-    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout)
+    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout, IList<SafeHandle>? descriptors = null)
     {
         if (WhyNoHandoff() is { } why)
         {
@@ -52,16 +60,24 @@ public sealed partial class VmManager
                 }
             }
 
-            var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export())]);
+            if (descriptors is null && vms.Any(vm => vm.Vm is Hypervisor.Kvm.KvmVm))
+            {
+                throw new HandoffRefusedException("kvm VMs move with descriptors, and this handoff passes none");
+            }
+
+            var passed = descriptors ?? [];
+            var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed))]);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch (HandoffRefusedException)
         {
+            ReleaseDescriptors(descriptors);
             ThawVcpus();
             throw;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or OutOfMemoryException or NotSupportedException or HypervisorException)
         {
+            ReleaseDescriptors(descriptors);
             // A state that cannot be taken or serialized (a file that cannot be written, more than 2 GiB of it): the
             // server must learn why and serve on, not fail.
             ThawVcpus();
@@ -73,7 +89,7 @@ public sealed partial class VmManager
     /// Takes the VMs another process handed off (before this one serves any call): all of them, or none and
     /// <see cref="HandoffRefusedException"/> saying why. Their vCPUs wait for <see cref="ThawVcpus"/>.
     /// </summary>
-    public void AdoptHandoff(ReadOnlySpan<byte> serialized)
+    public void AdoptHandoff(ReadOnlySpan<byte> serialized, IReadOnlyList<SafeHandle>? descriptors = null)
     {
         HandoffState state;
         try
@@ -85,10 +101,10 @@ public sealed partial class VmManager
             throw new HandoffRefusedException(e.Message, e);
         }
 
-        var hypervisor = state.Vms.Count == 0 ? null : ResolveSimulated();
-        if (state.Vms.Count > 0 && hypervisor is not SimulatedHypervisor)
+        var hypervisors = new Dictionary<string, IHypervisor>(StringComparer.Ordinal);
+        foreach (var name in state.Vms.Select(vm => vm.BackendName).Distinct(StringComparer.Ordinal))
         {
-            throw new HandoffRefusedException("this server has no simulated backend of its own to adopt simulated VMs into");
+            hypervisors[name] = ResolveBackend(name) ?? throw new HandoffRefusedException($"this server has no {name} backend of its own to adopt {name} VMs into");
         }
 
         var sinceTaken = _context.Options.TimeProvider.GetUtcNow() - state.TakenAt;
@@ -97,7 +113,7 @@ public sealed partial class VmManager
         {
             foreach (var vmState in state.Vms)
             {
-                var vm = ManagedVm.Adopt(_context, vmState, (SimulatedHypervisor)hypervisor!, sinceTaken);
+                var vm = ManagedVm.Adopt(_context, vmState, hypervisors[vmState.BackendName], descriptors ?? [], sinceTaken);
                 adopted.Add(vm);
                 _context.Registry.AddAdopted(vm);
             }
@@ -117,11 +133,11 @@ public sealed partial class VmManager
         CoreLog.HandoffAdopted(_context.Logger, adopted.Count, adopted.Sum(vm => vm.Faults.PendingCount));
     }
 
-    private Hypervisor.IHypervisor? ResolveSimulated()
+    private IHypervisor? ResolveBackend(string name)
     {
         try
         {
-            return _context.Backends.Resolve("simulated").Hypervisor;
+            return _context.Backends.Resolve(name).Hypervisor;
         }
         catch (Errors.CoreException)
         {
@@ -155,6 +171,16 @@ public sealed partial class VmManager
             journals.Lock();
             JournalRecovery.Run(_context, journals, _context.Registry.All().Select(vm => vm.Uid).ToHashSet(StringComparer.Ordinal));
         }
+    }
+
+    private static void ReleaseDescriptors(IList<SafeHandle>? descriptors)
+    {
+        foreach (var descriptor in descriptors ?? [])
+        {
+            descriptor.Dispose();
+        }
+
+        descriptors?.Clear();
     }
 
     /// <summary>Every frozen or adopted vCPU that was running or waiting runs (or waits) again.</summary>

@@ -75,13 +75,16 @@ public sealed class KvmGuestMemfd : IGuestMemfd
         }
     }
 
-    /// <summary>A new MAP_SHARED mapping of [offset, offset+length) for a memslot's shared side.</summary>
-    internal MappedMemory MapForSlot(ulong offset, ulong length)
+    /// <summary>
+    /// A new MAP_SHARED mapping of [offset, offset+length) for a memslot's shared side; at <paramref name="preferredAddress"/>
+    /// when it is given and free.
+    /// </summary>
+    internal MappedMemory MapForSlot(ulong offset, ulong length, ulong preferredAddress = 0)
     {
         lock (_lock)
         {
             ThrowIfClosed("mmap");
-            return _fd.Map(offset, length);
+            return preferredAddress == 0 ? _fd.Map(offset, length) : MappedMemory.OfFilePreferably(_fd.Handle, offset, length, preferredAddress);
         }
     }
 

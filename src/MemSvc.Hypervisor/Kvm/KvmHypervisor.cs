@@ -6,7 +6,7 @@ namespace MemSvc.Hypervisor.Kvm;
 /// The kvm backend: /dev/kvm driven through ioctls. Capabilities are probed once, when it opens; the per-vCPU
 /// constants (kvm_run size, supported CPUID) are read then too, so VMs never need /dev/kvm again.
 /// </summary>
-public sealed class KvmHypervisor : IHypervisor
+public sealed partial class KvmHypervisor : IHypervisor
 {
     /// <summary>The only KVM API version there has ever been since Linux 2.6.22.</summary>
     public const int ExpectedApiVersion = 12;

@@ -27,7 +27,7 @@ public sealed partial class KvmVcpu : IVcpu
     private bool _completionPending;
     private bool _disposed;
 
-    internal KvmVcpu(KvmVm vm, VcpuFd fd, int index, int ordinal, BootMemory boot, VcpuConstants constants)
+    internal KvmVcpu(KvmVm vm, VcpuFd fd, int index, int ordinal, BootMemory boot, VcpuConstants constants, Handoff.KvmVcpuState? adopted = null)
     {
         _vm = vm;
         _fd = fd;
@@ -40,7 +40,15 @@ public sealed partial class KvmVcpu : IVcpu
             fd.SetCpuid2(constants.SupportedCpuid);
             _startSregs = LongModeState.Sregs(fd.GetSregs());
             _ = VcpuKicker.IsAvailable;
-            LoadCode(GuestCodeCompiler.Compile(new GuestProgram([new GuestStep.Halt()])));
+            if (adopted is null)
+            {
+                LoadCode(GuestCodeCompiler.Compile(new GuestProgram([new GuestStep.Halt()])));
+            }
+            else
+            {
+                // Handed off: its code is in the adopted boot memory already; only the registers are set again.
+                Restore(adopted);
+            }
         }
         catch
         {

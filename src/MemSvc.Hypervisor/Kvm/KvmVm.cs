@@ -198,6 +198,13 @@ public sealed partial class KvmVm : IVm
         }
 
         var boot = new BootMemory();
+        InstallBootMemory(boot);
+        return boot;
+    }
+
+    // Under the lock: the boot memslot over boot (disposed when it cannot be created), and the VM keeps it.
+    private void InstallBootMemory(BootMemory boot)
+    {
         var region = new KvmUserspaceMemoryRegion2
         {
             Slot = BootSlot,
@@ -216,7 +223,6 @@ public sealed partial class KvmVm : IVm
         }
 
         _boot = boot;
-        return boot;
     }
 
     private void ThrowIfDisposed()

@@ -8,14 +8,16 @@ namespace MemSvc.Hypervisor.Kvm;
 internal sealed class SharedSide : IDisposable
 {
     private readonly MappedMemory? _mapping;
+    private readonly FileDescriptor? _memfd;
     private readonly bool _hostAccessible;
 
-    private SharedSide(SharedBacking backing, ulong userspaceAddress, MappedMemory? mapping, bool hostAccessible)
+    private SharedSide(SharedBacking backing, ulong userspaceAddress, MappedMemory? mapping, bool hostAccessible, FileDescriptor? memfd = null)
     {
         Backing = backing;
         UserspaceAddress = userspaceAddress;
         _mapping = mapping;
         _hostAccessible = hostAccessible;
+        _memfd = memfd;
     }
 
     /// <summary>What the region asked for.</summary>
@@ -32,10 +34,37 @@ internal sealed class SharedSide : IDisposable
 
     public static SharedSide Raw(SharedBacking backing, ulong userspaceAddress) => new(backing, userspaceAddress, null, false);
 
+    /// <summary>Whether MemSvc mapped this side and then unmapped it (UnmapSharedBacking): the slot keeps a stale address.</summary>
+    public bool IsUnmapped => _mapping is { IsClosed: true };
+
+    /// <summary>The memfd behind anonymous memory, for a planned handoff to pass; null for other sides.</summary>
+    public FileDescriptor? Memfd => _memfd;
+
+    /// <summary>
+    /// "Anonymous" memory, zeroed and sparse: a memfd mapped MAP_SHARED, which reads and discards (MADV_REMOVE) as
+    /// shared anonymous memory does, and which a planned handoff can pass to the next process as a descriptor.
+    /// </summary>
     public static SharedSide Anonymous(ulong size)
     {
-        var mapping = MappedMemory.Anonymous(size);
-        return new SharedSide(SharedBacking.Anonymous, (ulong)mapping.Address, mapping, true);
+        var (memfd, mapping) = MappedMemory.Memfd("memsvc-shared", size);
+        return new SharedSide(SharedBacking.Anonymous, (ulong)mapping.Address, mapping, true, memfd);
+    }
+
+    /// <summary>
+    /// Anonymous memory handed off by another process: its memfd (this side takes ownership), mapped at the
+    /// address it had there when that is free here, else elsewhere (see KvmHypervisor.Adopt for why either will do).
+    /// </summary>
+    public static SharedSide AdoptAnonymous(FileDescriptor memfd, ulong size, ulong previousAddress)
+    {
+        var mapping = MappedMemory.OfFilePreferably(memfd, 0, size, previousAddress);
+        return new SharedSide(SharedBacking.Anonymous, (ulong)mapping.Address, mapping, true, memfd);
+    }
+
+    /// <summary>A guest_memfd mapping made again in the process that adopted the VM, preferably at its old address.</summary>
+    public static SharedSide AdoptGuestMemfd(KvmGuestMemfd memfd, ulong offset, ulong size, ulong previousAddress)
+    {
+        var mapping = memfd.MapForSlot(offset, size, previousAddress);
+        return new SharedSide(SharedBacking.GuestMemfdMapping, (ulong)mapping.Address, mapping, memfd.Flags.HasFlag(GuestMemfdFlags.InitShared));
     }
 
     /// <summary>
@@ -65,8 +94,20 @@ internal sealed class SharedSide : IDisposable
         }
     }
 
-    /// <summary>munmap while the slot stays bound: the kernel keeps the stale userspace_addr.</summary>
-    public void Unmap() => _mapping?.Dispose();
+    /// <summary>
+    /// munmap while the slot stays bound: the kernel keeps the stale userspace_addr. The memfd behind anonymous
+    /// memory is closed too, so its pages go as those of a shared anonymous mapping would (a handoff refuses a VM
+    /// with such a slot: the stale address means nothing in the next process).
+    /// </summary>
+    public void Unmap()
+    {
+        _mapping?.Dispose();
+        _memfd?.Dispose();
+    }
 
-    public void Dispose() => _mapping?.Dispose();
+    public void Dispose()
+    {
+        _mapping?.Dispose();
+        _memfd?.Dispose();
+    }
 }

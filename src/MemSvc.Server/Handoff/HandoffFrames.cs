@@ -18,6 +18,12 @@ internal enum HandoffFrameType : byte
     /// <summary>Old → new, right after <see cref="State"/>: the server's request_id ledger (a part of the same version).</summary>
     RequestIds = (byte)'Q',
 
+    /// <summary>
+    /// Old → new, after <see cref="RequestIds"/>, one or more: descriptors (SCM_RIGHTS) the state indexes, the memory
+    /// of kvm VMs. The payload is how many ride this frame (int32) and whether it is the last (a byte).
+    /// </summary>
+    Descriptors = (byte)'D',
+
     /// <summary>New → old: every VM is adopted; the old process exits at once.</summary>
     Adopted = (byte)'A',
 
@@ -32,6 +38,12 @@ internal enum HandoffFrameType : byte
 /// </summary>
 internal static class HandoffFrames
 {
+    /// <summary>
+    /// The most a first frame may claim: a hello is the magic and a version (18 bytes). Without a bound, anyone who
+    /// may connect (the same uid) could make the old server allocate up to 2 GiB before the hello is even checked.
+    /// </summary>
+    public const int MaxHelloBytes = 4096;
+
     private const int HeaderSize = 9;
 
     private static readonly byte[] Magic = "memsvc-handoff"u8.ToArray();
@@ -48,8 +60,11 @@ internal static class HandoffFrames
 
     public static void WriteText(Stream stream, HandoffFrameType type, string text) => Write(stream, type, Encoding.UTF8.GetBytes(text));
 
-    /// <summary>The next frame; <see cref="EndOfStreamException"/> when the peer closed, <see cref="InvalidDataException"/> for garbage.</summary>
-    public static (HandoffFrameType Type, byte[] Payload) Read(Stream stream)
+    /// <summary>
+    /// The next frame; <see cref="EndOfStreamException"/> when the peer closed, <see cref="InvalidDataException"/> for
+    /// garbage or a payload longer than <paramref name="maxLength"/> (refused before any of it is allocated or read).
+    /// </summary>
+    public static (HandoffFrameType Type, byte[] Payload) Read(Stream stream, int maxLength = int.MaxValue)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         stream.ReadExactly(header);
@@ -58,6 +73,11 @@ internal static class HandoffFrames
         if (!Enum.IsDefined(type) || length < 0 || length > Array.MaxLength)
         {
             throw new InvalidDataException($"not a handoff frame (type 0x{header[0]:x2}, length {length})");
+        }
+
+        if (length > maxLength)
+        {
+            throw new InvalidDataException($"a {type} frame of {length} bytes, where at most {maxLength} may come here");
         }
 
         var payload = new byte[length];

@@ -131,7 +131,7 @@ internal sealed class HandoffListener(
         using var stream = new NetworkStream(peer, ownsSocket: false);
         try
         {
-            var (type, payload) = HandoffFrames.Read(stream);
+            var (type, payload) = HandoffFrames.Read(stream, HandoffFrames.MaxHelloBytes);
             var version = type == HandoffFrameType.Hello ? HandoffFrames.ReadHello(payload) : null;
             if (version != VmManager.HandoffVersion)
             {
@@ -147,7 +147,7 @@ internal sealed class HandoffListener(
                 return;
             }
 
-            HandOff(stream, timeout);
+            HandOff(peer, stream, timeout);
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
@@ -161,7 +161,7 @@ internal sealed class HandoffListener(
         HandoffFrames.WriteText(stream, HandoffFrameType.Refused, reason);
     }
 
-    private void HandOff(Stream stream, TimeSpan timeout)
+    private void HandOff(Socket peer, Stream stream, TimeSpan timeout)
     {
         if (!gate.Close(timeout))
         {
@@ -172,9 +172,12 @@ internal sealed class HandoffListener(
 
         byte[] state;
         int vms;
+
+        // Duplicates of the descriptors behind kvm VMs' memory: passed, then closed here (or left to _exit).
+        var descriptors = new List<System.Runtime.InteropServices.SafeHandle>();
         try
         {
-            (state, vms) = manager.FreezeForHandoff(timeout);
+            (state, vms) = manager.FreezeForHandoff(timeout, descriptors);
         }
         catch (HandoffRefusedException e)
         {
@@ -188,6 +191,7 @@ internal sealed class HandoffListener(
         {
             HandoffFrames.Write(stream, HandoffFrameType.State, state);
             HandoffFrames.Write(stream, HandoffFrameType.RequestIds, requestIds.Export());
+            HandoffDescriptors.Send(peer, descriptors, timeout);
             var (type, payload) = HandoffFrames.Read(stream);
             if (type == HandoffFrameType.Adopted)
             {
@@ -203,6 +207,11 @@ internal sealed class HandoffListener(
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
             reason = $"the new process went away: {e.Message}";
+        }
+
+        foreach (var descriptor in descriptors)
+        {
+            descriptor.Dispose();
         }
 
         manager.ThawVcpus();

@@ -46,7 +46,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
 
         var pid = PeerCredentials.Pid(socket);
         using var stream = new NetworkStream(socket, ownsSocket: false);
-        var state = Exchange(stream, path, manager);
+        var state = Exchange(socket, stream, path, manager, timeout);
         try
         {
             WaitForExit(stream, pid, timeout, path);
@@ -77,10 +77,11 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
     private static StartupRefusedException Refused(string message) => new(message, StartupExit.HandoffRefused);
 
     // Hello, the state, its adoption; returns the state's size.
-    private int Exchange(NetworkStream stream, string path, VmManager manager)
+    private int Exchange(Socket socket, NetworkStream stream, string path, VmManager manager, TimeSpan timeout)
     {
         (HandoffFrameType Type, byte[] Payload) answer;
         byte[] ledger = [];
+        IReadOnlyList<System.Runtime.InteropServices.SafeHandle> descriptors = [];
         try
         {
             HandoffFrames.Write(stream, HandoffFrameType.Hello, HandoffFrames.Hello(VmManager.HandoffVersion));
@@ -89,6 +90,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
             {
                 var next = HandoffFrames.Read(stream);
                 ledger = next.Type == HandoffFrameType.RequestIds ? next.Payload : throw new InvalidDataException($"the state was followed by {next.Type}, not the request_id ledger");
+                descriptors = HandoffDescriptors.Receive(socket, timeout);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
@@ -108,12 +110,20 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
 
         try
         {
-            manager.AdoptHandoff(answer.Payload);
+            // The adopted VMs keep duplicates of what they need; these close once adopted, or not.
+            manager.AdoptHandoff(answer.Payload, descriptors);
         }
         catch (HandoffRefusedException e)
         {
             TryWrite(stream, HandoffFrameType.Failed, e.Message);
             throw Refused($"{e.Message}. The MemSvc on {path} serves on");
+        }
+        finally
+        {
+            foreach (var descriptor in descriptors)
+            {
+                descriptor.Dispose();
+            }
         }
 
         try

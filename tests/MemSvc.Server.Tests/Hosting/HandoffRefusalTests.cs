@@ -44,7 +44,7 @@ public sealed class HandoffRefusalTests : IDisposable
 
         Assert.Equal(HandoffWire.Refused, type);
         Assert.Contains("reads handoff state version 999", answer, StringComparison.Ordinal);
-        Assert.Contains("writes version 1 only", answer, StringComparison.Ordinal);
+        Assert.Contains("writes version 2 only", answer, StringComparison.Ordinal);
 
         // Nothing stopped: the fault is still pending there, resolving it runs the program to its end.
         Assert.False(old.HasExited);
@@ -71,9 +71,11 @@ public sealed class HandoffRefusalTests : IDisposable
         using (var socket = HandoffWire.Connect(old.SocketPath + ".handoff"))
         await using (var stream = new NetworkStream(socket))
         {
-            await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(1));
+            await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(2));
             (type, _) = await HandoffWire.ReadAsync(stream);
             Assert.Equal(HandoffWire.RequestIds, (await HandoffWire.ReadAsync(stream)).Type);
+            var (descriptors, count) = await HandoffWire.ReadAsync(stream);
+            Assert.Equal((HandoffWire.Descriptors, "0,0,0,0,1"), (descriptors, string.Join(',', count)));
 
             // Frozen now, and admitting no call until it hears back.
             var refused = await RpcAssert.FailsAsync(() => clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct).ResponseAsync, Grpc.Core.StatusCode.Unavailable, "HANDOFF_IN_PROGRESS");
@@ -114,10 +116,36 @@ public sealed class HandoffRefusalTests : IDisposable
         var (type, payload) = await oldSide;
 
         Assert.Equal(HandoffWire.Hello, type);
-        Assert.Equal(HandoffWire.HelloPayload(1), payload);
+        Assert.Equal(HandoffWire.HelloPayload(2), payload);
         Assert.Equal(69, exitCode);
         Assert.Contains("refused the handoff: state version 7 only; not this one. It serves on", output, StringComparison.Ordinal);
         Assert.False(File.Exists(socketPath));
+    }
+
+    [Fact]
+    public async Task A_first_frame_claiming_2_GiB_is_dropped_on_its_header_and_the_old_server_serves_on()
+    {
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+
+        int answered;
+        using (var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff"))
+        await using (var stream = new NetworkStream(socket))
+        {
+            // Only the header: a server that believed the length would wait for 2 GiB (and allocate them first).
+            var header = new byte[9];
+            header[0] = HandoffWire.Hello;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(1), Array.MaxLength);
+            await stream.WriteAsync(header, Ct);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            patience.CancelAfter(Watcher.Patience);
+            answered = await stream.ReadAsync(new byte[1], patience.Token);
+        }
+
+        Assert.Equal(0, answered);
+        Assert.False(old.HasExited);
+        await clients.Vms.CreateVmAsync(new() { VmId = "after", Backend = Backend.Simulated, VcpuCount = 1 }, cancellationToken: Ct);
+        Assert.Contains($"at most {4096}", old.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ namespace MemSvc.Server.Tests.Infrastructure;
 /// </summary>
 public sealed partial class ChildServer : IAsyncDisposable
 {
-    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartPatience = SlowHost.Scaled(TimeSpan.FromSeconds(60));
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();

@@ -14,6 +14,9 @@ public static class HandoffWire
     public const byte Refused = (byte)'R';
     public const byte State = (byte)'S';
     public const byte RequestIds = (byte)'Q';
+
+    /// <summary>After <see cref="RequestIds"/>: how many descriptors ride the frame (SCM_RIGHTS; int32) and whether it is the last (a byte).</summary>
+    public const byte Descriptors = (byte)'D';
     public const byte Failed = (byte)'F';
 
     public static Socket Connect(string path)
@@ -29,6 +32,24 @@ public static class HandoffWire
         "memsvc-handoff"u8.CopyTo(payload);
         BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(14), version);
         return payload;
+    }
+
+    /// <summary>Connects once the server listens there (it binds its handoff socket just after it starts serving).</summary>
+    public static async Task<Socket> ConnectWhenListeningAsync(string path)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        patience.CancelAfter(Watcher.Patience);
+        while (true)
+        {
+            try
+            {
+                return Connect(path);
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(10, patience.Token);
+            }
+        }
     }
 
     public static async Task WriteAsync(Stream stream, byte type, byte[] payload)

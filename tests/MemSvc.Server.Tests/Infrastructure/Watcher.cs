@@ -11,7 +11,7 @@ namespace MemSvc.Server.Tests.Infrastructure;
 public sealed class Watcher : IAsyncDisposable
 {
     /// <summary>A safety net against a hang, never an assertion about speed.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Patience = SlowHost.Scaled(TimeSpan.FromSeconds(30));
 
     private readonly Channel<Event> _events = Channel.CreateUnbounded<Event>();
     private readonly CancellationTokenSource _stop = new();

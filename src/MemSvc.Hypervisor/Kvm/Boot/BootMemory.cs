@@ -11,19 +11,35 @@ internal sealed class BootMemory : IDisposable
     // Page-table entry bits: present, writable, user (U/S, so CPL3 may use the page), 2 MiB page (PS).
     private const ulong Present = 1, Writable = 2, User = 4, LargePage = 0x80;
 
+    private readonly FileDescriptor _memfd;
     private readonly MappedMemory _memory;
 
+    // A memfd, not MAP_ANONYMOUS: the vCPUs' code and stacks (where a running guest program is) must pass to the
+    // next process in a planned handoff, and only a file has a descriptor to pass.
     public BootMemory()
     {
-        _memory = MappedMemory.Anonymous(BootLayout.Size);
+        (_memfd, _memory) = MappedMemory.Memfd("memsvc-boot", BootLayout.Size);
         var bytes = Bytes();
         WriteGdt(bytes[(int)BootLayout.GdtOffset..]);
         WriteTss(bytes[(int)BootLayout.TssOffset..]);
         WritePageTables(bytes);
     }
 
+    // The boot memory of a VM handed off by another process, as it was there (tables, code, stacks): its memfd
+    // (owned from now on), mapped at the same address when free.
+    private BootMemory(FileDescriptor memfd, ulong previousAddress)
+    {
+        _memfd = memfd;
+        _memory = MappedMemory.OfFilePreferably(memfd, 0, BootLayout.Size, previousAddress);
+    }
+
     /// <summary>The userspace_addr of the boot memslot.</summary>
     public nint Address => _memory.Address;
+
+    /// <summary>The memfd behind it, for a planned handoff to pass.</summary>
+    public FileDescriptor Memfd => _memfd;
+
+    public static BootMemory Adopt(FileDescriptor memfd, ulong previousAddress) => new(memfd, previousAddress);
 
     /// <summary>Copies a vCPU's compiled program into its code area. The vCPU must not be running.</summary>
     public void WriteCode(int ordinal, ReadOnlySpan<byte> code)
@@ -37,7 +53,11 @@ internal sealed class BootMemory : IDisposable
         code.CopyTo(Bytes()[offset..]);
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose()
+    {
+        _memory.Dispose();
+        _memfd.Dispose();
+    }
 
     private unsafe Span<byte> Bytes()
     {

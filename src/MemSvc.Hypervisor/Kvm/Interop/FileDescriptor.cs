@@ -43,5 +43,12 @@ internal sealed class FileDescriptor : SafeHandle
         return new FileDescriptor(fd);
     }
 
+    /// <summary>
+    /// A second descriptor of the same open file (F_DUPFD_CLOEXEC): whoever receives it owns it, so a handoff can
+    /// pass a VM's files while the VM keeps its own, and either may close first.
+    /// </summary>
+    public static FileDescriptor Duplicate(SafeHandle fd, string what) =>
+        FromResult(LibC.Fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0), $"fcntl(F_DUPFD_CLOEXEC) of {what}");
+
     protected override bool ReleaseHandle() => LibC.Close((int)handle) == 0;
 }

@@ -17,11 +17,22 @@ internal static partial class LibC
     internal const int MAP_SHARED = 0x01;
     internal const int MAP_ANONYMOUS = 0x20;
     internal const int MAP_NORESERVE = 0x4000;
+
+    /// <summary>Place the mapping exactly at the hint or fail with EEXIST, never over an existing mapping (Linux 4.17).</summary>
+    internal const int MAP_FIXED_NOREPLACE = 0x100000;
     internal static readonly nint MapFailed = -1;
 
     internal const int MADV_REMOVE = 9;
 
     internal const uint MFD_CLOEXEC = 0x1;
+    internal const int F_DUPFD_CLOEXEC = 1030;
+    internal const int SOL_SOCKET = 1;
+    internal const int SCM_RIGHTS = 1;
+    internal const int MSG_CTRUNC = 0x8;
+    internal const int MSG_NOSIGNAL = 0x4000;
+    internal const int MSG_CMSG_CLOEXEC = 0x40000000;
+    internal const short POLLIN = 0x1;
+    internal const short POLLOUT = 0x4;
     internal const int EFD_CLOEXEC = 0x80000;
 
     /// <summary>Size of struct utsname on Linux (six 65-byte fields) and the offset of its release field.</summary>
@@ -93,9 +104,55 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     internal static partial int Eventfd(uint initialValue, int flags);
 
+    // fcntl is variadic in C; on x86-64 a third integer argument is passed exactly like a fixed one.
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(SafeHandle fd, int command, int argument);
+
+    [LibraryImport(Lib, EntryPoint = "mincore", SetLastError = true)]
+    internal static unsafe partial int Mincore(nint address, nuint length, byte* vector);
+
+    [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
+    internal static unsafe partial nint Sendmsg(SafeHandle socket, MessageHeader* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
+    internal static unsafe partial nint Recvmsg(SafeHandle socket, MessageHeader* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    internal static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
     [LibraryImport(Lib, EntryPoint = "gettid")]
     internal static partial int Gettid();
 
     [LibraryImport(Lib, EntryPoint = "tgkill", SetLastError = true)]
     internal static partial int Tgkill(int processId, int threadId, int signal);
+
+    /// <summary>struct msghdr on x86-64 (56 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct MessageHeader
+    {
+        public nint Name;
+        public uint NameLength;
+        public nint Iov;
+        public nuint IovLength;
+        public nint Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IoVector
+    {
+        public nint Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 }

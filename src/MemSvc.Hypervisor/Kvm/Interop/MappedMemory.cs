@@ -36,6 +36,46 @@ internal sealed class MappedMemory : SafeHandle
         return Checked(address, length, "mmap(MAP_SHARED)");
     }
 
+    /// <summary>
+    /// A memfd of <paramref name="length"/> bytes (sparse: pages cost only once touched) and its MAP_SHARED mapping.
+    /// Shared memory MemSvc allocates lives in a memfd rather than MAP_ANONYMOUS so that a planned handoff can pass
+    /// it (SCM_RIGHTS) to the next process: shared anonymous memory has no descriptor to pass.
+    /// </summary>
+    public static (FileDescriptor Memfd, MappedMemory Mapping) Memfd(string name, ulong length)
+    {
+        var fd = FileDescriptor.FromResult(LibC.MemfdCreate(name, LibC.MFD_CLOEXEC), "memfd_create");
+        try
+        {
+            if (LibC.Ftruncate(fd, checked((long)length)) != 0)
+            {
+                throw KvmErrors.LastError("ftruncate", $"sizing the memfd '{name}' to {length} bytes failed");
+            }
+
+            return (fd, OfFile(fd, 0, length));
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A MAP_SHARED mapping of <paramref name="fd"/> at <paramref name="address"/> when nothing is mapped there
+    /// (MAP_FIXED_NOREPLACE: never over a mapping of this process), else wherever the kernel puts it.
+    /// </summary>
+    public static MappedMemory OfFilePreferably(SafeHandle fd, ulong offset, ulong length, ulong address)
+    {
+        var placed = LibC.Mmap((nint)address, checked((nuint)length), LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED | LibC.MAP_FIXED_NOREPLACE, fd, unchecked((long)offset));
+        if (placed != LibC.MapFailed)
+        {
+            // A kernel before 4.17 takes the flag for a hint and may place it elsewhere: that is a fine mapping too.
+            return new MappedMemory(placed, length);
+        }
+
+        return OfFile(fd, offset, length);
+    }
+
     protected override bool ReleaseHandle() => LibC.Munmap(handle, (nuint)Length) == 0;
 
     private static MappedMemory Checked(nint address, ulong length, string what)
