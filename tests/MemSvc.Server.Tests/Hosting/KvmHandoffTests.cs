@@ -30,6 +30,7 @@ public sealed class KvmHandoffTests : IDisposable
     public async Task A_kvm_VM_moves_to_the_new_process_with_its_memory_and_memslots_and_its_paused_vCPU_finishes_its_program_there()
     {
         Assert.SkipUnless(KvmHypervisor.IsAvailable(out var reason), reason ?? "");
+        Assert.SkipWhen(SlowHost.WhySlowKvmTestsWait() is not null, SlowHost.WhySlowKvmTestsWait() ?? "");
         await using var old = await ChildServer.StartInAsync(_directory.FullName, Kvm);
         var clients = new Clients(old.SocketChannel());
         var (vm, gmem, data) = await PausedMidProgramAsync(clients);
@@ -50,6 +51,7 @@ public sealed class KvmHandoffTests : IDisposable
     public async Task A_refused_handoff_leaves_the_old_process_serving_with_its_kvm_VM_whose_vCPU_finishes_there()
     {
         Assert.SkipUnless(KvmHypervisor.IsAvailable(out var reason), reason ?? "");
+        Assert.SkipWhen(SlowHost.WhySlowKvmTestsWait() is not null, SlowHost.WhySlowKvmTestsWait() ?? "");
         await using var old = await ChildServer.StartInAsync(_directory.FullName, Kvm);
         var clients = new Clients(old.SocketChannel());
         var (vm, gmem, data) = await PausedMidProgramAsync(clients);
