@@ -17,8 +17,10 @@ public sealed class HandoffSoak(int handoffs)
 {
     public const int Vms = 20;
     public const int Watchers = 4;
-    public const int PagesPerPass = 16;
-    public const int FaultsPerEpoch = 48;
+    public const int PagesPerPass = 24;
+
+    /// <summary>A private pass and a shared one: 2 steps each, within a program's 256 steps for up to 62 handoffs.</summary>
+    public const int FaultsPerEpoch = 2 * PagesPerPass;
 
     private readonly object _epochLock = new();
     private TaskCompletionSource _nextEpoch = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,12 +39,17 @@ public sealed class HandoffSoak(int handoffs)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The handoff count: MEMSVC_HANDOFF_SOAK=long for the 50, a number for that many, else 5.</summary>
-    public static int HandoffsFromEnvironment() => Environment.GetEnvironmentVariable("MEMSVC_HANDOFF_SOAK") switch
+    public static int HandoffsFromEnvironment()
     {
-        "long" => 50,
-        { Length: > 0 } n => int.Parse(n, CultureInfo.InvariantCulture),
-        _ => 5,
-    };
+        var text = Environment.GetEnvironmentVariable("MEMSVC_HANDOFF_SOAK");
+        if (string.IsNullOrEmpty(text))
+        {
+            return 5;
+        }
+
+        var count = text == "long" ? 50 : int.Parse(text, CultureInfo.InvariantCulture);
+        return count is > 0 and <= 62 ? count : throw new InvalidOperationException($"MEMSVC_HANDOFF_SOAK={text}: 'long' or 1 to 62 handoffs");
+    }
 
     public static byte Pattern(int pass) => (byte)((pass % 251) + 1);
 
