@@ -28,51 +28,50 @@ public sealed class HandoffSoakTests(ITestOutputHelper output) : IDisposable
         var soak = new HandoffSoak(HandoffSoak.HandoffsFromEnvironment());
         var took = Stopwatch.StartNew();
         var server = await ChildServer.StartInAsync(_directory.FullName, Journal);
-        using var channel = RunningServer.SocketChannelTo(server.SocketPath);
-        var clients = new Clients(channel);
-        await soak.CreateAsync(clients);
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var watcherChannels = Enumerable.Range(0, HandoffSoak.Watchers).Select(_ => RunningServer.SocketChannelTo(server.SocketPath)).ToList();
-        var watchers = Enumerable.Range(0, HandoffSoak.Watchers).SelectMany(w => soak.Follow(w, new Clients(watcherChannels[w]), stop.Token)).ToList();
         var handoffTimes = new List<TimeSpan>();
         try
         {
-            foreach (var vm in soak.Fleet)
+            using var channel = RunningServer.SocketChannelTo(server.SocketPath);
+            var clients = new Clients(channel);
+            await soak.CreateAsync(clients);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var watcherChannels = Enumerable.Range(0, HandoffSoak.Watchers).Select(_ => RunningServer.SocketChannelTo(server.SocketPath)).ToList();
+            var watchers = Enumerable.Range(0, HandoffSoak.Watchers).SelectMany(w => soak.Follow(w, new Clients(watcherChannels[w]), stop.Token)).ToList();
+            try
             {
-                await clients.Vcpus.StartVcpuAsync(new() { Name = vm.Vm.Name + "/vcpus/0" }, cancellationToken: Ct);
-            }
-
-            for (var handoff = 0; handoff < soak.Handoffs; handoff++)
-            {
-                // Every few seconds, or once half the VMs wait on a fault their resolver holds back.
-                var since = Stopwatch.StartNew();
-                while (since.Elapsed < MaxBetweenHandoffs && soak.AtQuota() < HandoffSoak.Vms / 2)
+                foreach (var vm in soak.Fleet)
                 {
-                    await Task.Delay(20, Ct);
+                    await clients.Vcpus.StartVcpuAsync(new() { Name = vm.Vm.Name + "/vcpus/0" }, cancellationToken: Ct);
                 }
 
-                Assert.Equal(0, soak.Halted());
-                var switching = Stopwatch.StartNew();
-                var next = await ChildServer.StartInAsync(_directory.FullName, Journal, TakeOver);
-                Assert.Equal(0, await server.ExitCodeAsync());
-                handoffTimes.Add(switching.Elapsed);
-                await server.DisposeAsync();
-                server = next;
-                soak.Advance();
+                for (var handoff = 0; handoff < soak.Handoffs; handoff++)
+                {
+                    // Every few seconds, or once half the VMs wait on a fault their resolver holds back.
+                    var since = Stopwatch.StartNew();
+                    while (since.Elapsed < MaxBetweenHandoffs && soak.AtQuota() < HandoffSoak.Vms / 2)
+                    {
+                        await Task.Delay(20, Ct);
+                    }
+
+                    Assert.Equal(0, soak.Halted());
+                    var switching = Stopwatch.StartNew();
+                    var next = await ChildServer.StartInAsync(_directory.FullName, Journal, TakeOver);
+                    Assert.Equal(0, await server.ExitCodeAsync());
+                    handoffTimes.Add(switching.Elapsed);
+                    await server.DisposeAsync();
+                    server = next;
+                    soak.Advance();
+                }
+
+                await DoomedServerLoad.WaitUntilAsync(() => soak.Halted() == HandoffSoak.Vms, soak.Handoffs);
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await Task.WhenAll(watchers);
+                watcherChannels.ForEach(c => c.Dispose());
             }
 
-            await DoomedServerLoad.WaitUntilAsync(() => soak.Halted() == HandoffSoak.Vms, soak.Handoffs);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(watchers);
-            watcherChannels.ForEach(c => c.Dispose());
-        }
-
-        try
-        {
             foreach (var vm in soak.Fleet)
             {
                 await CheckAsync(clients, soak, vm);
