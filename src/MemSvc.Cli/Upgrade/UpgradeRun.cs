@@ -44,7 +44,7 @@ internal sealed class UpgradeRun(CliContext context, UpgradeSettings settings, F
             if (!oldGone && !RunningDaemon.IsAlive(old.Pid))
             {
                 oldGone = true;
-                await ProgressAsync($"pid {old.Pid} handed its VMs over and exited after {Seconds(started.Elapsed)}").ConfigureAwait(false);
+                await ProgressAsync($"pid {old.Pid} exited after {Seconds(started.Elapsed)} (it does once the new process has adopted its VMs)").ConfigureAwait(false);
             }
 
             if (oldGone && await InstanceAsync(probe, cancellationToken).ConfigureAwait(false) is { } after && after.InstanceId != before.InstanceId)

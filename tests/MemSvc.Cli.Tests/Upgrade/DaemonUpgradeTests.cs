@@ -41,14 +41,14 @@ public sealed partial class DaemonUpgradeTests : IAsyncLifetime
 
         var result = await Ctl.RunAsync(Environment, TimeSpan.FromSeconds(120), "daemon", "upgrade", "--log", Log);
 
-        Assert.True(result.ExitCode == 0, result + "\n--- log\n" + File.ReadAllText(Log));
+        Assert.True(result.ExitCode == 0, $"{result}\n--- log\n{File.ReadAllText(Log)}\n--- old (exited: {_old.HasExited})\n{_old.Output}");
         var lines = result.Out.TrimEnd('\n').Split('\n');
         Assert.Equal(4, lines.Length);
         Assert.Equal($"MemSvc pid {_old.Pid} (instance {before.InstanceId}, {before.ServerVersion}) serves 2 VMs on {Socket}", lines[0]);
         var newPid = int.Parse(Assert.Single(StartedLine().Matches(lines[1])).Groups[1].Value, CultureInfo.InvariantCulture);
         _started.Add(newPid);
         Assert.Equal($"started the new MemSvc, pid {newPid}: dotnet {ServerProcess.Dll} (output: {Log}); it asks pid {_old.Pid} for its VMs", lines[1]);
-        Assert.Matches($@"^pid {_old.Pid} handed its VMs over and exited after \d+\.\d\d s$", lines[2]);
+        Assert.Matches($@"^pid {_old.Pid} exited after \d+\.\d\d s \(it does once the new process has adopted its VMs\)$", lines[2]);
         var after = await client.Host.GetInfoAsync(TestContext.Current.CancellationToken);
         Assert.NotEqual(before.InstanceId, after.InstanceId);
         Assert.Matches($@"^upgraded: instance {before.InstanceId} \(pid {_old.Pid}, {Regex.Escape(before.ServerVersion)}\) -> {after.InstanceId} \(pid {newPid}, {Regex.Escape(after.ServerVersion)}\); 2 of 2 VMs kept; \d+\.\d\d s$", lines[3]);
@@ -99,6 +99,27 @@ public sealed partial class DaemonUpgradeTests : IAsyncLifetime
         Assert.False(_old.HasExited);
         Assert.Equal(before.InstanceId, (await client.Host.GetInfoAsync(TestContext.Current.CancellationToken)).InstanceId);
         Assert.Equal(["vms/a", "vms/b"], (await client.Vms.ListPageAsync(cancellationToken: TestContext.Current.CancellationToken)).Vms.Select(v => v.Name).Order());
+    }
+
+    [Fact]
+    public async Task Run_as_a_units_ExecReload_it_tells_systemd_the_new_main_pid_on_NOTIFY_SOCKET()
+    {
+        // This test plays systemd's notification socket.
+        var notify = Path.Combine(_directory.FullName, "notify");
+        using var systemd = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        systemd.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(notify));
+        var environment = new Dictionary<string, string>(Environment) { ["NOTIFY_SOCKET"] = notify };
+
+        var result = await Ctl.RunAsync(environment, TimeSpan.FromSeconds(120), "daemon", "upgrade", "--log", Log);
+
+        Assert.True(result.ExitCode == 0, $"{result}\n--- old (exited: {_old.HasExited})\n{_old.Output}");
+        var newPid = int.Parse(Assert.Single(StartedLine().Matches(result.Out)).Groups[1].Value, CultureInfo.InvariantCulture);
+        _started.Add(newPid);
+        Assert.EndsWith($"; systemd told MAINPID={newPid}\n", result.Out, StringComparison.Ordinal);
+        var message = new byte[1024];
+        var length = await systemd.ReceiveAsync(message, TestContext.Current.CancellationToken);
+        Assert.Equal($"MAINPID={newPid}\nSTATUS=took over from the previous MemSvc process\n", System.Text.Encoding.ASCII.GetString(message, 0, length));
+        Assert.Equal(0, await _old.ExitCodeAsync());
     }
 
     [Fact]
