@@ -11,6 +11,7 @@ namespace MemSvc.Cli.Tests.Upgrade;
 /// configuration plus TakeOver, detached, reports old and new instance, and fails with the new process's reason
 /// when the handoff is refused, the old one serving on.
 /// </summary>
+[Collection(nameof(ServerProcesses))]
 public sealed partial class DaemonUpgradeTests : IAsyncLifetime
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-upgrade-");
