@@ -9,7 +9,7 @@ namespace MemSvc.LoadDriver;
 internal sealed record DriverOptions(bool Quick, Transport Transport, string? SvgPath, IReadOnlySet<string> Only, IReadOnlyList<int>? Watchers)
 {
     /// <summary>The suites --only can name, in the order a run makes them.</summary>
-    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "fairness", "attributes", "faults", "kvm", "footprint", "orchestrator"];
+    public static readonly IReadOnlyList<string> Suites = ["fault", "stream", "fairness", "attributes", "faults", "kvm", "footprint", "orchestrator", "handoff"];
 
     public static readonly string Usage =
         $"usage: MemSvc.LoadDriver [--quick] [--transport uds|tcp] [--svg PATH] [--only SUITE[,SUITE...]] [--watchers N[,N...]] (suites: {string.Join(", ", Suites)})";
@@ -51,6 +51,12 @@ internal sealed record DriverOptions(bool Quick, Transport Transport, string? Sv
 
     /// <summary>Programs of 250 faulting steps the single VM of the orchestrator row runs, one after another.</summary>
     public int OrchestratorSingleRounds => Quick ? 1 : 8;
+
+    /// <summary>VM counts of the handoff rows (server processes handing off to each other).</summary>
+    public IReadOnlyList<int> HandoffVmCounts => Quick ? [1, 100] : [1, 100, 1_000];
+
+    /// <summary>Handoffs at each of those counts; two probe vCPUs sample each.</summary>
+    public int HandoffRounds => Quick ? 2 : 10;
 
     /// <summary>Whether this run includes <paramref name="suite"/> (every suite unless --only narrowed them).</summary>
     public bool Runs(string suite) => Only.Count == 0 || Only.Contains(suite);

@@ -81,6 +81,11 @@ if (options.Runs("orchestrator"))
     table.AddRange(await new OrchestratorSuite(options).RunAsync().ConfigureAwait(false));
 }
 
+if (options.Runs("handoff"))
+{
+    table.AddRange(await new HandoffSuite(options).RunAsync().ConfigureAwait(false));
+}
+
 Console.WriteLine($"MemSvc benchmarks ({mode} mode, {options.Transport} transport); every baseline measured in this run");
 Console.WriteLine($"{Machine.Describe()}; load average {loadBefore} at start, {Machine.Load()} at end; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine();

@@ -32,6 +32,7 @@ internal static class MemsvcCtl
         root.Subcommands.Add(FaultCommands.Build(runner));
         root.Subcommands.Add(HostCommands.Build(runner));
         root.Subcommands.Add(DemoCommand.Build(runner));
+        root.Subcommands.Add(DaemonCommands.Build(runner, environment));
         root.Subcommands.Add(CompletionCommand.Build(root, environment));
         return root;
     }

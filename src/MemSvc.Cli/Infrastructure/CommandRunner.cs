@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Grpc.Core;
 using MemSvc.Cli.Output;
+using MemSvc.Cli.Upgrade;
 using MemSvc.Client.Errors;
 
 namespace MemSvc.Cli.Infrastructure;
@@ -50,6 +51,11 @@ internal sealed class CommandRunner(GlobalOptions options, CliEnvironment enviro
         {
             await error.WriteLineAsync($"check failed: {e.Message}").ConfigureAwait(false);
             return ExitCodes.CheckFailed;
+        }
+        catch (UpgradeFailedException e)
+        {
+            await error.WriteLineAsync($"upgrade failed: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UpgradeFailed;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

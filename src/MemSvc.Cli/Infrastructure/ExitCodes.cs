@@ -18,6 +18,7 @@ internal static class ExitCodes
     public const int Unimplemented = 10;
     public const int Internal = 11;
     public const int CheckFailed = 12;
+    public const int UpgradeFailed = 13;
     public const int Interrupted = 130;
 
     /// <summary>The table shown by <c>memsvcctl --help</c> and in README.md.</summary>
@@ -36,6 +37,7 @@ internal static class ExitCodes
           10   UNIMPLEMENTED
           11   INTERNAL, UNKNOWN or DATA_LOSS (server bug)
           12   a check failed (demo: a vCPU did not halt cleanly or watchers disagreed)
+          13   daemon upgrade: the new process did not take over (the old one serves on unless it says otherwise)
           130  interrupted (Ctrl-C)
         """;
 

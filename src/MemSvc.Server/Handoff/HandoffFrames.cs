@@ -54,7 +54,14 @@ internal static class HandoffFrames
         header[0] = (byte)type;
         BinaryPrimitives.WriteInt64LittleEndian(header[1..], payload.Length);
         stream.Write(header);
-        stream.Write(payload);
+
+        // No send of nothing after an Adopted header: the old process may have read it and exited by then, and a
+        // zero-length send to a closed peer fails (EPIPE), which made the new process abandon VMs the old one had let go.
+        if (!payload.IsEmpty)
+        {
+            stream.Write(payload);
+        }
+
         stream.Flush();
     }
 

@@ -31,7 +31,7 @@ public sealed class BashCompletionTests
         var script = (await Ctl.RunAsync(NoServer, "completion", "bash")).Out;
         var paths = Paths(MemsvcCtl.Build(new CliEnvironment(TextWriter.Null, TextWriter.Null, _ => null, false)), string.Empty).ToList();
 
-        Assert.Equal(40, paths.Count);
+        Assert.Equal(42, paths.Count);
         Assert.All(paths, path => Assert.Contains($"            \"{path}\") path=\"{path}\" ;;\n", script, StringComparison.Ordinal));
     }
 
@@ -56,6 +56,8 @@ public sealed class BashCompletionTests
         { ["memsvcctl", "events", "watch", "--kinds", "m"], "memory-fault" },
         { ["memsvcctl", "region", "list", "-o", ""], "json table" },
         { ["memsvcctl", "completion", "b"], "bash" },
+        { ["memsvcctl", "daemon", "u"], "upgrade" },
+        { ["memsvcctl", "daemon", "upgrade", "--"], "--help --socket --address --output --color --deadline --client-cert --client-key --ca-cert --server --log --timeout" },
         { ["memsvcctl", "vm", "create", "--vcpus", ""], "" },
     };
 

@@ -72,6 +72,30 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void A_rolling_update_surges_one_pod_that_takes_over_the_old_ones_socket_and_never_leaves_a_node_without_one()
+    {
+        Assert.Equal("RollingUpdate", Text(DaemonSet, "spec.updateStrategy.type"));
+        Assert.Equal("1", Text(DaemonSet, "spec.updateStrategy.rollingUpdate.maxSurge"));
+        Assert.Equal("0", Text(DaemonSet, "spec.updateStrategy.rollingUpdate.maxUnavailable"));
+
+        // The image's entrypoint, run by the script; the script looks for the handoff socket beside the socket
+        // the server is given, in the directory both pods mount from the node.
+        var command = EntrypointProcess.Command;
+        Assert.Equal(["/bin/sh", "-c"], command.Take(2));
+        Assert.Equal(["memsvc-entrypoint", "/app/MemSvc.Server"], command.Skip(3));
+        Assert.Contains("ENTRYPOINT [\"/app/MemSvc.Server\"]", File.ReadAllText(Path.Combine(KubernetesManifest.Directory, "..", "..", "Dockerfile")), StringComparison.Ordinal);
+        Assert.Contains("[ -S \"${MemSvc__SocketPath}.handoff\" ]", command[2], StringComparison.Ordinal);
+        Assert.Contains("--MemSvc:Handoff:TakeOver=true", command[2], StringComparison.Ordinal);
+        Assert.Equal("/run/memsvc", Text(Named(Pod, "volumes", "socket"), "hostPath.path"));
+        Assert.Equal("/run/memsvc/memsvc.sock", Env(Server)["MemSvc__SocketPath"]);
+
+        // Both pods run at once on a node: each needs its own kvm device, and no host port may clash.
+        Assert.Equal("1", ((YamlScalarNode)((YamlMappingNode)At(Server, "resources.limits")!).Children[new YamlScalarNode("devices.kubevirt.io/kvm")]).Value);
+        Assert.DoesNotContain(Items(Server, "ports"), p => At(p, "hostPort") is not null);
+        Assert.Null(At(Pod, "hostNetwork"));
+    }
+
+    [Fact]
     public void The_memory_limit_covers_the_guest_memory_quota_and_the_service()
     {
         var limit = Quantity(Text(Server, "resources.limits.memory")!);
