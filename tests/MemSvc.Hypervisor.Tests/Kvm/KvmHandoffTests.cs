@@ -19,7 +19,7 @@ public sealed class KvmHandoffTests : IDisposable
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-kvm-handoff-");
 
     [Fact]
-    public void A_vCPU_stopped_after_a_report_goes_on_in_the_adopted_VM_over_the_same_shared_memory_at_the_same_address()
+    public void A_vCPU_stopped_after_a_report_goes_on_in_the_adopted_VM_over_the_same_shared_memory()
     {
         var (rig, vcpu) = KvmRig.WithAnonymousSlotAndVcpu();
         using var _ = rig;
@@ -34,14 +34,15 @@ public sealed class KvmHandoffTests : IDisposable
         ]));
         Assert.Equal(new VmExit.PortIo(GuestProgram.ReportPort, true, 4, 1), vcpu.Run());
         var (state, passed) = ExportAndPass(rig.Vm, []);
-        var address = state.Slots.Single(s => s.Slot == 1).UserspaceAddr;
         rig.Vm.Dispose();
         using var passedFds = new Disposables(passed);
         var (vm, files, vcpus) = rig.Hypervisor.Adopt(state, passed);
         using var adopted = vm;
 
+        // The adopted side goes back to its old address when that is free, but another thread of this process (the
+        // runtime's, a test running beside this one) may have mapped it since the old VM let go, as it did once on
+        // 6.18 in CI: where it lands is not this test's point (the next test makes it land elsewhere), the memory is.
         Assert.Empty(files);
-        Assert.Equal(address, SlotAddress(vm, 1));
         Assert.Equal(new VmExit.PortIo(GuestProgram.ReportPort, true, 4, 2), vcpus.Single().Run());
         Assert.Equal(new VmExit.Halt(), vcpus.Single().Run());
         var bytes = new byte[0x2000];
