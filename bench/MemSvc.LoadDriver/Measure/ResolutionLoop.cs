@@ -126,7 +126,11 @@ internal sealed class ResolutionLoop : IAsyncDisposable
             if (evt.MemoryFault is { } fault)
             {
                 faultTime = evt.Time.ToDateTime();
-                EventBytes = stream.Current.CalculateSize();
+                if (EventBytes == 0)
+                {
+                    // Every fault event of this loop has one size: measured once, off the timed path after that.
+                    EventBytes = stream.Current.CalculateSize();
+                }
                 var sent = Stopwatch.GetTimestamp();
                 await _events.ResolveFaultAsync(new ResolveFaultRequest { Vm = _vm, FaultId = fault.FaultId, Action = FaultAction.Convert });
                 if (record)

@@ -20,13 +20,9 @@ public sealed class HandoffDescriptorsTests : IDisposable
         var timeout = TimeSpan.FromSeconds(30);
         try
         {
-            var path = Path.Combine(_directory.FullName, "s");
-            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
-            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            client.Connect(new UnixDomainSocketEndPoint(path));
-            using var server = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+            var (client, server) = await ConnectedPairAsync();
+            using var clientEnd = client;
+            using var serverEnd = server;
 
             var sending = Task.Run(() => HandoffDescriptors.Send(server, handles, timeout), TestContext.Current.CancellationToken);
             var received = HandoffDescriptors.Receive(client, timeout);
@@ -58,13 +54,9 @@ public sealed class HandoffDescriptorsTests : IDisposable
     [Fact]
     public async Task No_descriptors_still_make_one_last_frame()
     {
-        var path = Path.Combine(_directory.FullName, "s");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        client.Connect(new UnixDomainSocketEndPoint(path));
-        using var server = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+        var (client, server) = await ConnectedPairAsync();
+        using var clientEnd = client;
+        using var serverEnd = server;
 
         HandoffDescriptors.Send(server, [], TimeSpan.FromSeconds(30));
 
@@ -72,4 +64,24 @@ public sealed class HandoffDescriptorsTests : IDisposable
     }
 
     public void Dispose() => _directory.Delete(recursive: true);
+
+    // Two connected ends of a Unix stream socket, as the handoff's are.
+    private async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
+    {
+        var path = Path.Combine(_directory.FullName, "s");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            client.Connect(new UnixDomainSocketEndPoint(path));
+            return (client, await listener.AcceptAsync(TestContext.Current.CancellationToken));
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
 }
