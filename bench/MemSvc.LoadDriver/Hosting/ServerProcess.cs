@@ -13,8 +13,12 @@ namespace MemSvc.LoadDriver.Hosting;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly TaskCompletionSource<string> _tookOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ServerProcess(Process process) => _process = process;
+
+    /// <summary>A server that took over: its log line saying how long the vCPUs were paused, from when to when.</summary>
+    public Task<string> TookOverLine => _tookOver.Task;
 
     public int Pid => _process.Id;
 
@@ -37,6 +41,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--MemSvc:RateLimit:MutationsPerMinute=10000000",
             "--MemSvc:RateLimit:MutationBurst=1000000",
             "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:MemSvc.Server.Handoff.Takeover=Information",
             $"--MemSvc:Handoff:TakeOver={(takeOver ? "true" : "false")}",
         })
         {
@@ -47,11 +52,18 @@ internal sealed class ServerProcess : IAsyncDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
 
         // Drained so that a full pipe never stalls the server; warnings are not the measurement.
-        process.OutputDataReceived += (_, _) => { };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.Contains("vCPUs were paused", StringComparison.Ordinal) == true)
+            {
+                server._tookOver.TrySetResult(line.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServerProcess(process);
+        return server;
     }
 
     public static string SocketPath(string directory) => Path.Combine(directory, "memsvc.sock");

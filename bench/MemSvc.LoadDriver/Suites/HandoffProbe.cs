@@ -9,8 +9,8 @@ namespace MemSvc.LoadDriver.Suites;
 /// <summary>
 /// One VM whose vCPU runs a steady program through the handoffs, and a client watching it. The program writes
 /// <see cref="WriteBytes"/> (shared, no fault) then reports a counter, 126 times, and is started again whenever it
-/// halts; the report events' server times show the vCPU's pause (the gap between two reports that spans a handoff,
-/// less one ordinary write), and the watcher's receive times the gap a client sees across its reconnect (it sends
+/// halts; the report events' server times show the vCPU's pause as the guest sees it (the gap between the two
+/// reports around the handoff's freeze, less one ordinary write), and the watcher's receive times the gap a client sees across its reconnect (it sends
 /// the watch again 1 ms after a break, from the sequence after the last event it has).
 /// </summary>
 internal sealed class HandoffProbe(string vm)
@@ -40,12 +40,15 @@ internal sealed class HandoffProbe(string vm)
         Task.WhenAll(Task.Run(() => WatchAsync(new EventService.EventServiceClient(watchChannel), stop), CancellationToken.None), Task.Run(() => KeepRunningAsync(new VcpuService.VcpuServiceClient(runChannel), stop), CancellationToken.None));
 
     /// <summary>
-    /// The pause in the window [from, to] (receive times): the longest gap between two consecutive reports of one
-    /// program less the median gap, or null when the handoff fell between two programs (no gap stands out).
+    /// The pause a guest saw over a handoff that stopped its vCPU from <paramref name="frozenAt"/> to
+    /// <paramref name="thawedAt"/> (server times): the longest gap between two consecutive reports of one program
+    /// over that time, less the median gap of the window [from, to] (receive times), or null when the program was not running
+    /// then (it had halted, and waited to be started again).
     /// </summary>
-    public double? PauseMicros(long from, long to)
+    public double? PauseMicros(long from, long to, DateTime frozenAt, DateTime thawedAt)
     {
         var gaps = new List<double>();
+        double? over = null;
         lock (_events)
         {
             var window = _events.Where(e => e.Received >= from && e.Received <= to).Select(e => e.Event).ToList();
@@ -55,19 +58,24 @@ internal sealed class HandoffProbe(string vm)
                 if (a.PayloadCase == Event.PayloadOneofCase.GuestReport && b.PayloadCase == Event.PayloadOneofCase.GuestReport
                     && b.Sequence == a.Sequence + 1 && b.GuestReport.Value == a.GuestReport.Value + 1)
                 {
-                    gaps.Add((b.Time.ToDateTime() - a.Time.ToDateTime()).TotalMicroseconds);
+                    var (start, end) = (a.Time.ToDateTime(), b.Time.ToDateTime());
+                    gaps.Add((end - start).TotalMicroseconds);
+                    // Reports of a vCPU thawed before the new server took its time may fall inside; the pause is the longest.
+                    if (start <= thawedAt && end >= frozenAt)
+                    {
+                        over = Math.Max(over ?? 0, (end - start).TotalMicroseconds);
+                    }
                 }
             }
         }
 
-        if (gaps.Count < 3)
+        if (over is not { } gap || gaps.Count < 3)
         {
             return null;
         }
 
         gaps.Sort();
-        var (median, longest) = (gaps[gaps.Count / 2], gaps[^1]);
-        return longest > 3 * median && longest - median > 1000 ? longest - median : null;
+        return Math.Max(0, gap - gaps[gaps.Count / 2]);
     }
 
     /// <summary>From the last event received before the first break in [from, to] to the first received after it.</summary>

@@ -11,10 +11,21 @@ namespace MemSvc.Core.Handoff;
 internal static class HandoffCodec
 {
     /// <summary>
-    /// The form this build writes and reads. Any change to the records below is a new version. 2: VMs of the kvm
-    /// backend, described in <see cref="VmHandoffState.Kvm"/> with their memory as descriptors passed beside the state.
+    /// The newest form this build writes and reads. Any change to the records below, or to the handoff's exchange,
+    /// is a new version. 2: VMs of the kvm backend, described in <see cref="VmHandoffState.Kvm"/> with their memory
+    /// as descriptors passed beside the state. 3: the records of 2; the old process lets go of the journal directory
+    /// and says so before it exits, and the new one runs the vCPUs then, not once the old one's last thread is gone.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
+
+    /// <summary>
+    /// The oldest form this build still writes and reads, so that the release before it can take over from this one
+    /// (a downgrade) and this one from it (an upgrade): each new version keeps the one before.
+    /// </summary>
+    public const int OldestVersion = 2;
+
+    /// <summary>Whether this build writes and reads <paramref name="version"/>.</summary>
+    public static bool Speaks(int version) => version is >= OldestVersion and <= Version;
 
     public static byte[] Encode(HandoffState state) => JsonSerializer.SerializeToUtf8Bytes(state, HandoffJsonContext.Default.HandoffState);
 
@@ -33,8 +44,8 @@ internal static class HandoffCodec
 
         return state is null
             ? throw new InvalidDataException("the handoff state is empty")
-            : state.Version != Version
-                ? throw new InvalidDataException($"the handoff state is version {state.Version}; this build reads version {Version}")
+            : !Speaks(state.Version)
+                ? throw new InvalidDataException($"the handoff state is version {state.Version}; this build reads versions {OldestVersion} to {Version}")
                 : state;
     }
 }

@@ -11,9 +11,10 @@ namespace MemSvc.Core.Handoff;
 /// What a planned handoff moves from one MemSvc process to the next, as plain records (<see cref="HandoffCodec"/>
 /// serializes them): every VM with its owner, settings, backend state, memory bookkeeping, vCPUs, pending faults and
 /// journal. <paramref name="TakenAt"/> is when the old process took it: the time the switch takes counts against
-/// every pending fault's deadline, as it would have without the switch.
+/// every pending fault's deadline, as it would have without the switch. <paramref name="FrozenAt"/> is when it
+/// began to stop the vCPUs (from version 3; a state of version 2 has none): the vCPUs' pause runs from there.
 /// </summary>
-internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOnlyList<VmHandoffState> Vms);
+internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOnlyList<VmHandoffState> Vms, DateTimeOffset? FrozenAt = null);
 
 /// <summary>
 /// One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding;

@@ -36,21 +36,40 @@ internal sealed class CoreMetrics : IDisposable
     private readonly Func<IEnumerable<Measurement<long>>> _journalEvents;
     private int _disposed;
 
+    // A rehearsal's scratch manager (made inside Rehearsal.Run) records nothing.
+    private readonly bool _silent = Rehearsal.On;
+
     /// <param name="memoryBytes">This manager's VMs' private and shared bytes, read at each collection while the manager lives.</param>
     /// <param name="journalEvents">This manager's VMs' held journal events, likewise.</param>
     public CoreMetrics(Func<IEnumerable<Measurement<long>>> memoryBytes, Func<IEnumerable<Measurement<long>>> journalEvents)
     {
         _memoryBytes = memoryBytes;
         _journalEvents = journalEvents;
+        if (_silent)
+        {
+            _disposed = 1;
+            return;
+        }
+
         Memory.Add(_memoryBytes);
         JournalEvents.Add(_journalEvents);
     }
 
-    public void Fault(string vmId, string vmUid, bool toPrivate) =>
-        Faults.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("direction", Direction(toPrivate)));
+    public void Fault(string vmId, string vmUid, bool toPrivate)
+    {
+        if (!_silent)
+        {
+            Faults.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("direction", Direction(toPrivate)));
+        }
+    }
 
     public void Conversion(string vmId, string vmUid, bool toPrivate, ConversionInitiator initiator, TimeSpan duration)
     {
+        if (_silent)
+        {
+            return;
+        }
+
         var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "direction", Direction(toPrivate) }, { "initiator", Name(initiator) } };
         Conversions.Add(1, tags);
         ConversionDuration.Record(duration.TotalSeconds, tags);
@@ -58,21 +77,54 @@ internal sealed class CoreMetrics : IDisposable
 
     public void FaultResolved(string vmId, string vmUid, FaultAction action, bool byFallback, TimeSpan latency)
     {
+        if (_silent)
+        {
+            return;
+        }
+
         var tags = new TagList { { "vm", vmId }, { "vm_uid", vmUid }, { "action", Name(action) }, { "by_fallback", byFallback } };
         ResolutionLatency.Record(latency.TotalSeconds, tags);
     }
 
-    public void VcpuExit(string vmId, string vmUid, string reason) =>
-        VcpuExits.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("reason", reason));
+    public void VcpuExit(string vmId, string vmUid, string reason)
+    {
+        if (!_silent)
+        {
+            VcpuExits.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("reason", reason));
+        }
+    }
 
-    public void EventAppended(string vmId, string vmUid, EventKind kind) =>
-        EventsAppended.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("kind", Name(kind)));
+    public void EventAppended(string vmId, string vmUid, EventKind kind)
+    {
+        if (!_silent)
+        {
+            EventsAppended.Add(1, new("vm", vmId), new("vm_uid", vmUid), new("kind", Name(kind)));
+        }
+    }
 
-    public void WatcherOpened() => ActiveWatchers.Add(1);
+    public void WatcherOpened()
+    {
+        if (!_silent)
+        {
+            ActiveWatchers.Add(1);
+        }
+    }
 
-    public void WatcherClosed() => ActiveWatchers.Add(-1);
+    public void WatcherClosed()
+    {
+        if (!_silent)
+        {
+            ActiveWatchers.Add(-1);
+        }
+    }
 
-    public void WatcherLag(string vmId, string vmUid, long events) => WatcherLagEvents.Record(events, new("vm", vmId), new("vm_uid", vmUid));
+    public void WatcherLag(string vmId, string vmUid, long events)
+    {
+        if (!_silent)
+        {
+            WatcherLagEvents.Record(events, new("vm", vmId), new("vm_uid", vmUid));
+        }
+    }
 
     /// <summary>Takes this manager's VMs out of the gauges; the instruments stay for the others.</summary>
     public void Dispose()

@@ -214,6 +214,6 @@ internal sealed partial class ManagedVm
     {
         var record = new List<byte>(96);
         EventCodec.Append(record, evt);
-        return [.. record.Skip(JournalFileFormat.RecordOverhead)];
+        return CollectionsMarshal.AsSpan(record)[JournalFileFormat.RecordOverhead..].ToArray();
     }
 }

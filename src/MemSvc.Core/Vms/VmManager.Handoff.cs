@@ -14,8 +14,11 @@ namespace MemSvc.Core.Vms;
 /// </summary>
 public sealed partial class VmManager
 {
-    /// <summary>The version of the state this build writes and reads; the handoff's hello exchanges it first.</summary>
+    /// <summary>The newest version of the handoff this build speaks; the handoff's hello exchanges it first.</summary>
     public static int HandoffVersion => HandoffCodec.Version;
+
+    /// <summary>The oldest version of the handoff this build still speaks (to the release before it).</summary>
+    public static int OldestHandoffVersion => HandoffCodec.OldestVersion;
 
     /// <summary>Why this process cannot hand its VMs off, or null when it can.</summary>
     public string? WhyNoHandoff()
@@ -35,16 +38,24 @@ public sealed partial class VmManager
     /// Stops every vCPU at a step boundary (a vCPU waiting on a fault stays waiting; its fault stays pending) and
     /// returns the whole state, serialized, and how many VMs it holds. The descriptors that carry kvm VMs' memory,
     /// which the state indexes, are appended to <paramref name="descriptors"/> (the caller passes and closes them);
-    /// without a list, a kvm VM refuses the handoff. On failure every vCPU runs again and nothing changed.
+    /// without a list, a kvm VM refuses the handoff. <paramref name="version"/> is the form the new process reads
+    /// (<see cref="HandoffVersion"/> when null). On failure every vCPU runs again and nothing changed.
     /// </summary>
-    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout, IList<SafeHandle>? descriptors = null)
+    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout, IList<SafeHandle>? descriptors = null, int? version = null)
     {
+        var form = version ?? HandoffCodec.Version;
+        if (!HandoffCodec.Speaks(form))
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), form, $"this build writes handoff versions {HandoffCodec.OldestVersion} to {HandoffCodec.Version}");
+        }
+
         if (WhyNoHandoff() is { } why)
         {
             throw new HandoffRefusedException(why);
         }
 
         var vms = _context.Registry.All();
+        var frozenAt = _context.Options.TimeProvider.GetUtcNow();
         try
         {
             foreach (var vm in vms)
@@ -66,7 +77,7 @@ public sealed partial class VmManager
             }
 
             var passed = descriptors ?? [];
-            var state = new HandoffState(HandoffCodec.Version, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed))]);
+            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed))], form >= 3 ? frozenAt : null);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch (HandoffRefusedException)
@@ -89,7 +100,7 @@ public sealed partial class VmManager
     /// Takes the VMs another process handed off (before this one serves any call): all of them, or none and
     /// <see cref="HandoffRefusedException"/> saying why. Their vCPUs wait for <see cref="ThawVcpus"/>.
     /// </summary>
-    public void AdoptHandoff(ReadOnlySpan<byte> serialized, IReadOnlyList<SafeHandle>? descriptors = null)
+    public HandoffAdoption AdoptHandoff(ReadOnlySpan<byte> serialized, IReadOnlyList<SafeHandle>? descriptors = null)
     {
         HandoffState state;
         try
@@ -130,7 +141,9 @@ public sealed partial class VmManager
             throw new HandoffRefusedException($"the handed-off state cannot be adopted: {e.Message}", e);
         }
 
-        CoreLog.HandoffAdopted(_context.Logger, adopted.Count, adopted.Sum(vm => vm.Faults.PendingCount));
+        var pending = adopted.Sum(vm => vm.Faults.PendingCount);
+        CoreLog.HandoffAdopted(_context.Logger, adopted.Count, pending);
+        return new HandoffAdoption(state.Version, adopted.Count, pending, state.FrozenAt);
     }
 
     private IHypervisor? ResolveBackend(string name)
@@ -160,8 +173,15 @@ public sealed partial class VmManager
     }
 
     /// <summary>
+    /// The old side's last step, once the new process has adopted every VM and this one only exits: the journal
+    /// directory's lock goes, so that the new process takes it (<see cref="CompleteTakeover"/>) without waiting for
+    /// this one's exit. Nothing here writes a journal file again: every VM is frozen and the server admits no call.
+    /// </summary>
+    public void ReleaseJournalDirectory() => _context.Journals?.Unlock();
+
+    /// <summary>
     /// The end of a takeover (<see cref="Options.CoreOptions.TakingOver"/>), once the process that handed off has
-    /// exited: the journal directory's lock, and the lost VMs of earlier processes read back from their files (the
+    /// let go of the journal directory (<see cref="ReleaseJournalDirectory"/>) or exited: the journal directory's lock, and the lost VMs of earlier processes read back from their files (the
     /// adopted VMs' files are theirs already).
     /// </summary>
     public void CompleteTakeover()

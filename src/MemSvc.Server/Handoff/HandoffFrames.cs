@@ -6,7 +6,7 @@ namespace MemSvc.Server.Handoff;
 /// <summary>What one frame of the handoff protocol is.</summary>
 internal enum HandoffFrameType : byte
 {
-    /// <summary>New → old, first: the magic and the state version the new process reads.</summary>
+    /// <summary>New → old, first: the magic and the handoff version the new process speaks.</summary>
     Hello = (byte)'H',
 
     /// <summary>Old → new: no handoff, and why (UTF-8). The old process serves on.</summary>
@@ -26,6 +26,12 @@ internal enum HandoffFrameType : byte
 
     /// <summary>New → old: every VM is adopted; the old process exits at once.</summary>
     Adopted = (byte)'A',
+
+    /// <summary>
+    /// Old → new, after <see cref="Adopted"/>, from version 3: the old process has let go of the journal directory and
+    /// exits now; the new one runs the vCPUs without waiting for that exit (only its listeners wait for it).
+    /// </summary>
+    Released = (byte)'L',
 
     /// <summary>New → old: the state could not be adopted, and why (UTF-8); the old process thaws and serves on.</summary>
     Failed = (byte)'F',

@@ -55,6 +55,10 @@ internal sealed class HandoffListener(
         }
 
         ServerLog.HandoffListening(logger, path);
+
+        // Before the first accept: a new process that connects meanwhile waits in the backlog, its hello unanswered
+        // and nothing frozen, until this process's side of a handoff is compiled too.
+        await Task.Run(() => RehearseHandoff.Once(logger), stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             Socket peer;
@@ -133,11 +137,13 @@ internal sealed class HandoffListener(
         {
             var (type, payload) = HandoffFrames.Read(stream, HandoffFrames.MaxHelloBytes);
             var version = type == HandoffFrameType.Hello ? HandoffFrames.ReadHello(payload) : null;
-            if (version != VmManager.HandoffVersion)
+            if (version is not { } speaks || speaks < VmManager.OldestHandoffVersion || speaks > VmManager.HandoffVersion)
             {
+                // A new process refused for its version asks again with an older one it speaks, if any: these words
+                // ("reads handoff state version") are how it tells, in every release since version 2.
                 Refuse(stream, version is null
                     ? "the peer did not start with a MemSvc handoff hello"
-                    : $"the new process reads handoff state version {version}, and this MemSvc (pid {Environment.ProcessId}) writes version {VmManager.HandoffVersion} only; it cannot take over (upgrade through a release that reads version {VmManager.HandoffVersion})");
+                    : $"the new process reads handoff state version {version}, and this MemSvc (pid {Environment.ProcessId}) writes versions {VmManager.OldestHandoffVersion} to {VmManager.HandoffVersion} only; it cannot take over (upgrade through a release that reads one of them)");
                 return;
             }
 
@@ -147,11 +153,25 @@ internal sealed class HandoffListener(
                 return;
             }
 
-            HandOff(peer, stream, timeout);
+            HandOff(peer, stream, timeout, speaks);
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
             ServerLog.HandoffRefused(logger, $"the handoff connection failed before anything stopped: {e.Message}");
+        }
+    }
+
+    // The new process runs the VMs once it reads this; a release of version 2 waits for this process's exit instead.
+    private void Release(Stream stream)
+    {
+        manager.ReleaseJournalDirectory();
+        try
+        {
+            HandoffFrames.Write(stream, HandoffFrameType.Released, []);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            // The new process has the VMs all the same: it learns of this process's end from its exit.
         }
     }
 
@@ -161,8 +181,9 @@ internal sealed class HandoffListener(
         HandoffFrames.WriteText(stream, HandoffFrameType.Refused, reason);
     }
 
-    private void HandOff(Socket peer, Stream stream, TimeSpan timeout)
+    private void HandOff(Socket peer, Stream stream, TimeSpan timeout, int version)
     {
+        using var noGc = new NoGcWindow();
         if (!gate.Close(timeout))
         {
             gate.Open();
@@ -177,7 +198,7 @@ internal sealed class HandoffListener(
         var descriptors = new List<System.Runtime.InteropServices.SafeHandle>();
         try
         {
-            (state, vms) = manager.FreezeForHandoff(timeout, descriptors);
+            (state, vms) = manager.FreezeForHandoff(timeout, descriptors, version);
         }
         catch (HandoffRefusedException e)
         {
@@ -196,6 +217,10 @@ internal sealed class HandoffListener(
             if (type == HandoffFrameType.Adopted)
             {
                 ServerLog.HandedOff(logger, vms, state.Length);
+                if (version >= 3)
+                {
+                    Release(stream);
+                }
 
                 // The console logger writes from a queue of its own: this line is sure to be out before _exit.
                 Console.Error.WriteLine($"memsvc: handed off to the new process; pid {Environment.ProcessId} exits");

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using MemSvc.Core.Handoff;
 using MemSvc.Core.Vms;
 using MemSvc.Server.Hosting;
-using MemSvc.Server.Identity;
 using MemSvc.Server.Services;
 using Microsoft.Extensions.Options;
 
@@ -12,15 +12,28 @@ namespace MemSvc.Server.Handoff;
 
 /// <summary>
 /// The new side of a planned handoff (MemSvc:Handoff:TakeOver), before this server listens: ask the server on the
-/// socket path for its VMs, adopt them all, tell it so, and wait until it has exited, so that its listeners are free
-/// and no moment has two servers serving one VM. Every failure ends start-up (exit 69) with the reason, and leaves
-/// the old server serving: it thaws when told the state could not be adopted, or when this process goes away.
+/// socket path for its VMs (in the newest handoff version both speak), adopt them all and tell it so; it lets go of
+/// the journal directory and exits, and the VMs run here from then on. This server listens once it has exited, so
+/// that its listeners are free and no moment has two servers serving one VM. Every failure ends start-up (exit 69)
+/// with the reason, and leaves the old server serving: it thaws when told the state could not be adopted, or when
+/// this process goes away.
 /// </summary>
 internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds requestIds, ILogger<Takeover> logger)
 {
+    // Set between the adoption and the old server's exit (AwaitOldExit).
+    private OldServer? _old;
+    private string? _place;
+
+    // From the hello until the adopted vCPUs run (CoreHost thaws them between Run and AwaitOldExit).
+    private NoGcWindow? _pause;
+
+    // What Run took over, for the log line once the vCPUs run.
+    private (int? Pid, string Path, int StateBytes, HandoffAdoption Adoption)? _taken;
+
     /// <summary>Whether this server took its VMs over from another (the start-up log says so, not "earlier VMs are gone").</summary>
     public bool Happened { get; private set; }
 
+    /// <summary>Adopts the old server's VMs; they may run once this returns (the old server has let go of them).</summary>
     public void Run(VmManager manager)
     {
         var settings = options.Value;
@@ -30,93 +43,172 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         }
 
         var place = SocketLocation.Places(settings.SocketPath).FirstOrDefault(p => File.Exists(HandoffPaths.For(p)))
-            ?? throw Refused($"MemSvc:Handoff:TakeOver is set, but no MemSvc listens for a handoff at {HandoffPaths.For(settings.SocketPath)}");
+            ?? throw OldServer.Refused($"MemSvc:Handoff:TakeOver is set, but no MemSvc listens for a handoff at {HandoffPaths.For(settings.SocketPath)}");
         var path = HandoffPaths.For(place);
-        var timeout = settings.Handoff.Timeout;
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-        }
-        catch (SocketException e)
-        {
-            throw Refused($"no MemSvc answers on {path}: {e.Message}");
-        }
 
-        var pid = PeerCredentials.Pid(socket);
-        using var stream = new NetworkStream(socket, ownsSocket: false);
-        var state = Exchange(socket, stream, path, manager, timeout);
+        // Before the old server freezes anything: its vCPUs wait for this process's first run of the code otherwise.
+        RehearseHandoff.UntilCompiled(logger);
+        _pause = new NoGcWindow();
+        var (old, state, adoption) = Negotiate(path, manager);
         try
         {
-            WaitForExit(stream, pid, timeout, path);
+            if (adoption.Version < 3 || !old.ReadReleased())
+            {
+                // A release of version 2 lets go only by exiting (so does one that failed after the adoption).
+                old.WaitForExit();
+                File.Delete(place);
+                old.Dispose();
+            }
+            else
+            {
+                (_old, _place) = (old, place);
+            }
         }
         catch (StartupRefusedException)
         {
+            old.Dispose();
             manager.AbandonAdoption();
             throw;
         }
 
-        // The old server's socket, which its _exit left behind: this server binds its own there next.
-        File.Delete(place);
         try
         {
             manager.CompleteTakeover();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The VMs are adopted and the old server is gone: their journal files, never marked stopped, report them
-            // lost at the next start, as after a crash.
+            // The VMs are adopted and the old server has let go: their journal files, never marked stopped, report
+            // them lost at the next start, as after a crash.
             throw new StartupRefusedException($"MemSvc:Journal:Directory '{settings.Journal.Directory}' cannot be taken over: {e.Message}", StartupExit.Configuration);
         }
 
         Happened = true;
-        ServerLog.TookOver(logger, pid ?? 0, path, state);
+        _taken = (old.Pid, path, state, adoption);
     }
 
-    private static StartupRefusedException Refused(string message) => new(message, StartupExit.HandoffRefused);
+    /// <summary>Once CoreHost has run the adopted vCPUs: says what was taken over, and how long the vCPUs were paused.</summary>
+    public void Resumed()
+    {
+        if (_taken is not { } taken)
+        {
+            return;
+        }
 
-    // Hello, the state, its adoption; returns the state's size.
-    private int Exchange(Socket socket, NetworkStream stream, string path, VmManager manager, TimeSpan timeout)
+        var thawed = DateTimeOffset.UtcNow;
+        var paused = taken.Adoption.FrozenAt is { } frozen
+            ? string.Create(CultureInfo.InvariantCulture, $"their vCPUs were paused {(thawed - frozen).TotalMilliseconds:F1} ms, from {frozen.UtcDateTime:HH:mm:ss.ffffff} to {thawed.UtcDateTime:HH:mm:ss.ffffff} UTC")
+            : "their vCPUs run (a release of version 2 does not say when it stopped them)";
+        ServerLog.TookOver(logger, taken.Pid ?? 0, taken.Path, taken.Adoption.Vms, taken.StateBytes, taken.Adoption.Version, paused);
+    }
+
+    /// <summary>Returns once the old server has exited (its listeners are free), before this one listens.</summary>
+    public void AwaitOldExit()
+    {
+        _pause?.Dispose();
+        if (_old is not { } old)
+        {
+            return;
+        }
+
+        using (old)
+        {
+            old.WaitForExit();
+        }
+
+        // The old server's socket, which its _exit left behind: this server binds its own there next.
+        File.Delete(_place!);
+        _old = null;
+    }
+
+    // The newest version first; a release that does not speak it refuses with its words for that, and the next older
+    // one this build speaks is asked on a new connection. Returns the connection, the state's size and the adoption.
+    private (OldServer Old, int StateBytes, HandoffAdoption Adoption) Negotiate(string path, VmManager manager)
+    {
+        var timeout = options.Value.Handoff.Timeout;
+        for (var version = VmManager.HandoffVersion; ; version--)
+        {
+            var old = OldServer.Connect(path, timeout);
+            try
+            {
+                if (Exchange(old, manager, version, retryOlder: version > VmManager.OldestHandoffVersion) is { } taken)
+                {
+                    return (old, taken.StateBytes, taken.Adoption);
+                }
+            }
+            catch
+            {
+                old.Dispose();
+                throw;
+            }
+
+            old.Dispose();
+        }
+    }
+
+    // Hello, the state, its adoption; returns the state's size and the adoption, or null when the old server does not
+    // speak this version.
+    private (int StateBytes, HandoffAdoption Adoption)? Exchange(OldServer old, VmManager manager, int version, bool retryOlder)
     {
         (HandoffFrameType Type, byte[] Payload) answer;
         byte[] ledger = [];
-        IReadOnlyList<System.Runtime.InteropServices.SafeHandle> descriptors = [];
+        IReadOnlyList<SafeHandle> descriptors = [];
         try
         {
-            HandoffFrames.Write(stream, HandoffFrameType.Hello, HandoffFrames.Hello(VmManager.HandoffVersion));
-            answer = HandoffFrames.Read(stream);
+            HandoffFrames.Write(old.Stream, HandoffFrameType.Hello, HandoffFrames.Hello(version));
+            answer = HandoffFrames.Read(old.Stream);
             if (answer.Type == HandoffFrameType.State)
             {
-                var next = HandoffFrames.Read(stream);
+                var next = HandoffFrames.Read(old.Stream);
                 ledger = next.Type == HandoffFrameType.RequestIds ? next.Payload : throw new InvalidDataException($"the state was followed by {next.Type}, not the request_id ledger");
-                descriptors = HandoffDescriptors.Receive(socket, timeout);
+                descriptors = HandoffDescriptors.Receive(old.Socket, options.Value.Handoff.Timeout);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
-            throw Refused($"the MemSvc on {path} did not hand off: {e.Message}");
+            throw OldServer.Refused($"the MemSvc on {old.Path} did not hand off: {e.Message}");
         }
 
         if (answer.Type == HandoffFrameType.Refused)
         {
-            throw Refused($"the MemSvc on {path} refused the handoff: {HandoffFrames.Text(answer.Payload)}. It serves on");
+            var reason = HandoffFrames.Text(answer.Payload);
+            return retryOlder && reason.Contains("reads handoff state version", StringComparison.Ordinal)
+                ? null
+                : throw OldServer.Refused($"the MemSvc on {old.Path} refused the handoff: {reason}. It serves on");
         }
 
         if (answer.Type != HandoffFrameType.State)
         {
-            throw Refused($"the MemSvc on {path} answered {answer.Type}, not its state");
+            throw OldServer.Refused($"the MemSvc on {old.Path} answered {answer.Type}, not its state");
         }
 
+        var adoption = Adopt(old, manager, answer.Payload, descriptors);
+        try
+        {
+            requestIds.Import(ledger);
+            HandoffFrames.Write(old.Stream, HandoffFrameType.Adopted, []);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or InvalidProtocolBufferException)
+        {
+            // The old process serves on (or is gone): nothing adopted here may touch the journal files it writes.
+            manager.AbandonAdoption();
+            TryWrite(old, HandoffFrameType.Failed, e.Message);
+            throw OldServer.Refused($"the handed-off state cannot be adopted: {e.Message}. The MemSvc on {old.Path} serves on");
+        }
+
+        return (answer.Payload.Length, adoption);
+    }
+
+    private static HandoffAdoption Adopt(OldServer old, VmManager manager, byte[] state, IReadOnlyList<SafeHandle> descriptors)
+    {
         try
         {
             // The adopted VMs keep duplicates of what they need; these close once adopted, or not.
-            manager.AdoptHandoff(answer.Payload, descriptors);
+            return manager.AdoptHandoff(state, descriptors);
         }
         catch (HandoffRefusedException e)
         {
-            TryWrite(stream, HandoffFrameType.Failed, e.Message);
-            throw Refused($"{e.Message}. The MemSvc on {path} serves on");
+            TryWrite(old, HandoffFrameType.Failed, e.Message);
+            throw OldServer.Refused($"{e.Message}. The MemSvc on {old.Path} serves on");
         }
         finally
         {
@@ -125,88 +217,17 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
                 descriptor.Dispose();
             }
         }
-
-        try
-        {
-            requestIds.Import(ledger);
-            HandoffFrames.Write(stream, HandoffFrameType.Adopted, []);
-        }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or InvalidProtocolBufferException)
-        {
-            // The old process serves on (or is gone): nothing adopted here may touch the journal files it writes.
-            manager.AbandonAdoption();
-            TryWrite(stream, HandoffFrameType.Failed, e.Message);
-            throw Refused($"the handed-off state cannot be adopted: {e.Message}. The MemSvc on {path} serves on");
-        }
-
-        return answer.Payload.Length;
     }
 
-    private static void TryWrite(NetworkStream stream, HandoffFrameType type, string text)
+    private static void TryWrite(OldServer old, HandoffFrameType type, string text)
     {
         try
         {
-            HandoffFrames.WriteText(stream, type, text);
+            HandoffFrames.WriteText(old.Stream, type, text);
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
             // The old process finds the connection gone instead, and thaws all the same.
-        }
-    }
-
-    // The old process exits at once when told: its end of the socket closes (EOF), and its every other descriptor (the
-    // listeners this server binds next, the journal directory's lock) once its last thread has gone.
-    private static void WaitForExit(NetworkStream stream, int? pid, TimeSpan timeout, string path)
-    {
-        try
-        {
-            if (stream.ReadByte() != -1)
-            {
-                throw Refused($"the MemSvc on {path} did not exit after handing off");
-            }
-        }
-        catch (IOException e)
-        {
-            throw Refused($"the MemSvc on {path} did not exit after handing off: {e.Message}");
-        }
-
-        if (pid is not { } id)
-        {
-            return;
-        }
-
-        var started = DateTime.UtcNow;
-        while (IsAlive(id))
-        {
-            if (DateTime.UtcNow - started > timeout)
-            {
-                throw Refused($"the MemSvc on {path} (pid {id}) closed the handoff but did not exit");
-            }
-
-            Thread.Sleep(2);
-        }
-    }
-
-    // Alive until every thread has left: the leader turns zombie (Z) while others may still be exiting, and the
-    // descriptors (the journal directory's lock, the listeners) are closed only when the last thread has gone, which
-    // removes it from /proc/<pid>/task.
-    private static bool IsAlive(int pid)
-    {
-        var proc = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}";
-        try
-        {
-            if (Directory.GetDirectories(proc + "/task").Length > 1)
-            {
-                return true;
-            }
-
-            var stat = File.ReadAllText(proc + "/stat");
-            var end = stat.LastIndexOf(')');
-            return end < 0 || end + 2 >= stat.Length || stat[end + 2] != 'Z';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
         }
     }
 }

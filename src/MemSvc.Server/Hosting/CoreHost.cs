@@ -19,10 +19,12 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
 {
     private readonly List<IHypervisor> _hypervisors;
     private readonly ILogger<CoreHost> _logger;
+    private readonly Takeover _takeover;
 
     public CoreHost(IOptions<MemSvcOptions> options, ILogger<CoreHost> logger, ILoggerFactory loggerFactory, IEnumerable<IBackendDecorator> decorators, IHostMemory hostMemory, ServerInstance instance, Takeover takeover)
     {
         _logger = logger;
+        _takeover = takeover;
         var settings = options.Value;
         _hypervisors = [new SimulatedHypervisor(new SimulatedHypervisorOptions { Profile = SimulatedHostProfile.ByName(settings.Simulated.HostProfile) })];
         if (!settings.OpenKvm)
@@ -79,7 +81,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
         try
         {
             // Before anything listens: the VMs of the server this one takes over from (when told to) are adopted
-            // here, and that server has exited, when this returns.
+            // here, and that server has let go of them, when this returns.
             takeover.Run(Manager);
         }
         catch
@@ -89,6 +91,7 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
         }
 
         Manager.ThawVcpus();
+        takeover.Resumed();
     }
 
     public VmManager Manager { get; }
@@ -99,7 +102,15 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
     /// <summary>Why the kvm backend is not there (open(2)'s error and its fix, or the configuration); null when it is.</summary>
     public string? KvmUnavailableReason { get; }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Before Kestrel starts (hosted services start first): a server taken over from has exited, its listeners free.
+    /// Its vCPUs run here meanwhile.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _takeover.AwaitOldExit();
+        return Task.CompletedTask;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -112,14 +112,37 @@ public class HandoffTests
         await using var old = Manager();
         SetUp(old, "flow", FaultPolicy.Orchestrator);
         var (state, _) = old.FreezeForHandoff(TimeSpan.FromSeconds(30));
-        var newer = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(state).Replace("\"Version\":2,", "\"Version\":3,", StringComparison.Ordinal));
+        var newer = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(state).Replace("\"Version\":3,", "\"Version\":4,", StringComparison.Ordinal));
 
         await using var next = Manager();
         var refused = Assert.Throws<HandoffRefusedException>(() => next.AdoptHandoff(newer));
 
-        Assert.Equal("the handoff state is version 3; this build reads version 2", refused.Message);
+        Assert.Equal("the handoff state is version 4; this build reads versions 2 to 3", refused.Message);
         Assert.Empty(next.Vms.ListVms(Alice).Vms);
         next.AdoptHandoff(state);
         Assert.Equal(["flow"], next.Vms.ListVms(Alice).Vms.Select(v => v.VmId));
+    }
+
+    [Fact]
+    public async Task A_state_written_for_the_release_before_is_version_2_without_the_freeze_time_and_this_build_adopts_it()
+    {
+        await using var old = Manager();
+        SetUp(old, "flow", FaultPolicy.Orchestrator);
+        var before = DateTimeOffset.UtcNow;
+        var (current, _) = old.FreezeForHandoff(TimeSpan.FromSeconds(30));
+        old.ThawVcpus();
+        var (previous, _) = old.FreezeForHandoff(TimeSpan.FromSeconds(30), version: 2);
+
+        await using var next = Manager();
+        var adoption = next.AdoptHandoff(previous);
+
+        Assert.Contains("\"Version\":2,", Encoding.UTF8.GetString(previous), StringComparison.Ordinal);
+        Assert.Contains("\"FrozenAt\":null", Encoding.UTF8.GetString(previous), StringComparison.Ordinal);
+        Assert.Equal((2, 1, 0, (DateTimeOffset?)null), (adoption.Version, adoption.Vms, adoption.PendingFaults, adoption.FrozenAt));
+        Assert.Equal(["flow"], next.Vms.ListVms(Alice).Vms.Select(v => v.VmId));
+        await using var third = Manager();
+        var frozenAt = third.AdoptHandoff(current).FrozenAt;
+        Assert.InRange(frozenAt!.Value, before, DateTimeOffset.UtcNow);
+        Assert.Throws<ArgumentOutOfRangeException>(() => old.FreezeForHandoff(TimeSpan.FromSeconds(30), version: 1));
     }
 }

@@ -18,6 +18,10 @@ public static class HandoffWire
     /// <summary>After <see cref="RequestIds"/>: how many descriptors ride the frame (SCM_RIGHTS; int32) and whether it is the last (a byte).</summary>
     public const byte Descriptors = (byte)'D';
     public const byte Failed = (byte)'F';
+    public const byte Adopted = (byte)'A';
+
+    /// <summary>After <see cref="Adopted"/>, from version 3: the old process has let go of the journal directory and exits.</summary>
+    public const byte Released = (byte)'L';
 
     public static Socket Connect(string path)
     {

@@ -70,6 +70,13 @@ internal sealed class JournalStore : IDisposable
         }
     }
 
+    /// <summary>Lets go of the directory's lock (a process that handed its VMs off, just before it exits).</summary>
+    public void Unlock()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
     public JournalOptions Options { get; }
 
     /// <summary>A file for a new VM incarnation; null (logged) when it cannot be made: the VM then runs with its journal in memory only.</summary>

@@ -1,0 +1,37 @@
+using MemSvc.Core.Handoff;
+using MemSvc.Server.Services;
+
+namespace MemSvc.Server.Handoff;
+
+/// <summary>
+/// Runs <see cref="HandoffRehearsal"/>, and the request_id ledger's part (<see cref="RequestIds.Rehearse"/>), where a
+/// handoff may follow: once in a server whose handoff socket has just
+/// begun to listen, and, in a new process about to take over, until the JIT is done with that code (it is the
+/// code that runs while the old process's vCPUs are frozen). A failed rehearsal is logged and the handoff still goes
+/// ahead: it only costs the real one compiled code.
+/// </summary>
+internal static class RehearseHandoff
+{
+    // Quiet long enough that the tier-1 recompiles, which follow the 30th call after a 100 ms delay, are done.
+    private static readonly TimeSpan CompiledWhenQuietFor = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan AtMost = TimeSpan.FromSeconds(3);
+
+    public static void Once(ILogger logger) => Try(logger, () => (1, HandoffRehearsal.Run(RequestIds.Rehearse)));
+
+    public static void UntilCompiled(ILogger logger) => Try(logger, () => HandoffRehearsal.RunUntilCompiled(CompiledWhenQuietFor, AtMost, RequestIds.Rehearse));
+
+    private static void Try(ILogger logger, Func<(int Plays, TimeSpan Took)> rehearse)
+    {
+        try
+        {
+            var (plays, took) = rehearse();
+            ServerLog.HandoffRehearsed(logger, plays, took.TotalMilliseconds);
+        }
+#pragma warning disable CA1031 // Any failure of the scratch VM's play is a bug to report, never a reason to refuse a handoff.
+        catch (Exception e) when (e is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            ServerLog.HandoffRehearsalFailed(logger, e.Message);
+        }
+    }
+}

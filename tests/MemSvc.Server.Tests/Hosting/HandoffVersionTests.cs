@@ -1,0 +1,105 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using MemSvc.Contracts.V1;
+using MemSvc.Server.Tests.Infrastructure;
+
+namespace MemSvc.Server.Tests.Hosting;
+
+/// <summary>
+/// Issue 16's versions across releases: this build speaks handoff versions 2 and 3, so that the release before it
+/// (version 2) takes over from it (a downgrade) and it from that release (an upgrade). The tests play the other
+/// release on the wire, as that build writes it.
+/// </summary>
+public sealed class HandoffVersionTests : IDisposable
+{
+    // What a release of version 2 answers a hello it cannot serve, word for word (HandoffListener at commit 0bd7c0d).
+    private const string Version2Refusal = "the new process reads handoff state version 3, and this MemSvc (pid 4242) writes version 2 only; it cannot take over (upgrade through a release that reads version 2)";
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-handoff-");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_release_of_version_2_takes_over_from_this_one_with_a_version_2_state_and_no_released_frame()
+    {
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+        var vm = await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator, resolutionTimeout: Duration.FromTimeSpan(TimeSpan.FromMinutes(10)));
+
+        using var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff");
+        await using var stream = new NetworkStream(socket);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(2));
+        var (type, state) = await HandoffWire.ReadAsync(stream);
+        Assert.Equal(HandoffWire.State, type);
+        Assert.Equal(HandoffWire.RequestIds, (await HandoffWire.ReadAsync(stream)).Type);
+        Assert.Equal(HandoffWire.Descriptors, (await HandoffWire.ReadAsync(stream)).Type);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Adopted, []);
+
+        // Version 2's end: the old process exits, and says nothing more.
+        Assert.Equal(-1, stream.ReadByte());
+        Assert.Equal(0, await old.ExitCodeAsync());
+        using var json = JsonDocument.Parse(state);
+        Assert.Equal(2, json.RootElement.GetProperty("Version").GetInt32());
+        Assert.Equal(["guest"], json.RootElement.GetProperty("Vms").EnumerateArray().Select(v => v.GetProperty("VmId").GetString()));
+    }
+
+    [Fact]
+    public async Task A_new_process_of_this_release_is_told_released_after_its_adoption_then_the_old_one_exits()
+    {
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+        await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator);
+
+        using var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff");
+        await using var stream = new NetworkStream(socket);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(3));
+        var (type, state) = await HandoffWire.ReadAsync(stream);
+        await HandoffWire.ReadAsync(stream);
+        await HandoffWire.ReadAsync(stream);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Adopted, []);
+
+        var (released, said) = await HandoffWire.ReadAsync(stream);
+        Assert.Equal((HandoffWire.Released, 0), (released, said.Length));
+        Assert.Equal(-1, stream.ReadByte());
+        Assert.Equal(0, await old.ExitCodeAsync());
+        Assert.Equal(HandoffWire.State, type);
+        using var json = JsonDocument.Parse(state);
+        Assert.Equal(3, json.RootElement.GetProperty("Version").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_new_process_refused_for_version_3_by_a_release_of_version_2_asks_again_with_version_2()
+    {
+        // This test plays the old process of the release before: version 3 refused in its words, then the version 2
+        // hello refused for another reason, which the new process reports as it exits 69.
+        var socketPath = Path.Combine(_directory.FullName, "memsvc.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath + ".handoff"));
+        listener.Listen(1);
+        var oldSide = Task.Run(
+            async () =>
+            {
+                var hellos = new List<byte[]>();
+                foreach (var answer in new[] { Version2Refusal, "vm 'x' of owner 'y': private memory; delete such VMs or restart instead" })
+                {
+                    using var peer = await listener.AcceptAsync(Ct);
+                    await using var stream = new NetworkStream(peer);
+                    hellos.Add((await HandoffWire.ReadAsync(stream)).Payload);
+                    await HandoffWire.WriteTextAsync(stream, HandoffWire.Refused, answer);
+                }
+
+                return hellos;
+            },
+            Ct);
+
+        var (exitCode, output) = await ChildServer.RunToExitAsync(_directory.FullName, ("MemSvc:Handoff:TakeOver", "true"));
+        var hellos = await oldSide;
+
+        Assert.Equal([HandoffWire.HelloPayload(3), HandoffWire.HelloPayload(2)], hellos);
+        Assert.Equal(69, exitCode);
+        Assert.Contains("refused the handoff: vm 'x' of owner 'y': private memory; delete such VMs or restart instead. It serves on", output, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _directory.Delete(recursive: true);
+}
