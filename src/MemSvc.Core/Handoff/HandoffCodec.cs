@@ -29,6 +29,22 @@ internal static class HandoffCodec
 
     public static byte[] Encode(HandoffState state) => JsonSerializer.SerializeToUtf8Bytes(state, HandoffJsonContext.Default.HandoffState);
 
+    public static byte[] EncodeJournals(JournalsHandoffState journals) => JsonSerializer.SerializeToUtf8Bytes(journals, HandoffJsonContext.Default.JournalsHandoffState);
+
+    /// <summary>The journals copied ahead of a handoff, or <see cref="InvalidDataException"/> for a body that does not parse.</summary>
+    public static JournalsHandoffState DecodeJournals(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, HandoffJsonContext.Default.JournalsHandoffState)
+                ?? throw new InvalidDataException("the copied journals are empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"the copied journals do not parse: {e.Message}", e);
+        }
+    }
+
     /// <summary>The state, or <see cref="InvalidDataException"/> for another version or a body that does not parse.</summary>
     public static HandoffState Decode(ReadOnlySpan<byte> bytes)
     {
@@ -51,6 +67,7 @@ internal static class HandoffCodec
 }
 
 [JsonSerializable(typeof(HandoffState))]
+[JsonSerializable(typeof(JournalsHandoffState))]
 [JsonSourceGenerationOptions(RespectRequiredConstructorParameters = true)]
 internal sealed partial class HandoffJsonContext : JsonSerializerContext
 {

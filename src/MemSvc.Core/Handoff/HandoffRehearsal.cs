@@ -14,9 +14,9 @@ using MemSvc.Hypervisor.Simulated;
 namespace MemSvc.Core.Handoff;
 
 /// <summary>
-/// A whole planned handoff played once on a scratch VM, between two scratch managers of this process: a vCPU that
-/// waits on an ORCHESTRATOR fault is frozen, its VM serialized, adopted, thawed and resolved, and it runs to its
-/// report. A process that is about to hand off or take over runs this beforehand, so that the code between the
+/// A whole planned handoff played once on a scratch VM, between two scratch managers of this process: the journal
+/// copied ahead, then a vCPU that waits on an ORCHESTRATOR fault is frozen, its VM serialized, adopted, thawed and
+/// resolved, and it runs to its report. A process that is about to hand off or take over runs this beforehand, so that the code between the
 /// freeze and the thaw (the JSON serializer, export, adoption, the run loop after it) is compiled when the real
 /// handoff comes, and the vCPUs are not paused while the JIT works: cold, that code took 0.3-0.5 s of each pause.
 /// The scratch managers log nothing and record no metric or span (<see cref="Rehearsal"/>).
@@ -74,10 +74,12 @@ public static class HandoffRehearsal
         Prepare(old);
         old.Vcpus.StartVcpu(Caller, VmId, 0);
         var fault = await UntilAsync(old, 1, e => e.Payload is EventPayload.MemoryFault, timeout.Token).ConfigureAwait(false);
-        var (state, _) = old.FreezeForHandoff(Patience);
+        var copy = old.CopyJournalsForHandoff();
+        var copied = CopiedJournals.Read(copy.Serialized);
+        var (state, _) = old.FreezeForHandoff(Patience, copied: copy);
 
         await using var next = Scratch();
-        next.AdoptHandoff(state);
+        next.AdoptHandoff(state, copied: copied);
         next.ThawVcpus();
         next.Events.ResolveFault(Caller, VmId, ((EventPayload.MemoryFault)fault.Payload).FaultId, FaultAction.Convert);
         await UntilAsync(next, fault.Sequence + 1, e => e.Payload is EventPayload.GuestReport, timeout.Token).ConfigureAwait(false);

@@ -17,7 +17,8 @@ namespace MemSvc.Core.Handoff;
 internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOnlyList<VmHandoffState> Vms, DateTimeOffset? FrozenAt = null);
 
 /// <summary>
-/// One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding;
+/// One VM. <paramref name="Events"/> are the journal's held events, each in the journal file's record encoding (from
+/// version 3, only those after the journals copied ahead: <see cref="JournalCopy"/>);
 /// <paramref name="JournalFile"/> is the journal's file, every event written, which the new process appends to.
 /// The backend's own state is <paramref name="Backend"/> for a simulated VM, <paramref name="Kvm"/> for a kvm one
 /// (whose memory comes as the descriptors passed beside the state, which it indexes).
@@ -42,6 +43,12 @@ internal sealed record VmHandoffState(
     ulong NextSequence,
     IReadOnlyList<byte[]> Events,
     string? JournalFile);
+
+/// <summary>Every VM's journal as copied ahead of a handoff (<see cref="JournalCopy"/>).</summary>
+internal sealed record JournalsHandoffState(IReadOnlyList<JournalHandoffState> Journals);
+
+/// <summary>One VM's held events at the copy, oldest first, each in the journal file's record encoding.</summary>
+internal sealed record JournalHandoffState(string VmId, string Uid, IReadOnlyList<byte[]> Events);
 
 /// <summary>An open guest_memfd: its id in the VM and the inode that names its file in <see cref="SimulatedVmState.Files"/>.</summary>
 internal sealed record MemfdHandoffState(ulong Id, ulong Inode, DateTimeOffset CreateTime);

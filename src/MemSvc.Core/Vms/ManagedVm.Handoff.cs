@@ -35,7 +35,7 @@ internal sealed partial class ManagedVm
     /// are appended to <paramref name="descriptors"/> (the state indexes them); its VM and vCPU fds do not move
     /// (see <see cref="KvmVmState"/>): the next process makes the VM again.
     /// </summary>
-    public VmHandoffState Export(IList<SafeHandle> descriptors)
+    public VmHandoffState Export(IList<SafeHandle> descriptors, ulong copiedThrough = 0)
     {
         Hypervisor.Simulated.Handoff.SimulatedVmState? backend = null;
         KvmVmState? kvmState = null;
@@ -80,7 +80,7 @@ internal sealed partial class ManagedVm
             [.. _vcpus.Select(v => v.Export())],
             Faults.Export(Encode),
             next,
-            [.. events.Select(Encode)],
+            [.. events.Where(e => e.Sequence > copiedThrough).Select(Encode)],
             file);
     }
 
@@ -90,7 +90,7 @@ internal sealed partial class ManagedVm
     /// sequence, its pending faults with their age plus <paramref name="sinceTaken"/>. Its vCPUs are not running:
     /// <see cref="VcpuRunner.Thaw"/> starts them.
     /// </summary>
-    public static ManagedVm Adopt(CoreContext context, VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors, TimeSpan sinceTaken)
+    public static ManagedVm Adopt(CoreContext context, VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors, TimeSpan sinceTaken, CopiedJournals? copied = null)
     {
         var (backendVm, files, backendVcpus) = AdoptBackend(state, hypervisor, descriptors);
         var settings = new VmSettings(state.VmId, state.Uid, state.Owner, state.BackendName, state.VmType, state.FaultPolicy, state.ResolutionTimeout, state.TimeoutFallback, state.CreateTime);
@@ -101,7 +101,8 @@ internal sealed partial class ManagedVm
         try
         {
             VmEvent Decode(byte[] bytes) => EventCodec.Read(bytes, state.VmId, state.Uid);
-            vm.Journal.Restore([.. state.Events.Select(Decode)]);
+            IReadOnlyList<VmEvent> since = [.. state.Events.Select(Decode)];
+            vm.Journal.Restore(copied?.Join(state.Uid, since, state.NextSequence) ?? since);
             if (vm.Journal.NextSequence != state.NextSequence)
             {
                 throw new InvalidDataException($"vm '{state.VmId}': its journal continues at {vm.Journal.NextSequence}, not at {state.NextSequence}");
@@ -207,6 +208,13 @@ internal sealed partial class ManagedVm
         }
 
         vm.Journal.AttachFile(JournalFile.Reopen(path, contents, context.Options.Journal.MaxFileBytes), store!);
+    }
+
+    /// <summary>The journal's held events now, for the copy ahead of a handoff, and the last sequence among them (0 for none).</summary>
+    public (JournalHandoffState Journal, ulong Through) CopyJournal()
+    {
+        var (events, _) = Journal.Held();
+        return (new JournalHandoffState(Id, Uid, [.. events.Select(Encode)]), events.Count == 0 ? 0 : events[^1].Sequence);
     }
 
     // An event in the journal file's record encoding (without the record's length and checksum).

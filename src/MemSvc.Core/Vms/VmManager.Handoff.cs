@@ -35,13 +35,27 @@ public sealed partial class VmManager
     }
 
     /// <summary>
+    /// A handoff's first step (version 3), while every VM runs: every journal's held events, copied, so that the new
+    /// process reads them before anything freezes and the frozen state (<see cref="FreezeForHandoff"/>) carries only
+    /// the events appended since.
+    /// </summary>
+    public JournalCopy CopyJournalsForHandoff()
+    {
+        var copies = _context.Registry.All().Select(vm => vm.CopyJournal()).ToList();
+        return new JournalCopy(
+            HandoffCodec.EncodeJournals(new JournalsHandoffState([.. copies.Select(c => c.Journal)])),
+            copies.ToDictionary(c => c.Journal.Uid, c => c.Through, StringComparer.Ordinal));
+    }
+
+    /// <summary>
     /// Stops every vCPU at a step boundary (a vCPU waiting on a fault stays waiting; its fault stays pending) and
     /// returns the whole state, serialized, and how many VMs it holds. The descriptors that carry kvm VMs' memory,
     /// which the state indexes, are appended to <paramref name="descriptors"/> (the caller passes and closes them);
     /// without a list, a kvm VM refuses the handoff. <paramref name="version"/> is the form the new process reads
-    /// (<see cref="HandoffVersion"/> when null). On failure every vCPU runs again and nothing changed.
+    /// (<see cref="HandoffVersion"/> when null); with <paramref name="copied"/> (version 3), a journal carries only
+    /// the events after that copy. On failure every vCPU runs again and nothing changed.
     /// </summary>
-    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout, IList<SafeHandle>? descriptors = null, int? version = null)
+    public (byte[] State, int VmCount) FreezeForHandoff(TimeSpan vcpuStopTimeout, IList<SafeHandle>? descriptors = null, int? version = null, JournalCopy? copied = null)
     {
         var form = version ?? HandoffCodec.Version;
         if (!HandoffCodec.Speaks(form))
@@ -77,7 +91,7 @@ public sealed partial class VmManager
             }
 
             var passed = descriptors ?? [];
-            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed))], form >= 3 ? frozenAt : null);
+            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed, copied?.Through.GetValueOrDefault(vm.Uid) ?? 0))], form >= 3 ? frozenAt : null);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch (HandoffRefusedException)
@@ -100,7 +114,7 @@ public sealed partial class VmManager
     /// Takes the VMs another process handed off (before this one serves any call): all of them, or none and
     /// <see cref="HandoffRefusedException"/> saying why. Their vCPUs wait for <see cref="ThawVcpus"/>.
     /// </summary>
-    public HandoffAdoption AdoptHandoff(ReadOnlySpan<byte> serialized, IReadOnlyList<SafeHandle>? descriptors = null)
+    public HandoffAdoption AdoptHandoff(ReadOnlySpan<byte> serialized, IReadOnlyList<SafeHandle>? descriptors = null, CopiedJournals? copied = null)
     {
         HandoffState state;
         try
@@ -124,7 +138,7 @@ public sealed partial class VmManager
         {
             foreach (var vmState in state.Vms)
             {
-                var vm = ManagedVm.Adopt(_context, vmState, hypervisors[vmState.BackendName], descriptors ?? [], sinceTaken);
+                var vm = ManagedVm.Adopt(_context, vmState, hypervisors[vmState.BackendName], descriptors ?? [], sinceTaken, copied);
                 adopted.Add(vm);
                 _context.Registry.AddAdopted(vm);
             }

@@ -12,6 +12,15 @@ internal enum HandoffFrameType : byte
     /// <summary>Old → new: no handoff, and why (UTF-8). The old process serves on.</summary>
     Refused = (byte)'R',
 
+    /// <summary>
+    /// Old → new, first from version 3, while its VMs still run: every journal's held events (a JournalCopy), which
+    /// the new process reads before answering <see cref="Copied"/>.
+    /// </summary>
+    Journals = (byte)'J',
+
+    /// <summary>New → old, from version 3: the journals are read; the old process may freeze and send its state.</summary>
+    Copied = (byte)'K',
+
     /// <summary>Old → new: the serialized state; the old process's vCPUs are frozen and it admits no call.</summary>
     State = (byte)'S',
 

@@ -183,6 +183,19 @@ internal sealed class HandoffListener(
 
     private void HandOff(Socket peer, Stream stream, TimeSpan timeout, int version)
     {
+        // Version 3 copies the journals while the VMs run: the new process has read them when it answers.
+        var copy = version >= 3 ? manager.CopyJournalsForHandoff() : null;
+        if (copy is not null)
+        {
+            HandoffFrames.Write(stream, HandoffFrameType.Journals, copy.Serialized);
+            var (answer, why) = HandoffFrames.Read(stream, HandoffFrames.MaxHelloBytes);
+            if (answer != HandoffFrameType.Copied)
+            {
+                ServerLog.HandoffRefused(logger, $"the new process did not read the copied journals: {(answer == HandoffFrameType.Failed ? HandoffFrames.Text(why) : answer.ToString())}");
+                return;
+            }
+        }
+
         using var noGc = new NoGcWindow();
         if (!gate.Close(timeout))
         {
@@ -198,7 +211,7 @@ internal sealed class HandoffListener(
         var descriptors = new List<System.Runtime.InteropServices.SafeHandle>();
         try
         {
-            (state, vms) = manager.FreezeForHandoff(timeout, descriptors, version);
+            (state, vms) = manager.FreezeForHandoff(timeout, descriptors, version, copy);
         }
         catch (HandoffRefusedException e)
         {

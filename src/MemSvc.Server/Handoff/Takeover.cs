@@ -24,7 +24,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
     private OldServer? _old;
     private string? _place;
 
-    // From the hello until the adopted vCPUs run (CoreHost thaws them between Run and AwaitOldExit).
+    // From the freeze until the adopted vCPUs run (CoreHost thaws them between Run and AwaitOldExit).
     private NoGcWindow? _pause;
 
     // What Run took over, for the log line once the vCPUs run.
@@ -48,7 +48,6 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
 
         // Before the old server freezes anything: its vCPUs wait for this process's first run of the code otherwise.
         RehearseHandoff.UntilCompiled(logger);
-        _pause = new NoGcWindow();
         var (old, state, adoption) = Negotiate(path, manager);
         try
         {
@@ -152,10 +151,22 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         (HandoffFrameType Type, byte[] Payload) answer;
         byte[] ledger = [];
         IReadOnlyList<SafeHandle> descriptors = [];
+        CopiedJournals? copied = null;
         try
         {
             HandoffFrames.Write(old.Stream, HandoffFrameType.Hello, HandoffFrames.Hello(version));
             answer = HandoffFrames.Read(old.Stream);
+            if (answer.Type == HandoffFrameType.Journals)
+            {
+                copied = ReadCopy(old, answer.Payload);
+                answer = HandoffFrames.Read(old.Stream);
+            }
+            else if (answer.Type == HandoffFrameType.State)
+            {
+                // Version 2: frozen already.
+                _pause ??= new NoGcWindow();
+            }
+
             if (answer.Type == HandoffFrameType.State)
             {
                 var next = HandoffFrames.Read(old.Stream);
@@ -181,7 +192,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
             throw OldServer.Refused($"the MemSvc on {old.Path} answered {answer.Type}, not its state");
         }
 
-        var adoption = Adopt(old, manager, answer.Payload, descriptors);
+        var adoption = Adopt(old, manager, answer.Payload, descriptors, copied);
         try
         {
             requestIds.Import(ledger);
@@ -198,12 +209,31 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         return (answer.Payload.Length, adoption);
     }
 
-    private static HandoffAdoption Adopt(OldServer old, VmManager manager, byte[] state, IReadOnlyList<SafeHandle> descriptors)
+    // The journals copied while the old server's VMs run; the answer lets it freeze them.
+    private CopiedJournals ReadCopy(OldServer old, byte[] serialized)
+    {
+        CopiedJournals copied;
+        try
+        {
+            copied = CopiedJournals.Read(serialized);
+        }
+        catch (InvalidDataException e)
+        {
+            TryWrite(old, HandoffFrameType.Failed, e.Message);
+            throw OldServer.Refused($"the copied journals cannot be read: {e.Message}. The MemSvc on {old.Path} serves on");
+        }
+
+        _pause ??= new NoGcWindow();
+        HandoffFrames.Write(old.Stream, HandoffFrameType.Copied, []);
+        return copied;
+    }
+
+    private static HandoffAdoption Adopt(OldServer old, VmManager manager, byte[] state, IReadOnlyList<SafeHandle> descriptors, CopiedJournals? copied)
     {
         try
         {
             // The adopted VMs keep duplicates of what they need; these close once adopted, or not.
-            return manager.AdoptHandoff(state, descriptors);
+            return manager.AdoptHandoff(state, descriptors, copied);
         }
         catch (HandoffRefusedException e)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using MemSvc.Contracts.V1;
 using MemSvc.Server.Tests.Infrastructure;
+using static MemSvc.Server.Tests.Infrastructure.Steps;
 
 namespace MemSvc.Server.Tests.Hosting;
 
@@ -45,15 +46,24 @@ public sealed class HandoffVersionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_new_process_of_this_release_is_told_released_after_its_adoption_then_the_old_one_exits()
+    public async Task A_new_process_of_this_release_gets_the_journals_before_the_freeze_and_is_told_released_after_its_adoption()
     {
         await using var old = await ChildServer.StartInAsync(_directory.FullName);
         var clients = new Clients(old.SocketChannel());
-        await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator);
+        var vm = await Scenario.VmWithMemoryAsync(clients, "guest", FaultPolicy.Orchestrator);
+        var vcpu = vm.Name + "/vcpus/0";
+        await clients.Vcpus.LoadGuestProgramAsync(new() { Name = vcpu, Program = Program(Report(7), Report(8), Halt()) }, cancellationToken: Ct);
+        await clients.Vcpus.StartVcpuAsync(new() { Name = vcpu }, cancellationToken: Ct);
+        await Waits.VcpuStateAsync(clients, vcpu, VcpuState.Halted);
 
         using var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff");
         await using var stream = new NetworkStream(socket);
         await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(3));
+        var (copy, journals) = await HandoffWire.ReadAsync(stream);
+
+        // Nothing is frozen while the journals are read: the server still answers.
+        var running = (await clients.Vms.GetVmAsync(new() { Name = vm.Name }, cancellationToken: Ct)).Vm;
+        await HandoffWire.WriteAsync(stream, HandoffWire.Copied, []);
         var (type, state) = await HandoffWire.ReadAsync(stream);
         await HandoffWire.ReadAsync(stream);
         await HandoffWire.ReadAsync(stream);
@@ -63,9 +73,18 @@ public sealed class HandoffVersionTests : IDisposable
         Assert.Equal((HandoffWire.Released, 0), (released, said.Length));
         Assert.Equal(-1, stream.ReadByte());
         Assert.Equal(0, await old.ExitCodeAsync());
-        Assert.Equal(HandoffWire.State, type);
+        Assert.Equal((HandoffWire.Journals, HandoffWire.State), (copy, type));
+        using var copied = JsonDocument.Parse(journals);
+        var journal = Assert.Single(copied.RootElement.GetProperty("Journals").EnumerateArray());
+        Assert.Equal(("guest", vm.Uid), (journal.GetProperty("VmId").GetString(), journal.GetProperty("Uid").GetString()));
         using var json = JsonDocument.Parse(state);
         Assert.Equal(3, json.RootElement.GetProperty("Version").GetInt32());
+        var frozen = Assert.Single(json.RootElement.GetProperty("Vms").EnumerateArray());
+
+        // The copy held every event so far; the frozen state only what came after it (none here).
+        Assert.Equal((int)running.LastEventSequence, journal.GetProperty("Events").GetArrayLength());
+        Assert.True(running.LastEventSequence >= 4, $"{running.LastEventSequence} events: two reports and the vCPU's states");
+        Assert.Equal(0, frozen.GetProperty("Events").GetArrayLength());
     }
 
     [Fact]

@@ -13,6 +13,10 @@ public static class HandoffWire
     public const byte Hello = (byte)'H';
     public const byte Refused = (byte)'R';
     public const byte State = (byte)'S';
+
+    /// <summary>From version 3, before <see cref="State"/>: the journals copied while the VMs run; answered <see cref="Copied"/>.</summary>
+    public const byte Journals = (byte)'J';
+    public const byte Copied = (byte)'K';
     public const byte RequestIds = (byte)'Q';
 
     /// <summary>After <see cref="RequestIds"/>: how many descriptors ride the frame (SCM_RIGHTS; int32) and whether it is the last (a byte).</summary>
