@@ -98,9 +98,7 @@ public sealed class HandoffRefusalTests : IDisposable
     {
         // This test plays the old process, as one of another build would answer.
         var socketPath = Path.Combine(_directory.FullName, "memsvc.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath + ".handoff"));
-        listener.Listen(1);
+        using var listener = HandoffWire.ListenAsOldServer(_directory.FullName);
         var oldSide = Task.Run(
             async () =>
             {

@@ -92,10 +92,7 @@ public sealed class HandoffVersionTests : IDisposable
     {
         // This test plays the old process of the release before: version 3 refused in its words, then the version 2
         // hello refused for another reason, which the new process reports as it exits 69.
-        var socketPath = Path.Combine(_directory.FullName, "memsvc.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath + ".handoff"));
-        listener.Listen(1);
+        using var listener = HandoffWire.ListenAsOldServer(_directory.FullName);
         var oldSide = Task.Run(
             async () =>
             {

@@ -27,6 +27,18 @@ public static class HandoffWire
     /// <summary>After <see cref="Adopted"/>, from version 3: the old process has let go of the journal directory and exits.</summary>
     public const byte Released = (byte)'L';
 
+    /// <summary>
+    /// A handoff socket where a server on <c>memsvc.sock</c> in <paramref name="directory"/> would listen, for a test
+    /// that plays the old process (as one of another build would answer).
+    /// </summary>
+    public static Socket ListenAsOldServer(string directory)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(directory, "memsvc.sock.handoff")));
+        listener.Listen(1);
+        return listener;
+    }
+
     public static Socket Connect(string path)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
