@@ -154,17 +154,18 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         CopiedJournals? copied = null;
         try
         {
+            if (version < 3)
+            {
+                // Version 2 freezes on the hello: the window (which may collect first) opens before it.
+                _pause ??= new NoGcWindow();
+            }
+
             HandoffFrames.Write(old.Stream, HandoffFrameType.Hello, HandoffFrames.Hello(version));
             answer = HandoffFrames.Read(old.Stream);
             if (answer.Type == HandoffFrameType.Journals)
             {
                 copied = ReadCopy(old, answer.Payload);
                 answer = HandoffFrames.Read(old.Stream);
-            }
-            else if (answer.Type == HandoffFrameType.State)
-            {
-                // Version 2: frozen already.
-                _pause ??= new NoGcWindow();
             }
 
             if (answer.Type == HandoffFrameType.State)
