@@ -16,13 +16,18 @@ public sealed partial class EventJournal
         }
     }
 
-    /// <summary>The events held now, oldest first, and the next sequence: what a planned handoff carries of the journal.</summary>
-    internal (IReadOnlyList<VmEvent> Events, ulong NextSequence) Held()
+    /// <summary>
+    /// The events held now after sequence <paramref name="after"/>, oldest first, and the next sequence: what a planned
+    /// handoff carries of the journal (after the copy made while the VM ran, so that the frozen export does not walk
+    /// the whole journal again).
+    /// </summary>
+    internal (IReadOnlyList<VmEvent> Events, ulong NextSequence) Held(ulong after = 0)
     {
         lock (_lock)
         {
-            var events = new List<VmEvent>(_held);
-            for (var sequence = OldestLocked(); sequence < _next; sequence++)
+            var first = Math.Max(OldestLocked(), after + 1);
+            var events = new List<VmEvent>((int)(_next - Math.Min(first, _next)));
+            for (var sequence = first; sequence < _next; sequence++)
             {
                 events.Add(_ring[(int)((sequence - 1) % (ulong)_ring.Length)]!);
             }

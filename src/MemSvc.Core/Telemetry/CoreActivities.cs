@@ -17,8 +17,9 @@ public static class CoreActivities
 
     internal static Activity? Start(string name, string vmId)
     {
-        // A rehearsal's scratch VMs leave no trace (HandoffRehearsal).
-        var activity = Rehearsal.On ? null : Source.StartActivity(name, ActivityKind.Internal);
+        // A rehearsal's scratch VMs leave no trace (HandoffRehearsal); its flag is read only when someone listens, so
+        // the fault path without tracing pays nothing for it.
+        var activity = Source.HasListeners() && !Rehearsal.On ? Source.StartActivity(name, ActivityKind.Internal) : null;
         activity?.SetTag("vm", vmId);
         return activity;
     }

@@ -61,7 +61,7 @@ internal sealed partial class ManagedVm
         }
 
         var file = Journal.PersistForHandoff();
-        var (events, next) = Journal.Held();
+        var (events, next) = Journal.Held(after: copiedThrough);
         return new VmHandoffState(
             Id,
             Uid,
@@ -80,7 +80,7 @@ internal sealed partial class ManagedVm
             [.. _vcpus.Select(v => v.Export())],
             Faults.Export(Encode),
             next,
-            [.. events.Where(e => e.Sequence > copiedThrough).Select(Encode)],
+            [.. events.Select(Encode)],
             file);
     }
 

@@ -20,6 +20,9 @@ public sealed partial class VmManager
     /// <summary>The oldest version of the handoff this build still speaks (to the release before it).</summary>
     public static int OldestHandoffVersion => HandoffCodec.OldestVersion;
 
+    /// <summary>Whether this build writes and reads handoff <paramref name="version"/>.</summary>
+    public static bool SpeaksHandoff(int version) => HandoffCodec.Speaks(version);
+
     /// <summary>Why this process cannot hand its VMs off, or null when it can.</summary>
     public string? WhyNoHandoff()
     {

@@ -59,6 +59,12 @@ internal static class HandoffFrames
     /// </summary>
     public const int MaxHelloBytes = 4096;
 
+    /// <summary>
+    /// The words in every release's refusal of a hello whose version it does not speak (since version 2): a new process
+    /// refused with them says hello again in an older version it speaks.
+    /// </summary>
+    public const string VersionRefusalWords = "reads handoff state version";
+
     private const int HeaderSize = 9;
 
     private static readonly byte[] Magic = "memsvc-handoff"u8.ToArray();

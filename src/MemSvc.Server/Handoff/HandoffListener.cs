@@ -137,13 +137,13 @@ internal sealed class HandoffListener(
         {
             var (type, payload) = HandoffFrames.Read(stream, HandoffFrames.MaxHelloBytes);
             var version = type == HandoffFrameType.Hello ? HandoffFrames.ReadHello(payload) : null;
-            if (version is not { } speaks || speaks < VmManager.OldestHandoffVersion || speaks > VmManager.HandoffVersion)
+            if (version is not { } speaks || !VmManager.SpeaksHandoff(speaks))
             {
-                // A new process refused for its version asks again with an older one it speaks, if any: these words
-                // ("reads handoff state version") are how it tells, in every release since version 2.
+                // A new process refused for its version asks again with an older one it speaks, if any: the words
+                // of HandoffFrames.VersionRefusalWords are how it tells.
                 Refuse(stream, version is null
                     ? "the peer did not start with a MemSvc handoff hello"
-                    : $"the new process reads handoff state version {version}, and this MemSvc (pid {Environment.ProcessId}) writes versions {VmManager.OldestHandoffVersion} to {VmManager.HandoffVersion} only; it cannot take over (upgrade through a release that reads one of them)");
+                    : $"the new process {HandoffFrames.VersionRefusalWords} {version}, and this MemSvc (pid {Environment.ProcessId}) writes versions {VmManager.OldestHandoffVersion} to {VmManager.HandoffVersion} only; it cannot take over (upgrade through a release that reads one of them)");
                 return;
             }
 

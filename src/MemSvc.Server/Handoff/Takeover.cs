@@ -183,7 +183,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         if (answer.Type == HandoffFrameType.Refused)
         {
             var reason = HandoffFrames.Text(answer.Payload);
-            return retryOlder && reason.Contains("reads handoff state version", StringComparison.Ordinal)
+            return retryOlder && reason.Contains(HandoffFrames.VersionRefusalWords, StringComparison.Ordinal)
                 ? null
                 : throw OldServer.Refused($"the MemSvc on {old.Path} refused the handoff: {reason}. It serves on");
         }
