@@ -15,6 +15,31 @@ internal static class HandoffDescriptors
 {
     private const int FrameSize = 9 + 5;
 
+    /// <summary>
+    /// One frame with a descriptor and one without, sent and received over a connected pair of sockets of this
+    /// process (an abstract address: nothing on disk), so that a real handoff's first sendmsg and recvmsg are not
+    /// also the first call of their P/Invokes: cold, the descriptor frames took 5-16 ms of the vCPUs' pause.
+    /// </summary>
+    public static void Rehearse()
+    {
+        var address = new UnixDomainSocketEndPoint($"\0memsvc-handoff-rehearsal-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(address);
+        listener.Listen(1);
+        using var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        sender.Connect(address);
+        using var receiver = listener.Accept();
+        var timeout = TimeSpan.FromSeconds(5);
+        foreach (var passed in new SafeHandle[][] { [sender.SafeHandle], [] })
+        {
+            Send(sender, passed, timeout);
+            foreach (var descriptor in Receive(receiver, timeout))
+            {
+                descriptor.Dispose();
+            }
+        }
+    }
+
     public static void Send(Socket socket, IReadOnlyList<SafeHandle> descriptors, TimeSpan timeout)
     {
         var sent = 0;

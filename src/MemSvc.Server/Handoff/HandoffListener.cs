@@ -153,6 +153,8 @@ internal sealed class HandoffListener(
                 return;
             }
 
+            // Before anything stops: the code between the freeze and the exit, compiled to its optimized tier.
+            RehearseHandoff.UntilCompiled(logger);
             HandOff(peer, stream, timeout, speaks);
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException)

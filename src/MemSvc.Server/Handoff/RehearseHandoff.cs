@@ -4,7 +4,8 @@ using MemSvc.Server.Services;
 namespace MemSvc.Server.Handoff;
 
 /// <summary>
-/// Runs <see cref="HandoffRehearsal"/>, and the request_id ledger's part (<see cref="RequestIds.Rehearse"/>), where a
+/// Runs <see cref="HandoffRehearsal"/>, and the server's own parts (the request_id ledger's JSON,
+/// <see cref="RequestIds.Rehearse"/>, and the descriptor frames, <see cref="HandoffDescriptors.Rehearse"/>), where a
 /// handoff may follow: once in a server whose handoff socket has just
 /// begun to listen, and, in a new process about to take over, until the JIT is done with that code (it is the
 /// code that runs while the old process's vCPUs are frozen). A failed rehearsal is logged and the handoff still goes
@@ -16,9 +17,33 @@ internal static class RehearseHandoff
     private static readonly TimeSpan CompiledWhenQuietFor = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan AtMost = TimeSpan.FromSeconds(3);
 
-    public static void Once(ILogger logger) => Try(logger, () => (1, HandoffRehearsal.Run(RequestIds.Rehearse)));
+    public static void Once(ILogger logger) => Try(logger, () => (1, HandoffRehearsal.Run(ServerParts)));
 
-    public static void UntilCompiled(ILogger logger) => Try(logger, () => HandoffRehearsal.RunUntilCompiled(CompiledWhenQuietFor, AtMost, RequestIds.Rehearse));
+    // Set once a play until compiled has run in this process: a process that took over has it, and hands off later
+    // with that code compiled.
+    private static bool s_compiled;
+
+    /// <summary>
+    /// Plays until the JIT is done with the handoff's code, the first time in this process; later calls return at
+    /// once. A new process calls it before its hello; a server that did not start by taking over calls it on its
+    /// first handoff's hello, while its VMs still run (a play once at start does not reach the optimized tier).
+    /// </summary>
+    public static void UntilCompiled(ILogger logger)
+    {
+        if (s_compiled)
+        {
+            return;
+        }
+
+        s_compiled = true;
+        Try(logger, () => HandoffRehearsal.RunUntilCompiled(CompiledWhenQuietFor, AtMost, ServerParts));
+    }
+
+    private static void ServerParts()
+    {
+        RequestIds.Rehearse();
+        HandoffDescriptors.Rehearse();
+    }
 
     private static void Try(ILogger logger, Func<(int Plays, TimeSpan Took)> rehearse)
     {

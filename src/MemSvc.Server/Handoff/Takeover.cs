@@ -85,15 +85,17 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         _taken = (old.Pid, path, state, adoption);
     }
 
-    /// <summary>Once CoreHost has run the adopted vCPUs: says what was taken over, and how long the vCPUs were paused.</summary>
-    public void Resumed()
+    /// <summary>
+    /// Once CoreHost has run the adopted vCPUs (it let them go at <paramref name="thawed"/>): says what was taken
+    /// over, and how long the vCPUs were paused.
+    /// </summary>
+    public void Resumed(DateTimeOffset thawed)
     {
         if (_taken is not { } taken)
         {
             return;
         }
 
-        var thawed = DateTimeOffset.UtcNow;
         var paused = taken.Adoption.FrozenAt is { } frozen
             ? string.Create(CultureInfo.InvariantCulture, $"their vCPUs were paused {(thawed - frozen).TotalMilliseconds:F1} ms, from {frozen.UtcDateTime:HH:mm:ss.ffffff} to {thawed.UtcDateTime:HH:mm:ss.ffffff} UTC")
             : "their vCPUs run (a release of version 2 does not say when it stopped them)";

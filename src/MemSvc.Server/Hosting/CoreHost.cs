@@ -90,8 +90,10 @@ internal sealed class CoreHost : IHostedService, IAsyncDisposable
             throw;
         }
 
+        // The pause ends when the vCPUs are let go; the first of them may have the core before this thread's next line.
+        var thawing = DateTimeOffset.UtcNow;
         Manager.ThawVcpus();
-        takeover.Resumed();
+        takeover.Resumed(thawing);
     }
 
     public VmManager Manager { get; }
