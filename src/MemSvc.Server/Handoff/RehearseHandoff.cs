@@ -21,7 +21,7 @@ internal static class RehearseHandoff
 
     // Set once a play until compiled has run in this process: a process that took over has it, and hands off later
     // with that code compiled.
-    private static bool s_compiled;
+    private static bool _compiled;
 
     /// <summary>
     /// Plays until the JIT is done with the handoff's code, the first time in this process; later calls return at
@@ -30,12 +30,12 @@ internal static class RehearseHandoff
     /// </summary>
     public static void UntilCompiled(ILogger logger)
     {
-        if (s_compiled)
+        if (_compiled)
         {
             return;
         }
 
-        s_compiled = true;
+        _compiled = true;
         Try(logger, () => HandoffRehearsal.RunUntilCompiled(CompiledWhenQuietFor, AtMost, ServerParts));
     }
 
