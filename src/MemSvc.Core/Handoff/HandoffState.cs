@@ -11,8 +11,9 @@ namespace MemSvc.Core.Handoff;
 /// What a planned handoff moves from one MemSvc process to the next, as plain records (<see cref="HandoffCodec"/>
 /// serializes them): every VM with its owner, settings, backend state, memory bookkeeping, vCPUs, pending faults and
 /// journal. <paramref name="TakenAt"/> is when the old process took it: the time the switch takes counts against
-/// every pending fault's deadline, as it would have without the switch. <paramref name="FrozenAt"/> is when it
-/// began to stop the vCPUs (from version 3; a state of version 2 has none): the vCPUs' pause runs from there.
+/// every pending fault's deadline, as it would have without the switch. <paramref name="FrozenAt"/> is when the
+/// first of its running vCPUs stopped, or when it froze them with none running (from version 3; a state of version 2
+/// has none): the longest vCPU pause runs from there. A reader only reports it.
 /// </summary>
 internal sealed record HandoffState(int Version, DateTimeOffset TakenAt, IReadOnlyList<VmHandoffState> Vms, DateTimeOffset? FrozenAt = null);
 

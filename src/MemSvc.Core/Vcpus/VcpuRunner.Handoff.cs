@@ -25,14 +25,19 @@ internal sealed partial class VcpuRunner
 
     private CancellationToken WaitToken => _run?.Token ?? _stop.Token;
 
-    /// <summary>Ends the run loop's thread at its next step boundary; false when it did not end within <paramref name="timeout"/>.</summary>
-    public bool Freeze(TimeSpan timeout)
+    /// <summary>
+    /// Ends the run loop's thread at its next step boundary; false when it did not end within
+    /// <paramref name="timeout"/>. <paramref name="stopped"/> says whether there was a thread to end (a vCPU that
+    /// was not running has nothing to stop).
+    /// </summary>
+    public bool Freeze(TimeSpan timeout, out bool stopped)
     {
         Thread? thread;
         lock (_sync)
         {
             _freezing = true;
             thread = _thread is { IsAlive: true } alive ? alive : null;
+            stopped = thread is not null;
             if (thread is null)
             {
                 return true;

@@ -72,7 +72,8 @@ public sealed partial class VmManager
         }
 
         var vms = _context.Registry.All();
-        var frozenAt = _context.Options.TimeProvider.GetUtcNow();
+        var time = _context.Options.TimeProvider;
+        DateTimeOffset? firstStopped = null;
         try
         {
             foreach (var vm in vms)
@@ -80,13 +81,22 @@ public sealed partial class VmManager
                 vm.Faults.Frozen = true;
             }
 
+            // One at a time: each vCPU runs on until it is told to stop and its step ends, so the first one stopped is
+            // the one paused longest, and the pause counts from there, not from before the first was told.
             foreach (var vcpu in vms.SelectMany(vm => vm.Vcpus))
             {
-                if (!vcpu.Freeze(vcpuStopTimeout))
+                if (!vcpu.Freeze(vcpuStopTimeout, out var stopped))
                 {
                     throw new HandoffRefusedException($"a vCPU did not stop within {vcpuStopTimeout.TotalSeconds} s");
                 }
+
+                if (stopped)
+                {
+                    firstStopped ??= time.GetUtcNow();
+                }
             }
+
+            var frozenAt = firstStopped ?? time.GetUtcNow();
 
             if (descriptors is null && vms.Any(vm => vm.Vm is Hypervisor.Kvm.KvmVm))
             {
