@@ -38,7 +38,7 @@ run() {
         local out
         out=$(ctl daemon upgrade --server "$server" --log "$work/upgrade.log") || fail "upgrade to $server: $out"
         echo "$out" | grep "^upgraded" || true
-        echo "$out" | grep -q "1 of 1 VMs kept" || fail "the VM was not kept: $out"
+        echo "$out" | grep -q "1 of 1 VMs of uid [0-9]* kept" || fail "the VM was not kept: $out"
         ctl vcpu get guest 0 | grep -q "waiting on fault 1" || fail "fault 1 is no longer pending after the upgrade to $server"
     done
     ctl fault resolve guest 1 --action convert > /dev/null

@@ -136,7 +136,7 @@ internal sealed class UpgradeRun(CliContext context, UpgradeSettings settings, F
 
     private Task ReportAsync(int oldPid, Contracts.V1.GetHostInfoResponse before, int newPid, Contracts.V1.GetHostInfoResponse after, int vmsBefore, int vmsAfter, TimeSpan took, bool notified) =>
         context.ReportAsync(
-            $"upgraded: instance {before.InstanceId} (pid {oldPid}, {before.ServerVersion}) -> {after.InstanceId} (pid {newPid}, {after.ServerVersion}); {vmsAfter} of {vmsBefore} VMs kept; {Seconds(took)}{(notified ? "; systemd told MAINPID=" + newPid.ToString(CultureInfo.InvariantCulture) : string.Empty)}",
+            $"upgraded: instance {before.InstanceId} (pid {oldPid}, {before.ServerVersion}) -> {after.InstanceId} (pid {newPid}, {after.ServerVersion}); {vmsAfter} of {vmsBefore} VMs of uid {Caller.EffectiveUid} kept; {Seconds(took)}{(notified ? "; systemd told MAINPID=" + newPid.ToString(CultureInfo.InvariantCulture) : string.Empty)}",
             () => new JsonObject
             {
                 ["oldPid"] = oldPid,
@@ -147,6 +147,7 @@ internal sealed class UpgradeRun(CliContext context, UpgradeSettings settings, F
                 ["newVersion"] = after.ServerVersion,
                 ["vmsBefore"] = vmsBefore,
                 ["vmsAfter"] = vmsAfter,
+                ["vmsOfUid"] = Caller.EffectiveUid,
                 ["seconds"] = Math.Round(took.TotalSeconds, 3),
                 ["systemdNotified"] = notified,
             });

@@ -47,8 +47,11 @@ internal static class JournalRecovery
                     CoreLog.JournalFileFailed(context.Logger, e, header.VmId, path);
                 }
 
-                var reason = Reason(header, contents.Stopped);
-                var lost = journal.Append(new EventPayload.VmLost(header.InstanceId, reason))!;
+                // The last process that held the directory lost the VM; a file from a release that did not name
+                // itself in the lock file falls back to the instance that created the file.
+                var instance = store.PreviousHolder ?? header.InstanceId;
+                var reason = Reason(instance, contents.Stopped);
+                var lost = journal.Append(new EventPayload.VmLost(instance, reason))!;
                 journal.Persist();
                 journal.CloseFile(null);
                 CoreLog.VmLost(context.Logger, header.VmId, header.VmUid, header.Owner, reason, lost.Sequence, expires);
@@ -72,7 +75,7 @@ internal static class JournalRecovery
         }
     }
 
-    private static string Reason(JournalFileHeader header, DateTimeOffset? stopped) => stopped is { } at
-        ? $"daemon restarted: instance {header.InstanceId} stopped at {at.ToString("O", CultureInfo.InvariantCulture)} without handing off its VMs"
-        : $"daemon restarted: instance {header.InstanceId} ended without handing off its VMs (killed or crashed)";
+    private static string Reason(string instance, DateTimeOffset? stopped) => stopped is { } at
+        ? $"daemon restarted: instance {instance} stopped at {at.ToString("O", CultureInfo.InvariantCulture)} without handing off its VMs"
+        : $"daemon restarted: instance {instance} ended without handing off its VMs (killed or crashed)";
 }

@@ -52,7 +52,7 @@ public sealed partial class DaemonUpgradeTests : IAsyncLifetime
         Assert.Matches($@"^pid {_old.Pid} exited after \d+\.\d\d s \(it does once the new process has adopted its VMs\)$", lines[2]);
         var after = await client.Host.GetInfoAsync(TestContext.Current.CancellationToken);
         Assert.NotEqual(before.InstanceId, after.InstanceId);
-        Assert.Matches($@"^upgraded: instance {before.InstanceId} \(pid {_old.Pid}, {Regex.Escape(before.ServerVersion)}\) -> {after.InstanceId} \(pid {newPid}, {Regex.Escape(after.ServerVersion)}\); 2 of 2 VMs kept; \d+\.\d\d s$", lines[3]);
+        Assert.Matches($@"^upgraded: instance {before.InstanceId} \(pid {_old.Pid}, {Regex.Escape(before.ServerVersion)}\) -> {after.InstanceId} \(pid {newPid}, {Regex.Escape(after.ServerVersion)}\); 2 of 2 VMs of uid {Euid()} kept; \d+\.\d\d s$", lines[3]);
         Assert.Equal(string.Empty, result.Error);
 
         // The old process handed off (exit 0); the new one runs the same configuration plus TakeOver, in a session
@@ -74,6 +74,7 @@ public sealed partial class DaemonUpgradeTests : IAsyncLifetime
         Assert.Equal((await client.Host.GetInfoAsync(TestContext.Current.CancellationToken)).InstanceId, report.GetProperty("newInstanceId").GetString());
         Assert.Equal(2, report.GetProperty("vmsBefore").GetInt32());
         Assert.Equal(2, report.GetProperty("vmsAfter").GetInt32());
+        Assert.Equal(Euid(), report.GetProperty("vmsOfUid").GetUInt32());
         Assert.False(report.GetProperty("systemdNotified").GetBoolean());
         Assert.Equal([.. ServerProcess.Arguments(_directory.FullName), "--MemSvc:Handoff:TakeOver=true"], CommandLine(third)[2..]);
     }
@@ -151,6 +152,15 @@ public sealed partial class DaemonUpgradeTests : IAsyncLifetime
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3], CultureInfo.InvariantCulture);
+    }
+
+    // The test's own uid as id(1) reports it, which memsvcctl (a child of this process) runs as.
+    private static uint Euid()
+    {
+        using var id = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("id", "-u") { RedirectStandardOutput = true })!;
+        var uid = id.StandardOutput.ReadToEnd().Trim();
+        id.WaitForExit();
+        return uint.Parse(uid, CultureInfo.InvariantCulture);
     }
 
     [GeneratedRegex(@"started the new MemSvc, pid (\d+):")]

@@ -55,19 +55,53 @@ internal sealed class JournalStore : IDisposable
     public string Directory { get; }
 
     /// <summary>
-    /// Takes the directory's lock (at start, or for a takeover once the process handing off has exited): IOException
-    /// when another MemSvc process holds it.
+    /// The server instance that held the directory before this process (from the lock file), null when none wrote
+    /// it (a fresh directory, or a release that did not): the process that lost every VM whose file does not say it
+    /// was handed off, which is not the one that created the file once a VM has moved by handoff.
+    /// </summary>
+    public string? PreviousHolder { get; private set; }
+
+    /// <summary>
+    /// Takes the directory's lock (at start, or for a takeover once the process handing off has let go):
+    /// IOException when another MemSvc process holds it. The lock file then names this instance
+    /// (<see cref="PreviousHolder"/> is who it named before).
     /// </summary>
     public void Lock()
     {
+        if (_lock is not null)
+        {
+            return;
+        }
+
+        FileStream file;
         try
         {
-            _lock ??= new FileStream(Path.Combine(Directory, "memsvc.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file = new FileStream(Path.Combine(Directory, "memsvc.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e)
         {
             throw new IOException($"another MemSvc process uses the journal directory {Directory} ({e.Message})", e);
         }
+
+        try
+        {
+            using (var reader = new StreamReader(file, leaveOpen: true))
+            {
+                var named = reader.ReadLine()?.Trim();
+                PreviousHolder = string.IsNullOrEmpty(named) ? null : named;
+            }
+
+            file.SetLength(0);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(Options.InstanceId + "\n"));
+            file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        _lock = file;
     }
 
     /// <summary>Lets go of the directory's lock (a process that handed its VMs off, just before it exits).</summary>
