@@ -33,20 +33,30 @@ public sealed partial class EventJournal
     }
 
     /// <summary>
-    /// Fills a new journal with <paramref name="events"/> read back from its file (consecutive sequences), as far as
-    /// its retention and budget hold them: it continues at the sequence after the last.
+    /// Fills a new journal with <paramref name="events"/> and then <paramref name="then"/> (read back from its file,
+    /// or a handoff's copy and the events after it: consecutive sequences), as far as its retention and budget hold
+    /// them: it continues at the sequence after the last.
     /// </summary>
-    internal void Restore(IReadOnlyList<VmEvent> events)
+    internal void Restore(IReadOnlyList<VmEvent> events, IReadOnlyList<VmEvent>? then = null)
     {
+        then ??= [];
         lock (_lock)
         {
-            if (events.Count == 0 || _next != 1 || _held != 0)
+            if (events.Count + then.Count == 0 || _next != 1 || _held != 0)
             {
                 return;
             }
 
-            _next = events[0].Sequence;
+            // One ring of the size needed, not one doubling after another: a handoff restores every journal while
+            // the vCPUs are paused.
+            _ring = new VmEvent?[Math.Clamp(events.Count + then.Count, _ring.Length, _capacity)];
+            _next = (events.Count > 0 ? events[0] : then[0]).Sequence;
             foreach (var evt in events)
+            {
+                AppendLocked(evt);
+            }
+
+            foreach (var evt in then)
             {
                 AppendLocked(evt);
             }

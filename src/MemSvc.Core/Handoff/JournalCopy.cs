@@ -52,14 +52,14 @@ public sealed class CopiedJournals
     /// (the events after the copy): the copy is left out when the two do not meet (the old journal compacted past it
     /// meanwhile, and the state then holds every event it kept).
     /// </summary>
-    internal IReadOnlyList<VmEvent> Join(string uid, IReadOnlyList<VmEvent> since, ulong nextSequence)
+    internal (IReadOnlyList<VmEvent> Copied, IReadOnlyList<VmEvent> Since) Join(string uid, IReadOnlyList<VmEvent> since, ulong nextSequence)
     {
         if (!_events.TryGetValue(uid, out var copied) || copied.Count == 0)
         {
-            return since;
+            return ([], since);
         }
 
         var follows = since.Count > 0 ? since[0].Sequence : nextSequence;
-        return copied[^1].Sequence + 1 == follows ? [.. copied, .. since] : since;
+        return copied[^1].Sequence + 1 == follows ? (copied, since) : ([], since);
     }
 }

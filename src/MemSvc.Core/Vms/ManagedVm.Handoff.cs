@@ -102,7 +102,8 @@ internal sealed partial class ManagedVm
         {
             VmEvent Decode(byte[] bytes) => EventCodec.Read(bytes, state.VmId, state.Uid);
             IReadOnlyList<VmEvent> since = [.. state.Events.Select(Decode)];
-            vm.Journal.Restore(copied?.Join(state.Uid, since, state.NextSequence) ?? since);
+            var (before, after) = copied?.Join(state.Uid, since, state.NextSequence) ?? ([], since);
+            vm.Journal.Restore(before, after);
             if (vm.Journal.NextSequence != state.NextSequence)
             {
                 throw new InvalidDataException($"vm '{state.VmId}': its journal continues at {vm.Journal.NextSequence}, not at {state.NextSequence}");
