@@ -13,6 +13,7 @@
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n 2,13p "$0"; exit 2; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib/guest-waiting-on-fault.sh"
 previous=$(realpath "$1"); current=$(realpath "$2")
 work=$(mktemp -d /tmp/memsvc-cross-release.XXXXXX)
 ctl() { dotnet "$root/src/MemSvc.Cli/bin/Release/net10.0/memsvcctl.dll" --socket "$work/memsvc.sock" --color never "$@"; }
@@ -27,13 +28,7 @@ run() {
     dotnet "$first" --MemSvc:SocketPath="$work/memsvc.sock" --MemSvc:DefaultBackend=simulated --MemSvc:OpenKvm=false \
         --MemSvc:Journal:Directory="$work/journal" > "$work/first.log" 2>&1 &
     for _ in $(seq 200); do ctl host info > /dev/null 2>&1 && break; sleep 0.1; done
-    ctl vm create --id guest --type sw-protected --policy orchestrator --resolution-timeout 600 > /dev/null
-    ctl gmem create guest --size 2097152 > /dev/null
-    ctl region set guest --slot 0 --gpa 0 --size 2097152 --gmem 1 > /dev/null
-    ctl attr set guest --gpa 0 --size 4096 --private > /dev/null
-    ctl vcpu load guest 0 -s "report 1; write 0x0 4096 0x5a shared; check 0x0 4096 0x5a shared; report 2; halt" > /dev/null
-    ctl vcpu start guest 0 > /dev/null
-    for _ in $(seq 100); do ctl vcpu get guest 0 | grep -q "waiting on fault 1" && break; sleep 0.1; done
+    guest_waiting_on_fault || fail "the guest VM does not wait on fault 1"
     for server in "$second" "$first"; do
         local out
         out=$(ctl daemon upgrade --server "$server" --log "$work/upgrade.log") || fail "upgrade to $server: $out"

@@ -18,6 +18,7 @@
 # Exit status: 0 passed, 1 a check failed, 3 this machine cannot run it (not root, no package, no container).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib/guest-waiting-on-fault.sh"
 configuration=${1:-Release}
 cache=${MEMSVC_CI_CACHE:-/var/cache/memsvc-ci}
 server_bin=$root/src/MemSvc.Server/bin/$configuration/net10.0
@@ -102,12 +103,7 @@ first=$(show MainPID)
 say "memsvc.service active, MainPID $first"
 
 # 2. A VM waiting on a fault, a VM running programs, a watcher of the running one.
-ctl vm create --id guest --type sw-protected --policy orchestrator --resolution-timeout 600 > /dev/null
-ctl gmem create guest --size 2097152 > /dev/null
-ctl region set guest --slot 0 --gpa 0 --size 2097152 --gmem 1 > /dev/null
-ctl attr set guest --gpa 0 --size 4096 --private > /dev/null
-ctl vcpu load guest 0 -s "report 1; write 0x0 4096 0x5a shared; check 0x0 4096 0x5a shared; report 2; halt" > /dev/null
-ctl vcpu start guest 0 > /dev/null
+guest_waiting_on_fault || fail "the guest VM does not wait on fault 1"
 program=
 for i in $(seq 1 120); do program="$program report $i; write 0x0 2097152 0x$(printf %02x $(( i % 250 + 1 ))) shared;"; done
 program="$program halt"
@@ -127,8 +123,6 @@ watcher=$!
     done
 ) &
 looper=$!
-for _ in $(seq 100); do ctl vcpu get guest 0 | grep -q "waiting on fault 1" && break; sleep 0.1; done
-ctl vcpu get guest 0 | grep -q "waiting on fault 1" || fail "the guest VM does not wait on fault 1"
 
 # 3. Two reloads.
 previous=$first

@@ -104,10 +104,29 @@ internal sealed class JournalStore : IDisposable
         _lock = file;
     }
 
-    /// <summary>Lets go of the directory's lock (a process that handed its VMs off, just before it exits).</summary>
+    /// <summary>
+    /// Lets go of the directory's lock (a process that handed its VMs off, just before it exits), and of its name in
+    /// the lock file: a release before this one, taking over, would leave that name there, and a later start would
+    /// take it for the process that lost what that release lost. (A clean stop keeps the name: the next start says
+    /// which instance stopped. Only a release before this one started afresh on the directory, and killed, can then
+    /// be reported by the name of the instance that stopped before it.)
+    /// </summary>
     public void Unlock()
     {
-        _lock?.Dispose();
+        if (_lock is { } file)
+        {
+            try
+            {
+                file.SetLength(0);
+            }
+            catch (IOException)
+            {
+                // The name stays: a later start may name this instance for VMs it handed off, as before the name.
+            }
+
+            file.Dispose();
+        }
+
         _lock = null;
     }
 
