@@ -77,13 +77,27 @@ leader=
 cleanup() {
     [ -n "${watcher:-}" ] && kill "$watcher" 2> /dev/null || true
     [ -n "${looper:-}" ] && kill "$looper" 2> /dev/null || true
-    # Killing the container's PID 1 ends every process in its namespace; a poweroff can wait on stray ones.
+    # Killing the container's PID 1 ends every process in its namespace (a poweroff can wait on stray ones), and
+    # nspawn with it; nspawn is killed too, so that nothing here can wait forever.
     [ -n "$leader" ] && kill -9 "$leader" 2> /dev/null || true
+    kill -9 "$nspawn" 2> /dev/null || true
     wait "$nspawn" 2> /dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do leader=$(pgrep -P "$nspawn" | head -n 1 || true); [ -n "$leader" ] && break; sleep 0.1; done
+# The container's PID 1: nspawn's child that runs systemd in a PID namespace of its own (nspawn forks a helper
+# first, which is gone by then).
+own_pid_ns=$(readlink /proc/self/ns/pid)
+for _ in $(seq 300); do
+    leader=
+    for child in $(pgrep -P "$nspawn" || true); do
+        if [ "$(cat "/proc/$child/comm" 2> /dev/null)" = systemd ] && [ "$(readlink "/proc/$child/ns/pid" 2> /dev/null)" != "$own_pid_ns" ]; then
+            leader=$child
+        fi
+    done
+    [ -n "$leader" ] && break
+    sleep 0.1
+done
 [ -n "$leader" ] || { cat "$work/nspawn.log"; cannot "the container did not start"; }
 in_ct() { nsenter -t "$leader" -a "$@"; }
 ctl() { in_ct /opt/memsvc/cli/memsvcctl --socket /run/memsvc/memsvc.sock --color never "$@"; }
@@ -115,9 +129,14 @@ ctl vcpu start runner 0 > /dev/null
 ctl events watch --vm runner --from 1 -o json > "$work/watch.json" 2> "$work/watch.err" &
 watcher=$!
 (
+    # A call that meets a reload fails (the socket changes hands): the next round tries again, so a program loaded
+    # by one server may be started by the next.
     while [ ! -f "$work/stop" ]; do
-        if ctl vcpu get runner 0 2> /dev/null | grep -q halted; then
+        state=$(ctl vcpu get runner 0 2> /dev/null | awk 'NR == 2 { print $2 }' || true)
+        if [ "$state" = halted ]; then
             ctl vcpu load runner 0 -s "$program" > /dev/null 2>&1 && ctl vcpu start runner 0 > /dev/null 2>&1 && echo run >> "$work/runs"
+        elif [ "$state" = ready ]; then
+            ctl vcpu start runner 0 > /dev/null 2>&1 && echo run >> "$work/runs"
         fi
         sleep 0.2
     done
@@ -136,8 +155,12 @@ for reload in 1 2; do
     procs=$(in_ct sh -c 'cat /sys/fs/cgroup/systemd/system.slice/memsvc.service/cgroup.procs 2>/dev/null || cat /sys/fs/cgroup/system.slice/memsvc.service/cgroup.procs')
     [ "$procs" = "$main" ] || fail "reload $reload: the unit's cgroup holds [$procs], not the new server $main alone"
     ctl vcpu get guest 0 | grep -q "waiting on fault 1" || fail "reload $reload: fault 1 is no longer pending"
-    for _ in $(seq 100); do [ "$(wc -l < "$work/watch.json")" -gt "$(( events + 50 ))" ] && break; sleep 0.1; done
-    [ "$(wc -l < "$work/watch.json")" -gt "$(( events + 50 ))" ] || fail "reload $reload: the running VM's events stopped"
+    for _ in $(seq 300); do [ "$(wc -l < "$work/watch.json")" -gt "$(( events + 50 ))" ] && break; sleep 0.1; done
+    if [ "$(wc -l < "$work/watch.json")" -le "$(( events + 50 ))" ]; then
+        tail -n 5 "$work/watch.err" >&2 || true
+        ctl vcpu get runner 0 >&2 || true
+        fail "reload $reload: the running VM's events stopped at $(wc -l < "$work/watch.json") (had $events before the reload)"
+    fi
     say "reload $reload: MainPID $previous -> $main, unit active, no restart, cgroup [$procs], fault 1 pending, events flowing"
     previous=$main
 done
