@@ -5,8 +5,9 @@
 #
 #   tests/cross-release/handoff.sh PREVIOUS_SERVER_DLL THIS_SERVER_DLL
 #
-# e.g. the release before this one (handoff version 2) against this build (version 3):
-#   git worktree add /tmp/previous 0bd7c0d && dotnet build -c Release /tmp/previous/src/MemSvc.Server
+# e.g. a release before this one against this build (0bd7c0d speaks handoff version 2, b8d472c 3; this build 2 and
+# 3; run against both, both ways, and passed):
+#   git worktree add /tmp/previous b8d472c && dotnet build -c Release /tmp/previous/src/MemSvc.Server
 #   dotnet build -c Release src/MemSvc.Server src/MemSvc.Cli
 #   tests/cross-release/handoff.sh /tmp/previous/src/MemSvc.Server/bin/Release/net10.0/MemSvc.Server.dll \
 #       src/MemSvc.Server/bin/Release/net10.0/MemSvc.Server.dll
