@@ -55,10 +55,6 @@ internal sealed class HandoffListener(
         }
 
         ServerLog.HandoffListening(logger, path);
-
-        // Before the first accept: a new process that connects meanwhile waits in the backlog, its hello unanswered
-        // and nothing frozen, until this process's side of a handoff is compiled too.
-        await Task.Run(() => RehearseHandoff.Once(logger), stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             Socket peer;

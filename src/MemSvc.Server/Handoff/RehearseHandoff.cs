@@ -5,19 +5,17 @@ namespace MemSvc.Server.Handoff;
 
 /// <summary>
 /// Runs <see cref="HandoffRehearsal"/>, and the server's own parts (the request_id ledger's JSON,
-/// <see cref="RequestIds.Rehearse"/>, and the descriptor frames, <see cref="HandoffDescriptors.Rehearse"/>), where a
-/// handoff may follow: once in a server whose handoff socket has just
-/// begun to listen, and, in a new process about to take over, until the JIT is done with that code (it is the
-/// code that runs while the old process's vCPUs are frozen). A failed rehearsal is logged and the handoff still goes
-/// ahead: it only costs the real one compiled code.
+/// <see cref="RequestIds.Rehearse"/>, and the descriptor frames, <see cref="HandoffDescriptors.Rehearse"/>), until
+/// the JIT is done with that code (it is the code that runs while the old process's vCPUs are frozen): in a new
+/// process before its hello, and in a running server on its first handoff's hello, while its VMs still run; never at
+/// start, where most servers never hand off. A failed rehearsal is logged and the handoff still goes ahead: it only
+/// costs the real one compiled code.
 /// </summary>
 internal static class RehearseHandoff
 {
     // Quiet long enough that the tier-1 recompiles, which follow the 30th call after a 100 ms delay, are done.
     private static readonly TimeSpan CompiledWhenQuietFor = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan AtMost = TimeSpan.FromSeconds(3);
-
-    public static void Once(ILogger logger) => Try(logger, () => (1, HandoffRehearsal.Run(ServerParts)));
 
     // Set once a play until compiled has run in this process: a process that took over has it, and hands off later
     // with that code compiled.
@@ -26,7 +24,7 @@ internal static class RehearseHandoff
     /// <summary>
     /// Plays until the JIT is done with the handoff's code, the first time in this process; later calls return at
     /// once. A new process calls it before its hello; a server that did not start by taking over calls it on its
-    /// first handoff's hello, while its VMs still run (a play once at start does not reach the optimized tier).
+    /// first handoff's hello, while its VMs still run.
     /// </summary>
     public static void UntilCompiled(ILogger logger)
     {

@@ -3,8 +3,8 @@ using MemSvc.Server.Handoff;
 namespace MemSvc.Server.Tests.Hosting;
 
 /// <summary>
-/// The descriptor frames' rehearsal, which every server with a handoff socket plays at start and before its first
-/// handoff: it must leave no descriptor open. It counts the whole process's descriptors, so it runs beside no other
+/// The descriptor frames' rehearsal, which a server plays before its first handoff (and a new process before its
+/// hello): it must leave no descriptor open. It counts the whole process's descriptors, so it runs beside no other
 /// test (<see cref="FdTableCollection"/>).
 /// </summary>
 [Collection(nameof(FdTableCollection))]
