@@ -1,5 +1,7 @@
 using MemSvc.Core.Events;
 using MemSvc.Core.Events.Files;
+using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Handoff;
 
@@ -8,38 +10,54 @@ namespace MemSvc.Core.Handoff;
 /// (<see cref="Serialized"/>). The new process decodes them (<see cref="CopiedJournals"/>) before the old one freezes
 /// anything, and the frozen state carries only the events appended since: a journal's events are never rewritten,
 /// so the copy stays true, and the vCPUs' pause no longer grows with the journals (65,536 events a VM by default).
+/// From version 4 the vCPUs' guest programs come with it: a program changes only when another is loaded (a new
+/// object), so the frozen state carries only those loaded since.
 /// </summary>
 public sealed class JournalCopy
 {
-    internal JournalCopy(byte[] serialized, IReadOnlyDictionary<string, ulong> through)
+    internal JournalCopy(byte[] serialized, IReadOnlyDictionary<string, ulong> through, IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> programs)
     {
         Serialized = serialized;
         Through = through;
+        Programs = programs;
     }
 
     public byte[] Serialized { get; }
 
     /// <summary>By VM uid: the last sequence copied (0 for a journal that had none).</summary>
     internal IReadOnlyDictionary<string, ulong> Through { get; }
+
+    /// <summary>By VM uid and vCPU index: the program sent (none before version 4).</summary>
+    internal IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> Programs { get; }
+
+    /// <summary>The programs of VM <paramref name="uid"/> that were sent, by vCPU index, for its export.</summary>
+    internal Func<int, GuestProgram?> ProgramsOf(string uid) => vcpu => Programs.GetValueOrDefault((uid, vcpu));
 }
 
 /// <summary>The new side of a <see cref="JournalCopy"/>: each VM's copied events, decoded, by uid.</summary>
 public sealed class CopiedJournals
 {
     private readonly Dictionary<string, IReadOnlyList<VmEvent>> _events;
+    private readonly Dictionary<(string Uid, int Vcpu), GuestProgram> _programs;
 
-    private CopiedJournals(Dictionary<string, IReadOnlyList<VmEvent>> events) => _events = events;
+    private CopiedJournals(Dictionary<string, IReadOnlyList<VmEvent>> events, Dictionary<(string Uid, int Vcpu), GuestProgram> programs) =>
+        (_events, _programs) = (events, programs);
 
-    /// <summary>The copy the old process sent; <see cref="InvalidDataException"/> when it does not parse.</summary>
+    /// <summary>
+    /// The copy the old process sent; <see cref="InvalidDataException"/> when it does not parse. Its programs are
+    /// validated here, before anything freezes, as a load validates them.
+    /// </summary>
     public static CopiedJournals Read(ReadOnlySpan<byte> serialized)
     {
         var state = HandoffCodec.DecodeJournals(serialized);
         try
         {
-            return new CopiedJournals(state.Journals.ToDictionary(
-                j => j.Uid,
-                j => (IReadOnlyList<VmEvent>)[.. j.Events.Select(e => EventCodec.Read(e, j.VmId, j.Uid))],
-                StringComparer.Ordinal));
+            return new CopiedJournals(
+                state.Journals.ToDictionary(
+                    j => j.Uid,
+                    j => (IReadOnlyList<VmEvent>)[.. j.Events.Select(e => EventCodec.Read(e, j.VmId, j.Uid))],
+                    StringComparer.Ordinal),
+                (state.Programs ?? []).ToDictionary(p => (p.Uid, p.Vcpu), p => GuestStepStates.ToProgram(p.Steps)));
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
@@ -52,6 +70,9 @@ public sealed class CopiedJournals
     /// (the events after the copy): the copy is left out when the two do not meet (the old journal compacted past it
     /// meanwhile, and the state then holds every event it kept).
     /// </summary>
+    /// <summary>The program sent ahead for vCPU <paramref name="vcpu"/> of VM <paramref name="uid"/>, or null.</summary>
+    internal GuestProgram? Program(string uid, int vcpu) => _programs.GetValueOrDefault((uid, vcpu));
+
     internal (IReadOnlyList<VmEvent> Copied, IReadOnlyList<VmEvent> Since) Join(string uid, IReadOnlyList<VmEvent> since, ulong nextSequence)
     {
         if (!_events.TryGetValue(uid, out var copied) || copied.Count == 0)

@@ -23,31 +23,41 @@ internal sealed partial class VcpuRunner
     // Cancels a wait on a fault for a freeze (and with _stop, for good); replaced at each thaw.
     private CancellationTokenSource? _run;
 
+    // The thread being frozen, from RequestFreeze until AwaitFrozen has seen it end.
+    private Thread? _freezingThread;
+
     private CancellationToken WaitToken => _run?.Token ?? _stop.Token;
 
+    /// <summary>When the run loop's thread ended for a freeze, by its own clock reading as it left; null before.</summary>
+    public DateTimeOffset? FrozenAt { get; private set; }
+
     /// <summary>
-    /// Ends the run loop's thread at its next step boundary; false when it did not end within
-    /// <paramref name="timeout"/>. <paramref name="stopped"/> says whether there was a thread to end (a vCPU that
-    /// was not running has nothing to stop).
+    /// Tells the run loop's thread to end at its next step boundary, without waiting (<see cref="AwaitFrozen"/>
+    /// waits), so that every vCPU of the host is told at once and they stop together rather than one after another.
+    /// False when there is no thread to end (a vCPU that was not running has nothing to stop).
     /// </summary>
-    public bool Freeze(TimeSpan timeout, out bool stopped)
+    public bool RequestFreeze()
     {
         Thread? thread;
         lock (_sync)
         {
             _freezing = true;
+            FrozenAt = null;
             thread = _thread is { IsAlive: true } alive ? alive : null;
-            stopped = thread is not null;
+            _freezingThread = thread;
             if (thread is null)
             {
-                return true;
+                return false;
             }
         }
 
         _vcpu.RequestExit();
         _run?.Cancel();
-        return thread.Join(timeout);
+        return true;
     }
+
+    /// <summary>After <see cref="RequestFreeze"/>: false when the thread did not end within <paramref name="timeout"/>.</summary>
+    public bool AwaitFrozen(TimeSpan timeout) => _freezingThread?.Join(timeout) ?? true;
 
     /// <summary>Starts the run loop again where the freeze (or the previous process) left it.</summary>
     public void Thaw()
@@ -65,6 +75,15 @@ internal sealed partial class VcpuRunner
             var fault = _state == VcpuState.Waiting ? _waitingOn ?? _vm.Faults.Pending(_currentFaultId) : null;
             _thread = new Thread(() => RunThawed(fault)) { IsBackground = true, Name = $"vcpu {_vm.Id}/{Index}" };
             _thread.Start();
+        }
+    }
+
+    // The thread's last clock reading, before it logs its end: when it stopped running the guest, for a freeze.
+    private void StampFreeze()
+    {
+        if (_freezing)
+        {
+            FrozenAt = _vm.Time.GetUtcNow();
         }
     }
 
@@ -143,6 +162,7 @@ internal sealed partial class VcpuRunner
         }
         finally
         {
+            StampFreeze();
             LogEnd();
         }
     }

@@ -161,6 +161,7 @@ internal sealed partial class VcpuRunner : IDisposable
         }
         finally
         {
+            StampFreeze();
             LogEnd();
         }
     }

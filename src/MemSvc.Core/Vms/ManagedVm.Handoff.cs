@@ -35,7 +35,7 @@ internal sealed partial class ManagedVm
     /// are appended to <paramref name="descriptors"/> (the state indexes them); its VM and vCPU fds do not move
     /// (see <see cref="KvmVmState"/>): the next process makes the VM again.
     /// </summary>
-    public VmHandoffState Export(IList<SafeHandle> descriptors, ulong copiedThrough = 0)
+    public VmHandoffState Export(IList<SafeHandle> descriptors, ulong copiedThrough = 0, Func<int, GuestProgram?>? programsSentAhead = null)
     {
         Hypervisor.Simulated.Handoff.SimulatedVmState? backend = null;
         KvmVmState? kvmState = null;
@@ -46,7 +46,7 @@ internal sealed partial class ManagedVm
             switch (Vm)
             {
                 case SimulatedVm simulated:
-                    backend = simulated.Export(Memory.Memfds.Select(m => m.File));
+                    backend = simulated.Export(Memory.Memfds.Select(m => m.File), programsSentAhead);
                     moved = backend.Files.Select(f => f.Inode).ToHashSet();
                     memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
                     break;
@@ -92,7 +92,7 @@ internal sealed partial class ManagedVm
     /// </summary>
     public static ManagedVm Adopt(CoreContext context, VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors, TimeSpan sinceTaken, CopiedJournals? copied = null)
     {
-        var (backendVm, files, backendVcpus) = AdoptBackend(state, hypervisor, descriptors);
+        var (backendVm, files, backendVcpus) = AdoptBackend(state, hypervisor, descriptors, copied);
         var settings = new VmSettings(state.VmId, state.Uid, state.Owner, state.BackendName, state.VmType, state.FaultPolicy, state.ResolutionTimeout, state.TimeoutFallback, state.CreateTime);
         var options = context.Options;
         var vm = new ManagedVm(settings, backendVm, context.Metrics, context.Logger, options.JournalCapacity, options.TimeProvider, context.Ledger, context.JournalBudgetOf(state.Owner));
@@ -170,14 +170,14 @@ internal sealed partial class ManagedVm
     }
 
     // The backend VM made again in this process, by the backend the state is of.
-    private static (IVm Vm, IReadOnlyDictionary<ulong, IGuestMemfd> Files, IReadOnlyList<IVcpu> Vcpus) AdoptBackend(VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors)
+    private static (IVm Vm, IReadOnlyDictionary<ulong, IGuestMemfd> Files, IReadOnlyList<IVcpu> Vcpus) AdoptBackend(VmHandoffState state, IHypervisor hypervisor, IReadOnlyList<SafeHandle> descriptors, CopiedJournals? copied)
     {
         switch (state, hypervisor)
         {
             case ({ Kvm: { } kvm }, KvmHypervisor host):
                 return host.Adopt(kvm, descriptors);
             case ({ Backend: { } simulated, Kvm: null }, SimulatedHypervisor host):
-                var (vm, files, vcpus) = host.Adopt(simulated);
+                var (vm, files, vcpus) = host.Adopt(simulated, vcpu => copied?.Program(state.Uid, vcpu));
                 return (vm, files.ToDictionary(f => f.Key, f => (IGuestMemfd)f.Value), vcpus);
             default:
                 throw new InvalidDataException($"vm '{state.VmId}': its state is not one of backend '{state.BackendName}' of this server");
@@ -210,6 +210,9 @@ internal sealed partial class ManagedVm
 
         vm.Journal.AttachFile(JournalFile.Reopen(path, contents, context.Options.Journal.MaxFileBytes), store!);
     }
+
+    /// <summary>Each vCPU's loaded program now (simulated VMs: a kvm VM's program is in its memory), to send ahead of a handoff's freeze.</summary>
+    public IReadOnlyList<(int Vcpu, GuestProgram Program)> LoadedPrograms() => Vm is SimulatedVm simulated ? simulated.LoadedPrograms() : [];
 
     /// <summary>The journal's held events now, for the copy ahead of a handoff, and the last sequence among them (0 for none).</summary>
     public (JournalHandoffState Journal, ulong Through) CopyJournal()

@@ -3,6 +3,7 @@ using MemSvc.Core.Handoff;
 using MemSvc.Core.Logging;
 using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Simulated;
+using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Vms;
 
@@ -42,12 +43,18 @@ public sealed partial class VmManager
     /// process reads them before anything freezes and the frozen state (<see cref="FreezeForHandoff"/>) carries only
     /// the events appended since.
     /// </summary>
-    public JournalCopy CopyJournalsForHandoff()
+    public JournalCopy CopyJournalsForHandoff(int? version = null)
     {
-        var copies = _context.Registry.All().Select(vm => vm.CopyJournal()).ToList();
+        var vms = _context.Registry.All();
+        var copies = vms.Select(vm => vm.CopyJournal()).ToList();
+        var programs = (version ?? HandoffCodec.Version) >= 4
+            ? vms.SelectMany(vm => vm.LoadedPrograms().Select(p => (Key: (vm.Uid, p.Vcpu), p.Program))).ToDictionary(p => p.Key, p => p.Program)
+            : [];
+        var sent = programs.Select(p => new ProgramHandoffState(p.Key.Uid, p.Key.Vcpu, GuestStepStates.From(p.Value))).ToList();
         return new JournalCopy(
-            HandoffCodec.EncodeJournals(new JournalsHandoffState([.. copies.Select(c => c.Journal)])),
-            copies.ToDictionary(c => c.Journal.Uid, c => c.Through, StringComparer.Ordinal));
+            HandoffCodec.EncodeJournals(new JournalsHandoffState([.. copies.Select(c => c.Journal)], sent.Count > 0 ? sent : null)),
+            copies.ToDictionary(c => c.Journal.Uid, c => c.Through, StringComparer.Ordinal),
+            programs);
     }
 
     /// <summary>
@@ -73,7 +80,6 @@ public sealed partial class VmManager
 
         var vms = _context.Registry.All();
         var time = _context.Options.TimeProvider;
-        DateTimeOffset? firstStopped = null;
         try
         {
             foreach (var vm in vms)
@@ -81,22 +87,19 @@ public sealed partial class VmManager
                 vm.Faults.Frozen = true;
             }
 
-            // One at a time: each vCPU runs on until it is told to stop and its step ends, so the first one stopped is
-            // the one paused longest, and the pause counts from there, not from before the first was told.
-            foreach (var vcpu in vms.SelectMany(vm => vm.Vcpus))
+            // Every vCPU is told first, then waited for: they stop together, each at the end of its step, instead of one
+            // after another with every earlier one paused while the next finishes its step. The pause counts from the
+            // first one's stop, as its thread read the clock leaving, not from before the first was told.
+            var stopping = vms.SelectMany(vm => vm.Vcpus).Where(vcpu => vcpu.RequestFreeze()).ToList();
+            foreach (var vcpu in stopping)
             {
-                if (!vcpu.Freeze(vcpuStopTimeout, out var stopped))
+                if (!vcpu.AwaitFrozen(vcpuStopTimeout))
                 {
                     throw new HandoffRefusedException($"a vCPU did not stop within {vcpuStopTimeout.TotalSeconds} s");
                 }
-
-                if (stopped)
-                {
-                    firstStopped ??= time.GetUtcNow();
-                }
             }
 
-            var frozenAt = firstStopped ?? time.GetUtcNow();
+            var frozenAt = stopping.Select(vcpu => vcpu.FrozenAt).Min() ?? time.GetUtcNow();
 
             if (descriptors is null && vms.Any(vm => vm.Vm is Hypervisor.Kvm.KvmVm))
             {
@@ -104,7 +107,7 @@ public sealed partial class VmManager
             }
 
             var passed = descriptors ?? [];
-            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed, copied?.Through.GetValueOrDefault(vm.Uid) ?? 0))], form >= 3 ? frozenAt : null);
+            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed, copied?.Through.GetValueOrDefault(vm.Uid) ?? 0, form >= 4 ? copied?.ProgramsOf(vm.Uid) : null))], form >= 3 ? frozenAt : null);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch (HandoffRefusedException)

@@ -182,7 +182,7 @@ internal sealed class HandoffListener(
     private void HandOff(Socket peer, Stream stream, TimeSpan timeout, int version)
     {
         // Version 3 copies the journals while the VMs run: the new process has read them when it answers.
-        var copy = version >= 3 ? manager.CopyJournalsForHandoff() : null;
+        var copy = version >= 3 ? manager.CopyJournalsForHandoff(version) : null;
         if (copy is not null)
         {
             HandoffFrames.Write(stream, HandoffFrameType.Journals, copy.Serialized);

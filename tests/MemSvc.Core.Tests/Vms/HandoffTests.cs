@@ -112,12 +112,12 @@ public class HandoffTests
         await using var old = Manager();
         SetUp(old, "flow", FaultPolicy.Orchestrator);
         var (state, _) = old.FreezeForHandoff(TimeSpan.FromSeconds(30));
-        var newer = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(state).Replace("\"Version\":3,", "\"Version\":4,", StringComparison.Ordinal));
+        var newer = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(state).Replace("\"Version\":4,", "\"Version\":5,", StringComparison.Ordinal));
 
         await using var next = Manager();
         var refused = Assert.Throws<HandoffRefusedException>(() => next.AdoptHandoff(newer));
 
-        Assert.Equal("the handoff state is version 4; this build reads versions 2 to 3", refused.Message);
+        Assert.Equal("the handoff state is version 5; this build reads versions 2 to 4", refused.Message);
         Assert.Empty(next.Vms.ListVms(Alice).Vms);
         next.AdoptHandoff(state);
         Assert.Equal(["flow"], next.Vms.ListVms(Alice).Vms.Select(v => v.VmId));

@@ -44,7 +44,7 @@ public sealed class HandoffRefusalTests : IDisposable
 
         Assert.Equal(HandoffWire.Refused, type);
         Assert.Contains("reads handoff state version 999", answer, StringComparison.Ordinal);
-        Assert.Contains("writes versions 2 to 3 only", answer, StringComparison.Ordinal);
+        Assert.Contains("writes versions 2 to 4 only", answer, StringComparison.Ordinal);
 
         // Nothing stopped: the fault is still pending there, resolving it runs the program to its end.
         Assert.False(old.HasExited);
@@ -114,7 +114,7 @@ public sealed class HandoffRefusalTests : IDisposable
         var (type, payload) = await oldSide;
 
         Assert.Equal(HandoffWire.Hello, type);
-        Assert.Equal(HandoffWire.HelloPayload(3), payload);
+        Assert.Equal(HandoffWire.HelloPayload(4), payload);
         Assert.Equal(69, exitCode);
         Assert.Contains("refused the handoff: state version 7 only; not this one. It serves on", output, StringComparison.Ordinal);
         Assert.False(File.Exists(socketPath));

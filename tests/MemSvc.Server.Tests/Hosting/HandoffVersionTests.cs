@@ -17,6 +17,9 @@ public sealed class HandoffVersionTests : IDisposable
     // What a release of version 2 answers a hello it cannot serve, word for word (HandoffListener at commit 0bd7c0d).
     private const string Version2Refusal = "the new process reads handoff state version 3, and this MemSvc (pid 4242) writes version 2 only; it cannot take over (upgrade through a release that reads version 2)";
 
+    // What a release of version 3 answers a hello of version 4 (HandoffListener at commit 5270f46).
+    private const string Version3Refusal = "the new process reads handoff state version 4, and this MemSvc (pid 4242) writes versions 2 to 3 only; it cannot take over (upgrade through a release that reads one of them)";
+
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("memsvc-handoff-");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -46,7 +49,7 @@ public sealed class HandoffVersionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_new_process_of_this_release_gets_the_journals_before_the_freeze_and_is_told_released_after_its_adoption()
+    public async Task A_new_process_of_version_3_gets_the_journals_before_the_freeze_and_is_told_released_after_its_adoption()
     {
         await using var old = await ChildServer.StartInAsync(_directory.FullName);
         var clients = new Clients(old.SocketChannel());
@@ -88,16 +91,61 @@ public sealed class HandoffVersionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_new_process_refused_for_version_3_by_a_release_of_version_2_asks_again_with_version_2()
+    public async Task Version_4_sends_the_programs_with_the_journals_and_the_frozen_state_carries_only_a_program_loaded_since()
     {
-        // This test plays the old process of the release before: version 3 refused in its words, then the version 2
-        // hello refused for another reason, which the new process reports as it exits 69.
+        await using var old = await ChildServer.StartInAsync(_directory.FullName);
+        var clients = new Clients(old.SocketChannel());
+        var kept = await Scenario.VmWithMemoryAsync(clients, "kept", FaultPolicy.Orchestrator);
+        var reloaded = await Scenario.VmWithMemoryAsync(clients, "reloaded", FaultPolicy.Orchestrator);
+        foreach (var vm in new[] { kept, reloaded })
+        {
+            var vcpu = vm.Name + "/vcpus/0";
+            await clients.Vcpus.LoadGuestProgramAsync(new() { Name = vcpu, Program = Program(Report(7), Halt()) }, cancellationToken: Ct);
+            await clients.Vcpus.StartVcpuAsync(new() { Name = vcpu }, cancellationToken: Ct);
+            await Waits.VcpuStateAsync(clients, vcpu, VcpuState.Halted);
+        }
+
+        using var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff");
+        await using var stream = new NetworkStream(socket);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(4));
+        var (_, journals) = await HandoffWire.ReadAsync(stream);
+
+        // Loaded after the copy, before the freeze: the program sent is no longer this vCPU's.
+        await clients.Vcpus.LoadGuestProgramAsync(new() { Name = reloaded.Name + "/vcpus/0", Program = Program(Report(9), Report(10), Halt()) }, cancellationToken: Ct);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Copied, []);
+        var (_, state) = await HandoffWire.ReadAsync(stream);
+        await HandoffWire.ReadAsync(stream);
+        await HandoffWire.ReadAsync(stream);
+        await HandoffWire.WriteAsync(stream, HandoffWire.Adopted, []);
+        Assert.Equal(HandoffWire.Released, (await HandoffWire.ReadAsync(stream)).Type);
+        Assert.Equal(0, await old.ExitCodeAsync());
+
+        using var copied = JsonDocument.Parse(journals);
+        var sent = copied.RootElement.GetProperty("Programs").EnumerateArray()
+            .Select(p => (p.GetProperty("Uid").GetString(), p.GetProperty("Vcpu").GetInt32(), p.GetProperty("Steps").EnumerateArray().Select(s => s.GetProperty("Kind").GetString()).ToList()))
+            .OrderBy(p => p.Item1 == kept.Uid ? 0 : 1);
+        Assert.Equal([(kept.Uid, 0, ["report", "halt"]), (reloaded.Uid, 0, ["report", "halt"])], sent);
+        using var json = JsonDocument.Parse(state);
+        Assert.Equal(4, json.RootElement.GetProperty("Version").GetInt32());
+        var vcpus = json.RootElement.GetProperty("Vms").EnumerateArray().ToDictionary(
+            v => v.GetProperty("VmId").GetString()!,
+            v => v.GetProperty("Backend").GetProperty("Vcpus")[0]);
+        Assert.Equal((JsonValueKind.Null, true), (vcpus["kept"].GetProperty("Program").ValueKind, vcpus["kept"].GetProperty("ProgramSentAhead").GetBoolean()));
+        Assert.Equal([9u, 10u, 0u], vcpus["reloaded"].GetProperty("Program").EnumerateArray().Select(s => s.GetProperty("Value").GetUInt32()));
+        Assert.False(vcpus["reloaded"].GetProperty("ProgramSentAhead").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_new_process_refused_for_its_version_by_older_releases_asks_again_with_each_older_version()
+    {
+        // This test plays old processes of the releases before: version 4 refused in version 3's words, version 3 in
+        // version 2's, then the version 2 hello refused for another reason, which the new process reports as it exits 69.
         using var listener = HandoffWire.ListenAsOldServer(_directory.FullName);
         var oldSide = Task.Run(
             async () =>
             {
                 var hellos = new List<byte[]>();
-                foreach (var answer in new[] { Version2Refusal, "vm 'x' of owner 'y': private memory; delete such VMs or restart instead" })
+                foreach (var answer in new[] { Version3Refusal, Version2Refusal, "vm 'x' of owner 'y': private memory; delete such VMs or restart instead" })
                 {
                     using var peer = await listener.AcceptAsync(Ct);
                     await using var stream = new NetworkStream(peer);
@@ -112,7 +160,7 @@ public sealed class HandoffVersionTests : IDisposable
         var (exitCode, output) = await ChildServer.RunToExitAsync(_directory.FullName, ("MemSvc:Handoff:TakeOver", "true"));
         var hellos = await oldSide;
 
-        Assert.Equal([HandoffWire.HelloPayload(3), HandoffWire.HelloPayload(2)], hellos);
+        Assert.Equal([HandoffWire.HelloPayload(4), HandoffWire.HelloPayload(3), HandoffWire.HelloPayload(2)], hellos);
         Assert.Equal(69, exitCode);
         Assert.Contains("refused the handoff: vm 'x' of owner 'y': private memory; delete such VMs or restart instead. It serves on", output, StringComparison.Ordinal);
     }

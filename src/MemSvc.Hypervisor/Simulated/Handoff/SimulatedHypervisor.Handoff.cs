@@ -9,9 +9,10 @@ public sealed partial class SimulatedHypervisor
     /// attributes, files and contents, memslots at the same user addresses, and vCPUs at the same place in the same
     /// programs (not running: the caller starts them). Returns the VM, its files by the inode the state names them
     /// with, and its vCPUs in the state's order. A state of another host profile, or whose shared sides collide with this process's mappings, is refused
-    /// and leaves nothing behind.
+    /// and leaves nothing behind. <paramref name="sentAhead"/> gives, by vCPU index, the programs that came before the
+    /// state.
     /// </summary>
-    public (SimulatedVm Vm, IReadOnlyDictionary<ulong, SimulatedGuestMemfd> Files, IReadOnlyList<SimulatedVcpu> Vcpus) Adopt(SimulatedVmState state)
+    public (SimulatedVm Vm, IReadOnlyDictionary<ulong, SimulatedGuestMemfd> Files, IReadOnlyList<SimulatedVcpu> Vcpus) Adopt(SimulatedVmState state, Func<int, GuestProgram?>? sentAhead = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Profile != Profile.Name)
@@ -32,7 +33,7 @@ public sealed partial class SimulatedHypervisor
             foreach (var vcpu in state.Vcpus)
             {
                 var made = vm.CreateSimulatedVcpu(vcpu.Index);
-                made.Import(vcpu);
+                made.Import(vcpu, sentAhead?.Invoke(vcpu.Index));
                 vcpus.Add(made);
             }
 

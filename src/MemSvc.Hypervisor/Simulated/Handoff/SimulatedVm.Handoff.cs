@@ -10,8 +10,10 @@ public sealed partial class SimulatedVm
     /// next process). <paramref name="openFiles"/> are the guest_memfd files whose fd the caller holds; files only
     /// memslots or mappings still hold come along by themselves. The caller has stopped every vCPU's thread.
     /// A file of another VM (mapped as a shared side here) cannot move with this VM alone and is refused.
+    /// <paramref name="sentAhead"/> gives, by vCPU index, the program sent before the freeze: a vCPU still running it
+    /// leaves it out.
     /// </summary>
-    public SimulatedVmState Export(IEnumerable<IGuestMemfd> openFiles)
+    public SimulatedVmState Export(IEnumerable<IGuestMemfd> openFiles, Func<int, GuestProgram?>? sentAhead = null)
     {
         ArgumentNullException.ThrowIfNull(openFiles);
         List<ValueRun> attributes;
@@ -48,11 +50,23 @@ public sealed partial class SimulatedVm
         }
 
         // Outside the VM's lock: a vCPU's run lock is taken before the VM's, never after.
-        var vcpus = _vcpus.Values.OrderBy(v => v.Index).Select(v => v.Export()).ToList();
+        var vcpus = _vcpus.Values.OrderBy(v => v.Index).Select(v => v.Export(sentAhead?.Invoke(v.Index))).ToList();
         return new SimulatedVmState(Profile.Name, Type, _exitHypercallMask, attributes, files, slots, vcpus);
     }
 
     // Under the lock, on a VM just made for the handoff. Returns its files by the inode they had in the state.
+    /// <summary>Each vCPU's loaded program by index, to send ahead of a handoff's freeze (it moves unchanged).</summary>
+    public IReadOnlyList<(int Vcpu, GuestProgram Program)> LoadedPrograms()
+    {
+        List<SimulatedVcpu> vcpus;
+        lock (SyncRoot)
+        {
+            vcpus = [.. _vcpus.Values];
+        }
+
+        return [.. vcpus.Select(v => (v.Index, Program: v.LoadedProgram)).Where(p => p.Program is not null).Select(p => (p.Index, p.Program!))];
+    }
+
     internal Dictionary<ulong, SimulatedGuestMemfd> ImportLocked(SimulatedVmState state)
     {
         _exitHypercallMask = state.ExitHypercallMask;

@@ -50,6 +50,8 @@ public sealed record SimulatedMappingState(ulong Start, ulong Size, PageStoreSta
 /// <summary>
 /// A vCPU between two runs: its program, the step it is at and how far into it, the exit it ended with (halt or
 /// guest abort, null while it can run), and a hypercall whose result the guest has not taken yet.
+/// <paramref name="ProgramSentAhead"/> (handoff version 4): the program is not here but was sent before the freeze,
+/// unchanged since (<paramref name="Program"/> is null then).
 /// </summary>
 public sealed record SimulatedVcpuState(
     int Index,
@@ -58,7 +60,8 @@ public sealed record SimulatedVcpuState(
     ulong Done,
     FinalExitState? Final,
     bool HypercallPending,
-    ulong HypercallResult);
+    ulong HypercallResult,
+    bool ProgramSentAhead = false);
 
 /// <summary>One guest step, flattened: <paramref name="Kind"/> says which fields mean something.</summary>
 public sealed record GuestStepState(string Kind, ulong Gpa, ulong Length, byte Pattern, AccessIntent Intent, ulong Attributes, uint Value);
