@@ -7,7 +7,8 @@ namespace MemSvc.LoadDriver.Measure;
 /// The server's own time, step by step, from the spans it makes anyway: ASP.NET Core's span per request (the whole
 /// request inside Kestrel: identity, interceptors, the handler, the response handed to HTTP/2) and Core's spans
 /// inside it. What the client's figures add to these is the transport, and whatever else runs on the cores meanwhile.
-/// Records only while <see cref="Recording"/>, so that the baselines' requests are not counted.
+/// Records only while <see cref="Recording"/>: MemSvc's rounds and the bare echo's (its span is the pipeline's
+/// baseline), not the triggered stream's.
 /// </summary>
 internal sealed class ServerSpans : IDisposable
 {
