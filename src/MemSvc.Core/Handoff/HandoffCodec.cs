@@ -15,9 +15,9 @@ internal static class HandoffCodec
     /// is a new version. 2: VMs of the kvm backend, described in <see cref="VmHandoffState.Kvm"/> with their memory
     /// as descriptors passed beside the state. 3: the records of 2; the old process lets go of the journal directory
     /// and says so before it exits, and the new one runs the vCPUs then, not once the old one's last thread is gone.
-    /// 4: the vCPUs' guest programs are sent with the journals, before the freeze (<see cref="ProgramHandoffState"/>),
-    /// and a frozen vCPU still running the one sent says so instead of carrying it
-    /// (<see cref="Hypervisor.Simulated.Handoff.SimulatedVcpuState.ProgramSentAhead"/>).
+    /// 4: simulated VMs' guest programs and page stores' contents are sent with the journals, before the freeze
+    /// (<see cref="ProgramHandoffState"/>, <see cref="ContentsHandoffState"/>), and the frozen state leaves out what is
+    /// unchanged since, saying so (<c>ProgramSentAhead</c>, <c>ContentsSentAhead</c>).
     /// </summary>
     public const int Version = 4;
 

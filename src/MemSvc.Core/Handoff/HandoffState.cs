@@ -3,6 +3,7 @@ using MemSvc.Core.Memory;
 using MemSvc.Core.Vcpus;
 using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Kvm.Handoff;
+using MemSvc.Hypervisor.Memory;
 using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Handoff;
@@ -46,7 +47,10 @@ internal sealed record VmHandoffState(
     string? JournalFile);
 
 /// <summary>Every VM's journal as copied ahead of a handoff (<see cref="JournalCopy"/>).</summary>
-internal sealed record JournalsHandoffState(IReadOnlyList<JournalHandoffState> Journals, IReadOnlyList<ProgramHandoffState>? Programs = null);
+internal sealed record JournalsHandoffState(
+    IReadOnlyList<JournalHandoffState> Journals,
+    IReadOnlyList<ProgramHandoffState>? Programs = null,
+    IReadOnlyList<ContentsHandoffState>? Contents = null);
 
 /// <summary>One VM's held events at the copy, oldest first, each in the journal file's record encoding.</summary>
 internal sealed record JournalHandoffState(string VmId, string Uid, IReadOnlyList<byte[]> Events);
@@ -86,3 +90,9 @@ internal sealed record PendingFaultHandoffState(ulong Id, int Vcpu, ulong Gpa, u
 /// whole of a frozen state's bytes (26 KB a VM for 253 steps).
 /// </summary>
 internal sealed record ProgramHandoffState(string Uid, int Vcpu, IReadOnlyList<GuestStepState> Steps);
+
+/// <summary>
+/// A page store's contents sent ahead of the freeze (version 4), named by <see cref="SentAheadKeys"/> within its VM: a
+/// VM's memory changes only as its guest or the API writes it, and the frozen state leaves out what did not change.
+/// </summary>
+internal sealed record ContentsHandoffState(string Uid, string Key, PageStoreState Contents);

@@ -1,6 +1,7 @@
 using MemSvc.Core.Events;
 using MemSvc.Core.Events.Files;
 using MemSvc.Hypervisor;
+using MemSvc.Hypervisor.Memory;
 using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Handoff;
@@ -10,16 +11,25 @@ namespace MemSvc.Core.Handoff;
 /// (<see cref="Serialized"/>). The new process decodes them (<see cref="CopiedJournals"/>) before the old one freezes
 /// anything, and the frozen state carries only the events appended since: a journal's events are never rewritten,
 /// so the copy stays true, and the vCPUs' pause no longer grows with the journals (65,536 events a VM by default).
-/// From version 4 the vCPUs' guest programs come with it: a program changes only when another is loaded (a new
-/// object), so the frozen state carries only those loaded since.
+/// From version 4 the simulated VMs' guest programs and memory contents come with it: a program changes only when
+/// another is loaded (a new object), a page store only when written, so the frozen state carries only what changed
+/// since.
 /// </summary>
 public sealed class JournalCopy
 {
-    internal JournalCopy(byte[] serialized, IReadOnlyDictionary<string, ulong> through, IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> programs)
+    private readonly IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> _programs;
+    private readonly IReadOnlyDictionary<(string Uid, string Key), StoreSnapshot> _contents;
+
+    internal JournalCopy(
+        byte[] serialized,
+        IReadOnlyDictionary<string, ulong> through,
+        IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> programs,
+        IReadOnlyDictionary<(string Uid, string Key), StoreSnapshot> contents)
     {
         Serialized = serialized;
         Through = through;
-        Programs = programs;
+        _programs = programs;
+        _contents = contents;
     }
 
     public byte[] Serialized { get; }
@@ -27,11 +37,10 @@ public sealed class JournalCopy
     /// <summary>By VM uid: the last sequence copied (0 for a journal that had none).</summary>
     internal IReadOnlyDictionary<string, ulong> Through { get; }
 
-    /// <summary>By VM uid and vCPU index: the program sent (none before version 4).</summary>
-    internal IReadOnlyDictionary<(string Uid, int Vcpu), GuestProgram> Programs { get; }
-
-    /// <summary>The programs of VM <paramref name="uid"/> that were sent, by vCPU index, for its export.</summary>
-    internal Func<int, GuestProgram?> ProgramsOf(string uid) => vcpu => Programs.GetValueOrDefault((uid, vcpu));
+    /// <summary>What of VM <paramref name="uid"/> went with the copy (nothing before version 4), for its export.</summary>
+    internal SentAhead SentAheadOf(string uid) => new(
+        vcpu => _programs.GetValueOrDefault((uid, vcpu)),
+        key => _contents.GetValueOrDefault((uid, key)));
 }
 
 /// <summary>The new side of a <see cref="JournalCopy"/>: each VM's copied events, decoded, by uid.</summary>
@@ -39,9 +48,13 @@ public sealed class CopiedJournals
 {
     private readonly Dictionary<string, IReadOnlyList<VmEvent>> _events;
     private readonly Dictionary<(string Uid, int Vcpu), GuestProgram> _programs;
+    private readonly Dictionary<(string Uid, string Key), PageStoreState> _contents;
 
-    private CopiedJournals(Dictionary<string, IReadOnlyList<VmEvent>> events, Dictionary<(string Uid, int Vcpu), GuestProgram> programs) =>
-        (_events, _programs) = (events, programs);
+    private CopiedJournals(
+        Dictionary<string, IReadOnlyList<VmEvent>> events,
+        Dictionary<(string Uid, int Vcpu), GuestProgram> programs,
+        Dictionary<(string Uid, string Key), PageStoreState> contents) =>
+        (_events, _programs, _contents) = (events, programs, contents);
 
     /// <summary>
     /// The copy the old process sent; <see cref="InvalidDataException"/> when it does not parse. Its programs are
@@ -57,7 +70,8 @@ public sealed class CopiedJournals
                     j => j.Uid,
                     j => (IReadOnlyList<VmEvent>)[.. j.Events.Select(e => EventCodec.Read(e, j.VmId, j.Uid))],
                     StringComparer.Ordinal),
-                (state.Programs ?? []).ToDictionary(p => (p.Uid, p.Vcpu), p => GuestStepStates.ToProgram(p.Steps)));
+                (state.Programs ?? []).ToDictionary(p => (p.Uid, p.Vcpu), p => GuestStepStates.ToProgram(p.Steps)),
+                (state.Contents ?? []).ToDictionary(c => (c.Uid, c.Key), c => c.Contents));
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
@@ -70,8 +84,10 @@ public sealed class CopiedJournals
     /// (the events after the copy): the copy is left out when the two do not meet (the old journal compacted past it
     /// meanwhile, and the state then holds every event it kept).
     /// </summary>
-    /// <summary>The program sent ahead for vCPU <paramref name="vcpu"/> of VM <paramref name="uid"/>, or null.</summary>
-    internal GuestProgram? Program(string uid, int vcpu) => _programs.GetValueOrDefault((uid, vcpu));
+    /// <summary>What of VM <paramref name="uid"/> came with the copy, for its adoption.</summary>
+    internal CameAhead CameAheadFor(string uid) => new(
+        vcpu => _programs.GetValueOrDefault((uid, vcpu)),
+        key => _contents.GetValueOrDefault((uid, key)));
 
     internal (IReadOnlyList<VmEvent> Copied, IReadOnlyList<VmEvent> Since) Join(string uid, IReadOnlyList<VmEvent> since, ulong nextSequence)
     {

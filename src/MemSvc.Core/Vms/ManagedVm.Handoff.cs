@@ -6,7 +6,9 @@ using MemSvc.Core.Vcpus;
 using MemSvc.Hypervisor;
 using MemSvc.Hypervisor.Kvm;
 using MemSvc.Hypervisor.Kvm.Handoff;
+using MemSvc.Hypervisor.Memory;
 using MemSvc.Hypervisor.Simulated;
+using MemSvc.Hypervisor.Simulated.Handoff;
 
 namespace MemSvc.Core.Vms;
 
@@ -35,7 +37,7 @@ internal sealed partial class ManagedVm
     /// are appended to <paramref name="descriptors"/> (the state indexes them); its VM and vCPU fds do not move
     /// (see <see cref="KvmVmState"/>): the next process makes the VM again.
     /// </summary>
-    public VmHandoffState Export(IList<SafeHandle> descriptors, ulong copiedThrough = 0, Func<int, GuestProgram?>? programsSentAhead = null)
+    public VmHandoffState Export(IList<SafeHandle> descriptors, ulong copiedThrough = 0, SentAhead? sentAhead = null)
     {
         Hypervisor.Simulated.Handoff.SimulatedVmState? backend = null;
         KvmVmState? kvmState = null;
@@ -46,7 +48,7 @@ internal sealed partial class ManagedVm
             switch (Vm)
             {
                 case SimulatedVm simulated:
-                    backend = simulated.Export(Memory.Memfds.Select(m => m.File), programsSentAhead);
+                    backend = simulated.Export(Memory.Memfds.Select(m => m.File), sentAhead);
                     moved = backend.Files.Select(f => f.Inode).ToHashSet();
                     memory = Memory.Export(file => file is SimulatedGuestMemfd s && moved.Contains(s.Inode) ? s.Inode : null);
                     break;
@@ -177,7 +179,7 @@ internal sealed partial class ManagedVm
             case ({ Kvm: { } kvm }, KvmHypervisor host):
                 return host.Adopt(kvm, descriptors);
             case ({ Backend: { } simulated, Kvm: null }, SimulatedHypervisor host):
-                var (vm, files, vcpus) = host.Adopt(simulated, vcpu => copied?.Program(state.Uid, vcpu));
+                var (vm, files, vcpus) = host.Adopt(simulated, copied?.CameAheadFor(state.Uid));
                 return (vm, files.ToDictionary(f => f.Key, f => (IGuestMemfd)f.Value), vcpus);
             default:
                 throw new InvalidDataException($"vm '{state.VmId}': its state is not one of backend '{state.BackendName}' of this server");
@@ -213,6 +215,20 @@ internal sealed partial class ManagedVm
 
     /// <summary>Each vCPU's loaded program now (simulated VMs: a kvm VM's program is in its memory), to send ahead of a handoff's freeze.</summary>
     public IReadOnlyList<(int Vcpu, GuestProgram Program)> LoadedPrograms() => Vm is SimulatedVm simulated ? simulated.LoadedPrograms() : [];
+
+    /// <summary>The contents of the VM's page stores now (simulated VMs: a kvm VM's memory moves as descriptors), to send ahead of a handoff's freeze.</summary>
+    public IReadOnlyList<(string Key, StoreSnapshot Contents)> ContentsSnapshots()
+    {
+        if (Vm is not SimulatedVm simulated)
+        {
+            return [];
+        }
+
+        lock (Memory.Sync)
+        {
+            return simulated.ContentsSnapshots(Memory.Memfds.Select(m => m.File));
+        }
+    }
 
     /// <summary>The journal's held events now, for the copy ahead of a handoff, and the last sequence among them (0 for none).</summary>
     public (JournalHandoffState Journal, ulong Through) CopyJournal()

@@ -47,14 +47,18 @@ public sealed partial class VmManager
     {
         var vms = _context.Registry.All();
         var copies = vms.Select(vm => vm.CopyJournal()).ToList();
-        var programs = (version ?? HandoffCodec.Version) >= 4
-            ? vms.SelectMany(vm => vm.LoadedPrograms().Select(p => (Key: (vm.Uid, p.Vcpu), p.Program))).ToDictionary(p => p.Key, p => p.Program)
-            : [];
-        var sent = programs.Select(p => new ProgramHandoffState(p.Key.Uid, p.Key.Vcpu, GuestStepStates.From(p.Value))).ToList();
+        var ahead = (version ?? HandoffCodec.Version) >= 4;
+        var programs = ahead ? vms.SelectMany(vm => vm.LoadedPrograms().Select(p => (Key: (vm.Uid, p.Vcpu), p.Program))).ToDictionary(p => p.Key, p => p.Program) : [];
+        var contents = ahead ? vms.SelectMany(vm => vm.ContentsSnapshots().Select(c => (Key: (vm.Uid, c.Key), c.Contents))).ToDictionary(c => c.Key, c => c.Contents) : [];
+        var state = new JournalsHandoffState(
+            [.. copies.Select(c => c.Journal)],
+            ahead ? [.. programs.Select(p => new ProgramHandoffState(p.Key.Uid, p.Key.Vcpu, GuestStepStates.From(p.Value)))] : null,
+            ahead ? [.. contents.Select(c => new ContentsHandoffState(c.Key.Uid, c.Key.Key, c.Value.Contents))] : null);
         return new JournalCopy(
-            HandoffCodec.EncodeJournals(new JournalsHandoffState([.. copies.Select(c => c.Journal)], sent.Count > 0 ? sent : null)),
+            HandoffCodec.EncodeJournals(state),
             copies.ToDictionary(c => c.Journal.Uid, c => c.Through, StringComparer.Ordinal),
-            programs);
+            programs,
+            contents);
     }
 
     /// <summary>
@@ -107,7 +111,7 @@ public sealed partial class VmManager
             }
 
             var passed = descriptors ?? [];
-            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed, copied?.Through.GetValueOrDefault(vm.Uid) ?? 0, form >= 4 ? copied?.ProgramsOf(vm.Uid) : null))], form >= 3 ? frozenAt : null);
+            var state = new HandoffState(form, _context.Options.TimeProvider.GetUtcNow(), [.. vms.Select(vm => vm.Export(passed, copied?.Through.GetValueOrDefault(vm.Uid) ?? 0, form >= 4 ? copied?.SentAheadOf(vm.Uid) : null))], form >= 3 ? frozenAt : null);
             return (HandoffCodec.Encode(state), state.Vms.Count);
         }
         catch (HandoffRefusedException)

@@ -54,6 +54,7 @@ public sealed partial class SparsePageStore
         var end = offset + length;
         lock (_lock)
         {
+            _version++;
             var fullStart = AlignUp(offset);
             var fullEnd = end & ~PageMask;
             if (fullStart < fullEnd)
@@ -81,6 +82,7 @@ public sealed partial class SparsePageStore
     {
         lock (_lock)
         {
+            _version++;
             _fills.Set(0, ulong.MaxValue, 0);
             _buffers = null;
         }
@@ -90,6 +92,7 @@ public sealed partial class SparsePageStore
     {
         lock (_lock)
         {
+            _version++;
             while (!source.IsEmpty)
             {
                 var inPage = (int)Math.Min((ulong)source.Length, PageSize - (offset & PageMask));

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using MemSvc.Contracts.V1;
 using MemSvc.Server.Tests.Infrastructure;
@@ -91,7 +92,7 @@ public sealed class HandoffVersionTests : IDisposable
     }
 
     [Fact]
-    public async Task Version_4_sends_the_programs_with_the_journals_and_the_frozen_state_carries_only_a_program_loaded_since()
+    public async Task Version_4_sends_programs_and_memory_with_the_journals_and_the_frozen_state_carries_only_what_changed_since()
     {
         await using var old = await ChildServer.StartInAsync(_directory.FullName);
         var clients = new Clients(old.SocketChannel());
@@ -103,6 +104,7 @@ public sealed class HandoffVersionTests : IDisposable
             await clients.Vcpus.LoadGuestProgramAsync(new() { Name = vcpu, Program = Program(Report(7), Halt()) }, cancellationToken: Ct);
             await clients.Vcpus.StartVcpuAsync(new() { Name = vcpu }, cancellationToken: Ct);
             await Waits.VcpuStateAsync(clients, vcpu, VcpuState.Halted);
+            await clients.Memory.WriteGuestMemoryAsync(new() { Vm = vm.Name, Gpa = 0x10, Data = ByteString.CopyFrom(1, 2, 3) }, cancellationToken: Ct);
         }
 
         using var socket = await HandoffWire.ConnectWhenListeningAsync(old.SocketPath + ".handoff");
@@ -110,8 +112,10 @@ public sealed class HandoffVersionTests : IDisposable
         await HandoffWire.WriteAsync(stream, HandoffWire.Hello, HandoffWire.HelloPayload(4));
         var (_, journals) = await HandoffWire.ReadAsync(stream);
 
-        // Loaded after the copy, before the freeze: the program sent is no longer this vCPU's.
+        // Loaded and written after the copy, before the freeze: the program sent is no longer this vCPU's, and slot 0's
+        // shared side is not as sent.
         await clients.Vcpus.LoadGuestProgramAsync(new() { Name = reloaded.Name + "/vcpus/0", Program = Program(Report(9), Report(10), Halt()) }, cancellationToken: Ct);
+        await clients.Memory.WriteGuestMemoryAsync(new() { Vm = reloaded.Name, Gpa = 0x20, Data = ByteString.CopyFrom(4) }, cancellationToken: Ct);
         await HandoffWire.WriteAsync(stream, HandoffWire.Copied, []);
         var (_, state) = await HandoffWire.ReadAsync(stream);
         await HandoffWire.ReadAsync(stream);
@@ -133,6 +137,15 @@ public sealed class HandoffVersionTests : IDisposable
         Assert.Equal((JsonValueKind.Null, true), (vcpus["kept"].GetProperty("Program").ValueKind, vcpus["kept"].GetProperty("ProgramSentAhead").GetBoolean()));
         Assert.Equal([9u, 10u, 0u], vcpus["reloaded"].GetProperty("Program").EnumerateArray().Select(s => s.GetProperty("Value").GetUInt32()));
         Assert.False(vcpus["reloaded"].GetProperty("ProgramSentAhead").GetBoolean());
+
+        // Every VM's three stores (its guest_memfd, its two slots' shared sides) went ahead; at the freeze only the one
+        // written since moves again.
+        Assert.Equal(6, copied.RootElement.GetProperty("Contents").GetArrayLength());
+        var sharedSides = json.RootElement.GetProperty("Vms").EnumerateArray().ToDictionary(
+            v => v.GetProperty("VmId").GetString()!,
+            v => v.GetProperty("Backend").GetProperty("Slots").EnumerateArray().Select(s => s.GetProperty("OwnedMapping").GetProperty("ContentsSentAhead").GetBoolean()).ToList());
+        Assert.Equal([true, true], sharedSides["kept"]);
+        Assert.Equal([false, true], sharedSides["reloaded"]);
     }
 
     [Fact]

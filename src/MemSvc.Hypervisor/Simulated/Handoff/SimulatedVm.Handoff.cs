@@ -10,10 +10,10 @@ public sealed partial class SimulatedVm
     /// next process). <paramref name="openFiles"/> are the guest_memfd files whose fd the caller holds; files only
     /// memslots or mappings still hold come along by themselves. The caller has stopped every vCPU's thread.
     /// A file of another VM (mapped as a shared side here) cannot move with this VM alone and is refused.
-    /// <paramref name="sentAhead"/> gives, by vCPU index, the program sent before the freeze: a vCPU still running it
-    /// leaves it out.
+    /// What went ahead with the journal copy (<paramref name="sentAhead"/>, version 4) and is unchanged is left out: a
+    /// vCPU's program still loaded, a store's contents not written since.
     /// </summary>
-    public SimulatedVmState Export(IEnumerable<IGuestMemfd> openFiles, Func<int, GuestProgram?>? sentAhead = null)
+    public SimulatedVmState Export(IEnumerable<IGuestMemfd> openFiles, SentAhead? sentAhead = null)
     {
         ArgumentNullException.ThrowIfNull(openFiles);
         List<ValueRun> attributes;
@@ -22,52 +22,26 @@ public sealed partial class SimulatedVm
         lock (SyncRoot)
         {
             ThrowIfDisposed("handoff");
-            var held = new SortedDictionary<ulong, SimulatedGuestMemfd>();
-            foreach (var file in openFiles)
-            {
-                Hold(held, file as SimulatedGuestMemfd ?? throw Fail.Inval("handoff", $"{file} is not a guest_memfd of the simulated backend", "guest_memfd"));
-            }
-
+            var held = HeldFilesLocked(openFiles);
             slots = [];
             foreach (var slot in AllSlots)
             {
-                if (slot.GuestMemfd is { } bound)
-                {
-                    Hold(held, bound);
-                }
-
-                if (slot.OwnedMapping is GuestMemfdMapping mapped)
-                {
-                    Hold(held, mapped.File);
-                }
-
+                var mapping = ExportMapping(slot.OwnedMapping, sentAhead?.Contents(SentAheadKeys.Slot(slot.AsId, slot.Id)));
                 slots.Add(new SimulatedSlotState(
-                    slot.AsId, slot.Id, slot.Flags, slot.Gpa, slot.Size, slot.UserspaceAddr, ExportMapping(slot.OwnedMapping), slot.GuestMemfd?.Inode, slot.GuestMemfdOffset, slot.GuestMemfdOnly));
+                    slot.AsId, slot.Id, slot.Flags, slot.Gpa, slot.Size, slot.UserspaceAddr, mapping, slot.GuestMemfd?.Inode, slot.GuestMemfdOffset, slot.GuestMemfdOnly));
             }
 
             attributes = [.. Attributes.Runs(0, ulong.MaxValue).Where(r => r.Attributes != MemoryAttributes.None).Select(r => new ValueRun(r.Start, r.Start + r.Size, (ulong)r.Attributes))];
-            files = [.. held.Values.Select(f => f.ExportLocked())];
+            files = [.. held.Values.Select(f => f.ExportLocked(sentAhead?.Contents(SentAheadKeys.File(f.Inode))))];
         }
 
         // Outside the VM's lock: a vCPU's run lock is taken before the VM's, never after.
-        var vcpus = _vcpus.Values.OrderBy(v => v.Index).Select(v => v.Export(sentAhead?.Invoke(v.Index))).ToList();
+        var vcpus = _vcpus.Values.OrderBy(v => v.Index).Select(v => v.Export(sentAhead?.Program(v.Index))).ToList();
         return new SimulatedVmState(Profile.Name, Type, _exitHypercallMask, attributes, files, slots, vcpus);
     }
 
     // Under the lock, on a VM just made for the handoff. Returns its files by the inode they had in the state.
-    /// <summary>Each vCPU's loaded program by index, to send ahead of a handoff's freeze (it moves unchanged).</summary>
-    public IReadOnlyList<(int Vcpu, GuestProgram Program)> LoadedPrograms()
-    {
-        List<SimulatedVcpu> vcpus;
-        lock (SyncRoot)
-        {
-            vcpus = [.. _vcpus.Values];
-        }
-
-        return [.. vcpus.Select(v => (v.Index, Program: v.LoadedProgram)).Where(p => p.Program is not null).Select(p => (p.Index, p.Program!))];
-    }
-
-    internal Dictionary<ulong, SimulatedGuestMemfd> ImportLocked(SimulatedVmState state)
+    internal Dictionary<ulong, SimulatedGuestMemfd> ImportLocked(SimulatedVmState state, CameAhead? cameAhead)
     {
         _exitHypercallMask = state.ExitHypercallMask;
         foreach (var run in state.Attributes)
@@ -79,14 +53,14 @@ public sealed partial class SimulatedVm
         foreach (var file in state.Files)
         {
             var made = new SimulatedGuestMemfd(this, file.Size, file.Flags);
-            made.ImportLocked(file);
+            made.ImportLocked(file, cameAhead?.Contents(SentAheadKeys.File(file.Inode)));
             files.Add(file.Inode, made);
         }
 
         foreach (var s in state.Slots)
         {
             var table = SlotsIn(s.AsId) ?? throw Fail.Inval("handoff", $"address space {s.AsId} does not exist in host profile {Profile.Name}", "slot");
-            var mapping = ImportMapping(s.OwnedMapping, files);
+            var mapping = ImportMapping(s.OwnedMapping, files, cameAhead?.Contents(SentAheadKeys.Slot(s.AsId, s.Id)));
             var slot = new Memslot
             {
                 AsId = s.AsId,
@@ -117,14 +91,15 @@ public sealed partial class SimulatedVm
         held.TryAdd(file.Inode, file);
     }
 
-    private static SimulatedMappingState? ExportMapping(UserMapping? mapping) => mapping switch
+    private static SimulatedMappingState? ExportMapping(UserMapping? mapping, StoreSnapshot? sent) => mapping switch
     {
+        AnonymousMapping a when sent is not null && a.Store.IsUnchangedSince(sent) => new SimulatedMappingState(a.Start, a.Size, PageStoreState.Empty, 0, 0, ContentsSentAhead: true),
         AnonymousMapping a => new SimulatedMappingState(a.Start, a.Size, a.Store.Export(), 0, 0),
         GuestMemfdMapping g => new SimulatedMappingState(g.Start, g.Size, null, g.File.Inode, g.FileOffset),
         _ => null,
     };
 
-    private UserMapping? ImportMapping(SimulatedMappingState? state, Dictionary<ulong, SimulatedGuestMemfd> files)
+    private UserMapping? ImportMapping(SimulatedMappingState? state, Dictionary<ulong, SimulatedGuestMemfd> files, PageStoreState? cameAhead)
     {
         UserMapping? mapping;
         switch (state)
@@ -133,7 +108,7 @@ public sealed partial class SimulatedVm
                 return null;
             case { Anonymous: { } contents }:
                 var anonymous = new AnonymousMapping(state.Start, state.Size);
-                anonymous.Store.Load(contents);
+                anonymous.Store.Load(state.ContentsSentAhead ? cameAhead ?? throw ContentsMissing(state.Start) : contents);
                 mapping = anonymous;
                 break;
             default:

@@ -19,14 +19,18 @@ public sealed record SimulatedVmState(
     IReadOnlyList<SimulatedSlotState> Slots,
     IReadOnlyList<SimulatedVcpuState> Vcpus);
 
-/// <summary>A guest_memfd file, named by the inode it had in the process that exported it.</summary>
+/// <summary>
+/// A guest_memfd file, named by the inode it had in the process that exported it. <paramref name="ContentsSentAhead"/>
+/// (version 4): its contents went ahead of the freeze, unchanged since (<paramref name="Contents"/> is empty then).
+/// </summary>
 public sealed record SimulatedFileState(
     ulong Inode,
     ulong Size,
     GuestMemfdFlags Flags,
     bool FdOpen,
     IReadOnlyList<ValueRun> Allocated,
-    PageStoreState Contents);
+    PageStoreState Contents,
+    bool ContentsSentAhead = false);
 
 /// <summary>A memslot; <paramref name="GuestMemfdInode"/> names its bound file (null: none, or released).</summary>
 public sealed record SimulatedSlotState(
@@ -45,7 +49,7 @@ public sealed record SimulatedSlotState(
 /// The shared side the backend mapped for a memslot: anonymous memory with its contents, or a mapping of one of
 /// the VM's guest_memfd files (<paramref name="FileInode"/> at <paramref name="FileOffset"/>).
 /// </summary>
-public sealed record SimulatedMappingState(ulong Start, ulong Size, PageStoreState? Anonymous, ulong FileInode, ulong FileOffset);
+public sealed record SimulatedMappingState(ulong Start, ulong Size, PageStoreState? Anonymous, ulong FileInode, ulong FileOffset, bool ContentsSentAhead = false);
 
 /// <summary>
 /// A vCPU between two runs: its program, the step it is at and how far into it, the exit it ended with (halt or
