@@ -194,7 +194,7 @@ internal sealed class HandoffListener(
             }
         }
 
-        using var noGc = new NoGcWindow();
+        PauseHeap.Prepare();
         if (!gate.Close(timeout))
         {
             gate.Open();

@@ -24,9 +24,6 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
     private OldServer? _old;
     private string? _place;
 
-    // From the freeze until the adopted vCPUs run (CoreHost thaws them between Run and AwaitOldExit).
-    private NoGcWindow? _pause;
-
     // What Run took over, for the log line once the vCPUs run.
     private (int? Pid, string Path, int StateBytes, HandoffAdoption Adoption)? _taken;
 
@@ -105,7 +102,6 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
     /// <summary>Returns once the old server has exited (its listeners are free), before this one listens.</summary>
     public void AwaitOldExit()
     {
-        _pause?.Dispose();
         if (_old is not { } old)
         {
             return;
@@ -158,8 +154,8 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
         {
             if (version < 3)
             {
-                // Version 2 freezes on the hello: the window (which may collect first) opens before it.
-                _pause ??= new NoGcWindow();
+                // Version 2 freezes on the hello: the heap is made ready before it.
+                PauseHeap.Prepare();
             }
 
             HandoffFrames.Write(old.Stream, HandoffFrameType.Hello, HandoffFrames.Hello(version));
@@ -226,7 +222,7 @@ internal sealed class Takeover(IOptions<MemSvcOptions> options, RequestIds reque
             throw OldServer.Refused($"the copied journals cannot be read: {e.Message}. The MemSvc on {old.Path} serves on");
         }
 
-        _pause ??= new NoGcWindow();
+        PauseHeap.Prepare();
         HandoffFrames.Write(old.Stream, HandoffFrameType.Copied, []);
         return copied;
     }
