@@ -79,16 +79,16 @@ public sealed class CopiedJournals
         }
     }
 
-    /// <summary>
-    /// The journal of the VM <paramref name="uid"/> from the copy and the frozen state's <paramref name="since"/>
-    /// (the events after the copy): the copy is left out when the two do not meet (the old journal compacted past it
-    /// meanwhile, and the state then holds every event it kept).
-    /// </summary>
     /// <summary>What of VM <paramref name="uid"/> came with the copy, for its adoption.</summary>
     internal CameAhead CameAheadFor(string uid) => new(
         vcpu => _programs.GetValueOrDefault((uid, vcpu)),
         key => _contents.GetValueOrDefault((uid, key)));
 
+    /// <summary>
+    /// The journal of the VM <paramref name="uid"/> from the copy and the frozen state's <paramref name="since"/>
+    /// (the events after the copy): the copy is left out when the two do not meet (the old journal compacted past it
+    /// meanwhile, and the state then holds every event it kept).
+    /// </summary>
     internal (IReadOnlyList<VmEvent> Copied, IReadOnlyList<VmEvent> Since) Join(string uid, IReadOnlyList<VmEvent> since, ulong nextSequence)
     {
         if (!_events.TryGetValue(uid, out var copied) || copied.Count == 0)

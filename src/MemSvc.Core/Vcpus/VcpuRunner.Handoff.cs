@@ -23,9 +23,6 @@ internal sealed partial class VcpuRunner
     // Cancels a wait on a fault for a freeze (and with _stop, for good); replaced at each thaw.
     private CancellationTokenSource? _run;
 
-    // The thread being frozen, from RequestFreeze until AwaitFrozen has seen it end.
-    private Thread? _freezingThread;
-
     private CancellationToken WaitToken => _run?.Token ?? _stop.Token;
 
     /// <summary>When the run loop's thread ended for a freeze, by its own clock reading as it left; null before.</summary>
@@ -44,7 +41,6 @@ internal sealed partial class VcpuRunner
             _freezing = true;
             FrozenAt = null;
             thread = _thread is { IsAlive: true } alive ? alive : null;
-            _freezingThread = thread;
             if (thread is null)
             {
                 return false;
@@ -56,8 +52,20 @@ internal sealed partial class VcpuRunner
         return true;
     }
 
-    /// <summary>After <see cref="RequestFreeze"/>: false when the thread did not end within <paramref name="timeout"/>.</summary>
-    public bool AwaitFrozen(TimeSpan timeout) => _freezingThread?.Join(timeout) ?? true;
+    /// <summary>
+    /// After <see cref="RequestFreeze"/>: false when the thread did not end within <paramref name="timeout"/>. No
+    /// other thread replaces it meanwhile: calls are held off during a handoff, and only a thaw starts another.
+    /// </summary>
+    public bool AwaitFrozen(TimeSpan timeout)
+    {
+        Thread? thread;
+        lock (_sync)
+        {
+            thread = _thread;
+        }
+
+        return thread?.Join(timeout) ?? true;
+    }
 
     /// <summary>Starts the run loop again where the freeze (or the previous process) left it.</summary>
     public void Thaw()

@@ -1,9 +1,9 @@
 namespace MemSvc.Server.Handoff;
 
 /// <summary>
-/// The heap made ready for a handoff's pause, before anything freezes: a full collection, then a collection of the
-/// youngest generation, so that no collection is due inside the pause (a blocking gen2 collection there took 33 ms on
-/// a 14 MiB heap) and the pause's allocations (a few MiB at 100 VMs) land on memory the heap has used before. A
+/// The heap made ready for a handoff's pause, before anything freezes: a full, blocking collection, so that no
+/// collection is due inside the pause (a blocking gen2 collection there took 33 ms on a 14 MiB heap) and the pause's
+/// allocations (a few MiB at 100 VMs) land on memory the heap has used before. A
 /// no-GC region reserved up front did the first but not the second: its memory came fresh from the kernel, and
 /// faulting it in page by page was a third of the pause (about 900 page faults at 100 VMs, 11 µs each on this
 /// machine's hypervisor; BENCHMARKS.md, issue 16's fourth pass). A handoff that allocates past the youngest
@@ -11,9 +11,5 @@ namespace MemSvc.Server.Handoff;
 /// </summary>
 internal static class PauseHeap
 {
-    public static void Prepare()
-    {
-        GC.Collect();
-        GC.Collect(0);
-    }
+    public static void Prepare() => GC.Collect();
 }
