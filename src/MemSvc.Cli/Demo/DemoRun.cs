@@ -20,6 +20,13 @@ internal sealed class DemoRun(MemSvcClient client, Narrator narrator, string vm,
     private readonly ConcurrentDictionary<uint, VcpuStateChangedEvent> _final = new();
     private readonly TaskCompletionSource _allFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // The faults the watcher saw and those the orchestrator told of: the vCPU runs on as soon as its fault is
+    // converted, so the last vCPU can halt before the orchestrator's call has returned and its line is printed; the
+    // run ends once both the vCPUs and the narration are done.
+    private readonly Lock _count = new();
+    private int _announced;
+    private int _resolved;
+
     /// <summary>Runs the vCPUs to the end; returns every event the watcher saw, in order.</summary>
     public async Task<IReadOnlyList<Event>> RunAsync(CancellationToken cancellationToken)
     {
@@ -30,8 +37,12 @@ internal sealed class DemoRun(MemSvcClient client, Narrator narrator, string vm,
         var orchestrator = new FaultOrchestrator(client, vm)
         {
             MaxConcurrency = 4,
-            OnResolved = o => narrator.Detail(
-                $"  -> resolved fault {o.Fault.FaultId} ({(o.Fault.IsConversionRequest ? "conversion request" : "memory fault")} at {Units.Hex(o.Fault.Gpa)}) with {(o.Action is { } action ? EnumWords.Kebab(action) : o.Kind.ToString())}"),
+            OnResolved = o =>
+            {
+                narrator.Detail(
+                    $"  -> resolved fault {o.Fault.FaultId} ({(o.Fault.IsConversionRequest ? "conversion request" : "memory fault")} at {Units.Hex(o.Fault.Gpa)}) with {(o.Action is { } action ? EnumWords.Kebab(action) : o.Kind.ToString())}");
+                Count(resolved: 1);
+            },
         }
         .OnMemoryFault((_, _) => ValueTask.FromResult(FaultAction.Convert))
         .OnConversionRequest((_, _) => ValueTask.FromResult(FaultAction.Convert));
@@ -86,16 +97,27 @@ internal sealed class DemoRun(MemSvcClient client, Narrator narrator, string vm,
                 if (e.VcpuStateChanged is { } change && Finished.Contains(change.State))
                 {
                     _final[change.Vcpu] = change;
-                    if (_final.Count == DemoPlan.VcpuCount)
-                    {
-                        _allFinished.TrySetResult();
-                    }
                 }
+
+                Count(announced: e.MemoryFault is not null || e.ConversionRequested is not null ? 1 : 0);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The demo stops the watcher once the vCPUs finished.
+        }
+    }
+
+    private void Count(int announced = 0, int resolved = 0)
+    {
+        lock (_count)
+        {
+            _announced += announced;
+            _resolved += resolved;
+            if (_final.Count == DemoPlan.VcpuCount && _resolved >= _announced)
+            {
+                _allFinished.TrySetResult();
+            }
         }
     }
 }
